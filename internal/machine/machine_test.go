@@ -1,0 +1,560 @@
+package machine
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/packethost/terraform-provider-packet/internal/mockapi/sshserver"
+)
+
+// initialFile is what cloud-init left, plus what people add by hand.
+func initialFile(t *testing.T, admin testKey) []byte {
+	backup := newKey(t, "")
+	return []byte("# Added by cloud-init\r\n" +
+		admin.line + "\r\n" +
+		"\r\n" +
+		`from="10.0.0.0/8,192.168.0.1",command="/usr/bin/backup --fast, quiet" ` + backup.line + " backup\r\n" +
+		"not a key line\r\n")
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestAddLoginRemoveKeepsOtherLinesByteForByte(t *testing.T) {
+	admin := newKey(t, "admin@ops")
+	initial := initialFile(t, admin)
+	dev := startDevice(t, initial)
+	creds := Credentials{PrivateKeyPEM: admin.pem}
+	tgt, trust := targetOf(dev), trustOf(dev)
+	ctx := ctxT(t)
+
+	newcomer := newKey(t, "new@laptop")
+	if canLogin(t, dev.Host(), dev.Port(), "root", newcomer) {
+		t.Fatal("new key logs in before it was added")
+	}
+	changed, err := AddKey(ctx, tgt, trust, creds, newcomer.line, newcomer.pub)
+	if err != nil || !changed {
+		t.Fatalf("AddKey = %v, %v", changed, err)
+	}
+	if !canLogin(t, dev.Host(), dev.Port(), "root", newcomer) {
+		t.Fatal("added key cannot log in")
+	}
+	got, _ := dev.AuthorizedKeys()
+	if want := string(initial) + newcomer.line + "\r\n"; string(got) != want {
+		t.Fatalf("file after add:\n%q\nwant\n%q", got, want)
+	}
+	for p, mode := range map[string]os.FileMode{"/root/.ssh": 0o700, "/root/.ssh/authorized_keys": 0o600} {
+		if fi, err := dev.Stat(p); err != nil || fi.Mode().Perm() != mode {
+			t.Fatalf("%s mode = %v (%v), want %v", p, fi.Mode().Perm(), err, mode)
+		}
+	}
+	if changed, err := AddKey(ctx, tgt, trust, creds, newcomer.line, newcomer.pub); err != nil || changed {
+		t.Fatalf("second AddKey = %v, %v; want no change", changed, err)
+	}
+	if has, err := HasKey(ctx, tgt, trust, creds, newcomer.pub); err != nil || !has {
+		t.Fatalf("HasKey = %v, %v", has, err)
+	}
+
+	removed, err := RemoveKey(ctx, tgt, trust, creds, newcomer.pub)
+	if err != nil || removed != 1 {
+		t.Fatalf("RemoveKey = %d, %v", removed, err)
+	}
+	if canLogin(t, dev.Host(), dev.Port(), "root", newcomer) {
+		t.Fatal("removed key still logs in")
+	}
+	if got, _ := dev.AuthorizedKeys(); !bytes.Equal(got, initial) {
+		t.Fatalf("file after remove:\n%q\nwant\n%q", got, initial)
+	}
+	if has, err := HasKey(ctx, tgt, trust, creds, newcomer.pub); err != nil || has {
+		t.Fatalf("HasKey after remove = %v, %v", has, err)
+	}
+	if removed, err := RemoveKey(ctx, tgt, trust, creds, newcomer.pub); err != nil || removed != 0 {
+		t.Fatalf("second RemoveKey = %d, %v", removed, err)
+	}
+	assertNoTempFiles(t, dev)
+}
+
+func TestCreatesPrivateSSHDirectoryWhenAbsent(t *testing.T) {
+	dev := startDevice(t, nil) // an image without keys: no /root/.ssh
+	k := newKey(t, "first")
+	tgt := targetOf(dev)
+	if has, err := HasKey(ctxT(t), tgt, trustOf(dev), Credentials{Password: rootPassword}, k.pub); err != nil || has {
+		t.Fatalf("HasKey without the file = %v, %v", has, err)
+	}
+	changed, err := AddKey(ctxT(t), tgt, trustOf(dev), Credentials{Password: rootPassword}, k.line, k.pub)
+	if err != nil || !changed {
+		t.Fatalf("AddKey = %v, %v", changed, err)
+	}
+	got, _ := dev.AuthorizedKeys()
+	if string(got) != k.line+"\n" {
+		t.Fatalf("file = %q", got)
+	}
+	for p, mode := range map[string]os.FileMode{"/root/.ssh": 0o700, "/root/.ssh/authorized_keys": 0o600} {
+		if fi, err := dev.Stat(p); err != nil || fi.Mode().Perm() != mode {
+			t.Fatalf("%s: %v, %v; want %v", p, fi, err, mode)
+		}
+	}
+	if !canLogin(t, dev.Host(), dev.Port(), "root", k) {
+		t.Fatal("cannot log in with the first key")
+	}
+}
+
+func TestCustomAbsolutePath(t *testing.T) {
+	dev := startDevice(t, nil)
+	k := newKey(t, "")
+	tgt := targetOf(dev)
+	tgt.AuthorizedKeysPath = "/etc/ssh/keys/root"
+	if _, err := AddKey(ctxT(t), tgt, trustOf(dev), Credentials{Password: rootPassword}, k.line, k.pub); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := dev.ReadFile("/etc/ssh/keys/root"); string(got) != k.line+"\n" {
+		t.Fatalf("file = %q", got)
+	}
+	if fi, err := dev.Stat("/etc/ssh/keys"); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("created dir: %v %v", fi, err)
+	}
+}
+
+func TestEachCredentialMethod(t *testing.T) {
+	admin := newKey(t, "admin")
+	passphrase := []byte("correct horse battery")
+	keyFile := filepath.Join(t.TempDir(), "id_ed25519")
+	if err := os.WriteFile(keyFile, admin.pem, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	encFile := filepath.Join(t.TempDir(), "id_enc")
+	if err := os.WriteFile(encFile, encryptedPEM(t, admin, passphrase), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]struct {
+		creds Credentials
+		agent bool
+	}{
+		"private key content":           {creds: Credentials{PrivateKeyPEM: admin.pem}},
+		"encrypted private key content": {creds: Credentials{PrivateKeyPEM: encryptedPEM(t, admin, passphrase), Passphrase: passphrase}},
+		"private key file":              {creds: Credentials{PrivateKeyFile: keyFile}},
+		"encrypted private key file":    {creds: Credentials{PrivateKeyFile: encFile, Passphrase: passphrase}},
+		"ssh-agent":                     {creds: Credentials{UseAgent: true}, agent: true},
+		"root password":                 {creds: Credentials{Password: rootPassword}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if tc.agent {
+				startAgent(t, admin)
+			} else {
+				t.Setenv("SSH_AUTH_SOCK", "")
+			}
+			dev := startDevice(t, []byte(admin.line+"\n"))
+			k := newKey(t, name)
+			changed, err := AddKey(ctxT(t), targetOf(dev), trustOf(dev), tc.creds, k.line, k.pub)
+			if err != nil || !changed {
+				t.Fatalf("AddKey = %v, %v", changed, err)
+			}
+			if !canLogin(t, dev.Host(), dev.Port(), "root", k) {
+				t.Fatal("added key cannot log in")
+			}
+		})
+	}
+}
+
+func TestAgentIsOfferedBeforeTheKeyFileAndAlongsideIt(t *testing.T) {
+	admin, stranger := newKey(t, "admin"), newKey(t, "stranger")
+	startAgent(t, stranger) // the agent holds a key the machine does not know
+	keyFile := filepath.Join(t.TempDir(), "id")
+	if err := os.WriteFile(keyFile, admin.pem, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dev := startDevice(t, []byte(admin.line+"\n"))
+	k := newKey(t, "")
+	if _, err := AddKey(ctxT(t), targetOf(dev), trustOf(dev), Credentials{UseAgent: true, PrivateKeyFile: keyFile}, k.line, k.pub); err != nil {
+		t.Fatalf("the key file was not tried after the agent's keys: %v", err)
+	}
+}
+
+func TestHostKeyMismatchWritesNothing(t *testing.T) {
+	admin := newKey(t, "admin")
+	initial := initialFile(t, admin)
+	dev := startDevice(t, initial)
+	impostor := newKey(t, "")
+	k := newKey(t, "")
+
+	_, err := AddKey(ctxT(t), targetOf(dev), HostKeyPolicy{HostKey: impostor.line}, Credentials{PrivateKeyPEM: admin.pem}, k.line, k.pub)
+	var mismatch *HostKeyMismatchError
+	if !errors.As(err, &mismatch) {
+		t.Fatalf("err = %v, want HostKeyMismatchError", err)
+	}
+	t.Log(err)
+	devKey, _, _, _, _ := ssh.ParseAuthorizedKey([]byte(dev.HostKey()))
+	for _, fp := range []string{ssh.FingerprintSHA256(impostor.pub), ssh.FingerprintSHA256(devKey)} {
+		if !strings.Contains(err.Error(), fp) {
+			t.Errorf("message lacks fingerprint %s: %v", fp, err)
+		}
+	}
+	if got, _ := dev.AuthorizedKeys(); !bytes.Equal(got, initial) {
+		t.Fatal("file changed despite the host key mismatch")
+	}
+	assertNoSecret(t, err, admin.pem)
+}
+
+func TestKnownHostsFile(t *testing.T) {
+	admin := newKey(t, "admin")
+	dev := startDevice(t, []byte(admin.line+"\n"))
+	devKey, _, _, _, _ := ssh.ParseAuthorizedKey([]byte(dev.HostKey()))
+	hostPattern := fmt.Sprintf("[%s]:%d", dev.Host(), dev.Port()) // known_hosts form for a non-22 port
+	creds := Credentials{PrivateKeyPEM: admin.pem}
+	write := func(content string) string {
+		p := filepath.Join(t.TempDir(), "known_hosts")
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	other := newKey(t, "")
+
+	good := write("# mine\nother.example " + other.line + "\n" + knownhosts.Line([]string{hostPattern}, devKey) + "\n")
+	k := newKey(t, "")
+	if _, err := AddKey(ctxT(t), targetOf(dev), HostKeyPolicy{KnownHostsFile: good}, creds, k.line, k.pub); err != nil {
+		t.Fatalf("known host rejected: %v", err)
+	}
+
+	wrong := write(knownhosts.Line([]string{hostPattern}, other.pub) + "\n")
+	_, err := AddKey(ctxT(t), targetOf(dev), HostKeyPolicy{KnownHostsFile: wrong}, creds, k.line, k.pub)
+	var mismatch *HostKeyMismatchError
+	if !errors.As(err, &mismatch) || !strings.Contains(err.Error(), ssh.FingerprintSHA256(other.pub)) ||
+		!strings.Contains(err.Error(), ssh.FingerprintSHA256(devKey)) {
+		t.Fatalf("wrong known_hosts entry: %v", err)
+	}
+
+	missing := write("other.example " + other.line + "\n")
+	_, err = AddKey(ctxT(t), targetOf(dev), HostKeyPolicy{KnownHostsFile: missing}, creds, k.line, k.pub)
+	var unknown *UnknownHostError
+	if !errors.As(err, &unknown) || !strings.Contains(err.Error(), missing) {
+		t.Fatalf("host absent from known_hosts: %v", err)
+	}
+
+	_, err = AddKey(ctxT(t), targetOf(dev), HostKeyPolicy{KnownHostsFile: filepath.Join(t.TempDir(), "nope")}, creds, k.line, k.pub)
+	var policy *HostKeyPolicyError
+	if !errors.As(err, &policy) {
+		t.Fatalf("unreadable known_hosts: %v", err)
+	}
+}
+
+func TestHostKeyPolicyIsRequiredUnlessExplicitlyIgnored(t *testing.T) {
+	admin := newKey(t, "admin")
+	dev := startDevice(t, []byte(admin.line+"\n"))
+	k := newKey(t, "")
+	creds := Credentials{PrivateKeyPEM: admin.pem}
+
+	_, err := AddKey(ctxT(t), targetOf(dev), HostKeyPolicy{}, creds, k.line, k.pub)
+	var policy *HostKeyPolicyError
+	if !errors.As(err, &policy) || !strings.Contains(err.Error(), "set connection.host_key, known_hosts_file, or insecure_ignore_host_key = true") {
+		t.Fatalf("no policy: %v", err)
+	}
+	if got, _ := dev.AuthorizedKeys(); string(got) != admin.line+"\n" {
+		t.Fatal("file changed without a host key policy")
+	}
+	if _, err := AddKey(ctxT(t), targetOf(dev), HostKeyPolicy{InsecureIgnore: true}, creds, k.line, k.pub); err != nil {
+		t.Fatalf("insecure ignore: %v", err)
+	}
+	if _, err := AddKey(ctxT(t), targetOf(dev), HostKeyPolicy{HostKey: "not a key"}, creds, k.line, k.pub); !errors.As(err, &policy) {
+		t.Fatalf("garbage host_key: %v", err)
+	}
+}
+
+func TestThirtyParallelAddsKeepEveryLine(t *testing.T) {
+	admin := newKey(t, "admin")
+	initial := initialFile(t, admin)
+	dev := startDevice(t, initial)
+	creds := Credentials{PrivateKeyPEM: admin.pem}
+	keys := make([]testKey, 30)
+	for i := range keys {
+		keys[i] = newKey(t, fmt.Sprintf("user%d", i))
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(keys))
+	for _, k := range keys {
+		wg.Go(func() {
+			if _, err := AddKey(ctxT(t), targetOf(dev), trustOf(dev), creds, k.line, k.pub); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	got, _ := dev.AuthorizedKeys()
+	if !bytes.HasPrefix(got, initial) {
+		t.Fatal("original lines changed")
+	}
+	added := strings.Split(strings.TrimSuffix(string(got[len(initial):]), "\r\n"), "\r\n")
+	if len(added) != 30 {
+		t.Fatalf("%d lines added, want 30:\n%s", len(added), got)
+	}
+	for _, k := range keys {
+		if !strings.Contains(string(got), k.line+"\r\n") {
+			t.Errorf("line of %s lost", k.line)
+		}
+	}
+
+	// And remove them all in parallel: exactly the original file remains.
+	for _, k := range keys {
+		wg.Go(func() {
+			if n, err := RemoveKey(ctxT(t), targetOf(dev), trustOf(dev), creds, k.pub); err != nil || n != 1 {
+				t.Errorf("RemoveKey = %d, %v", n, err)
+			}
+		})
+	}
+	wg.Wait()
+	if got, _ := dev.AuthorizedKeys(); !bytes.Equal(got, initial) {
+		t.Fatalf("after removing all 30:\n%q", got)
+	}
+}
+
+func TestInjectedFailuresLeaveTheOldFileAndNoTempFile(t *testing.T) {
+	admin := newKey(t, "admin")
+	initial := initialFile(t, admin)
+	for name, f := range map[string]sshserver.Faults{
+		"connection dropped mid-write": {DropAfterWriteBytes: 20},
+		"rename fails":                 {FailRename: true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dev := startDevice(t, initial)
+			dev.SetFaults(f)
+			k := newKey(t, "")
+			changed, err := AddKey(ctxT(t), targetOf(dev), trustOf(dev), Credentials{PrivateKeyPEM: admin.pem}, k.line, k.pub)
+			if err == nil || changed {
+				t.Fatalf("AddKey = %v, %v; want a failure", changed, err)
+			}
+			t.Log(err)
+			if got, _ := dev.AuthorizedKeys(); !bytes.Equal(got, initial) {
+				t.Fatalf("file changed: %q", got)
+			}
+			assertNoTempFiles(t, dev)
+			assertNoSecret(t, err, admin.pem)
+
+			dev.SetFaults(sshserver.Faults{})
+			if _, err := AddKey(ctxT(t), targetOf(dev), trustOf(dev), Credentials{PrivateKeyPEM: admin.pem}, k.line, k.pub); err != nil {
+				t.Fatalf("retry after the fault: %v", err)
+			}
+		})
+	}
+}
+
+func TestPermissionDeniedNamesTheFile(t *testing.T) {
+	admin := newKey(t, "admin")
+	dev := startDevice(t, []byte(admin.line+"\n"))
+	dev.SetFaults(sshserver.Faults{DenyWrite: true})
+	k := newKey(t, "")
+	_, err := AddKey(ctxT(t), targetOf(dev), trustOf(dev), Credentials{PrivateKeyPEM: admin.pem}, k.line, k.pub)
+	var perm *PermissionError
+	if !errors.As(err, &perm) || !strings.Contains(err.Error(), "/root/.ssh/") {
+		t.Fatalf("err = %v, want PermissionError naming the path", err)
+	}
+	t.Log(err)
+	assertNoTempFiles(t, dev)
+}
+
+func TestUnreachableMessageHasNoSecret(t *testing.T) {
+	admin := newKey(t, "admin")
+	passphrase := []byte("unique-passphrase-42")
+	l, err := new(net.ListenConfig).Listen(t.Context(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	_ = l.Close() // nothing listens there now
+	creds := Credentials{PrivateKeyPEM: encryptedPEM(t, admin, passphrase), Passphrase: passphrase, Password: rootPassword}
+	k := newKey(t, "")
+	_, err = AddKey(ctxT(t), Target{Host: "127.0.0.1", Port: port, Timeout: 2 * time.Second},
+		HostKeyPolicy{InsecureIgnore: true}, creds, k.line, k.pub)
+	var unreachable *UnreachableError
+	if !errors.As(err, &unreachable) || !strings.Contains(err.Error(), fmt.Sprintf("127.0.0.1:%d", port)) {
+		t.Fatalf("err = %v, want UnreachableError with the address", err)
+	}
+	t.Log(err)
+	assertNoSecret(t, err, creds.PrivateKeyPEM, passphrase, []byte(rootPassword), admin.pem)
+}
+
+func TestSilentServerTimesOut(t *testing.T) {
+	l, err := new(net.ListenConfig).Listen(t.Context(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // accept and never speak
+		}
+	}()
+	k := newKey(t, "")
+	start := time.Now()
+	_, err = HasKey(ctxT(t), Target{Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, Timeout: 300 * time.Millisecond},
+		HostKeyPolicy{InsecureIgnore: true}, Credentials{Password: rootPassword}, k.pub)
+	var unreachable *UnreachableError
+	if !errors.As(err, &unreachable) {
+		t.Fatalf("err = %v, want UnreachableError", err)
+	}
+	t.Log(err)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("took %v despite a 300ms timeout", d)
+	}
+}
+
+func TestContextBoundsTheWholeOperation(t *testing.T) {
+	admin := newKey(t, "admin")
+	dev := startDevice(t, []byte(admin.line+"\n"))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	k := newKey(t, "")
+	_, err := AddKey(ctx, targetOf(dev), trustOf(dev), Credentials{PrivateKeyPEM: admin.pem}, k.line, k.pub)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if got, _ := dev.AuthorizedKeys(); string(got) != admin.line+"\n" {
+		t.Fatal("file changed after cancel")
+	}
+}
+
+func TestAuthFailedListsMethodsButNoSecret(t *testing.T) {
+	admin, stranger := newKey(t, "admin"), newKey(t, "stranger")
+	dev := startDevice(t, []byte(admin.line+"\n"))
+	keyFile := filepath.Join(t.TempDir(), "id_stranger")
+	if err := os.WriteFile(keyFile, stranger.pem, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SSH_AUTH_SOCK", "")
+	creds := Credentials{
+		PrivateKeyPEM:  stranger.pem,
+		PrivateKeyFile: keyFile,
+		UseAgent:       true,
+		Password:       "wrong-password-xyz",
+	}
+	k := newKey(t, "")
+	_, err := AddKey(ctxT(t), targetOf(dev), trustOf(dev), creds, k.line, k.pub)
+	var authErr *AuthError
+	if !errors.As(err, &authErr) {
+		t.Fatalf("err = %v, want AuthError", err)
+	}
+	t.Log(err)
+	for _, want := range []string{"private_key", "private_key_file " + keyFile, "password", "SSH_AUTH_SOCK is not set", `"root"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("message lacks %q: %v", want, err)
+		}
+	}
+	assertNoSecret(t, err, stranger.pem, []byte(creds.Password))
+}
+
+func TestUnusableKeysAreReportedWithoutSecrets(t *testing.T) {
+	admin := newKey(t, "admin")
+	dev := startDevice(t, []byte(admin.line+"\n"))
+	enc := encryptedPEM(t, admin, []byte("the-right-one"))
+	k := newKey(t, "")
+	for name, tc := range map[string]struct {
+		creds Credentials
+		want  string
+	}{
+		"no passphrase":    {Credentials{PrivateKeyPEM: enc}, "encrypted and no passphrase"},
+		"wrong passphrase": {Credentials{PrivateKeyPEM: enc, Passphrase: []byte("the-wrong-one")}, "wrong passphrase"},
+		"garbage":          {Credentials{PrivateKeyPEM: []byte("-----BEGIN NOTHING-----\nabc\n")}, "cannot parse"},
+		"missing file":     {Credentials{PrivateKeyFile: "/nonexistent/id"}, "/nonexistent/id"},
+		"nothing at all":   {Credentials{}, "no credentials available"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv("SSH_AUTH_SOCK", "")
+			_, err := AddKey(ctxT(t), targetOf(dev), trustOf(dev), tc.creds, k.line, k.pub)
+			var authErr *AuthError
+			if !errors.As(err, &authErr) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want AuthError containing %q", err, tc.want)
+			}
+			assertNoSecret(t, err, enc, tc.creds.Passphrase, admin.pem)
+		})
+	}
+	// A usable method still works when another is unusable.
+	if _, err := AddKey(ctxT(t), targetOf(dev), trustOf(dev), Credentials{PrivateKeyPEM: enc, Password: rootPassword}, k.line, k.pub); err != nil {
+		t.Fatalf("password after an unusable key: %v", err)
+	}
+}
+
+func TestAddRejectsALineForAnotherKey(t *testing.T) {
+	admin := newKey(t, "admin")
+	dev := startDevice(t, []byte(admin.line+"\n"))
+	k, other := newKey(t, ""), newKey(t, "")
+	for _, line := range []string{other.line, k.line + "\n" + other.line} {
+		if _, err := AddKey(ctxT(t), targetOf(dev), trustOf(dev), Credentials{PrivateKeyPEM: admin.pem}, line, k.pub); err == nil {
+			t.Fatalf("line %q accepted", line)
+		}
+	}
+	if got, _ := dev.AuthorizedKeys(); string(got) != admin.line+"\n" {
+		t.Fatal("file changed")
+	}
+}
+
+func TestLockKeyAndWaitHonoursContext(t *testing.T) {
+	a := Target{Host: "h", Port: 22, User: "root", AuthorizedKeysPath: "~/.ssh/authorized_keys"}
+	b := a
+	b.AuthorizedKeysPath = ".ssh//authorized_keys"
+	if lockKey(a) != lockKey(b) {
+		t.Fatalf("same file, different locks: %q %q", lockKey(a), lockKey(b))
+	}
+	c := a
+	c.Port = 2222
+	if lockKey(a) == lockKey(c) {
+		t.Fatal("different ports share a lock")
+	}
+
+	release, err := editLocks.acquire(context.Background(), "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := editLocks.acquire(ctx, "k"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("second acquire = %v, want deadline exceeded", err)
+	}
+	release()
+	release2, err := editLocks.acquire(context.Background(), "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	release2()
+	editLocks.mu.Lock()
+	n := len(editLocks.locks)
+	editLocks.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("%d lock entries left", n)
+	}
+}
+
+func assertNoTempFiles(t *testing.T, dev *sshserver.Server) {
+	t.Helper()
+	names, err := dev.ReadDir("/root/.ssh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		if n != "authorized_keys" {
+			t.Errorf("unexpected file left in /root/.ssh: %s", n)
+		}
+	}
+}

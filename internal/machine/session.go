@@ -1,0 +1,156 @@
+package machine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pkg/sftp"
+	"golang.org/x/crypto/ssh"
+)
+
+const (
+	defaultPort           = 22
+	defaultUser           = "root"
+	defaultTimeout        = 30 * time.Second
+	defaultAuthorizedKeys = ".ssh/authorized_keys"
+)
+
+// Target is the machine and file to edit.
+type Target struct {
+	Host               string
+	Port               int           // default 22
+	User               string        // default "root"
+	AuthorizedKeysPath string        // default ".ssh/authorized_keys"; relative paths are relative to the user's home
+	Timeout            time.Duration // for TCP connect and SSH handshake each; default 30s. The whole operation is bounded by ctx.
+}
+
+func (t Target) withDefaults() Target {
+	if t.Port == 0 {
+		t.Port = defaultPort
+	}
+	if t.User == "" {
+		t.User = defaultUser
+	}
+	if t.AuthorizedKeysPath == "" {
+		t.AuthorizedKeysPath = defaultAuthorizedKeys
+	}
+	if t.Timeout <= 0 {
+		t.Timeout = defaultTimeout
+	}
+	return t
+}
+
+func (t Target) addr() string { return net.JoinHostPort(t.Host, strconv.Itoa(t.Port)) }
+
+// session is one SSH connection with an SFTP client on it.
+type session struct {
+	addr   string
+	ssh    *ssh.Client
+	sftp   *sftp.Client
+	stopFn func() bool // detaches the ctx watcher
+}
+
+func (s *session) close() {
+	s.stopFn()
+	_ = s.sftp.Close()
+	_ = s.ssh.Close()
+}
+
+// dial connects, verifies the host key, logs in and starts SFTP. The TCP
+// connect and the handshake each get t.Timeout; ctx cancels everything,
+// including SFTP calls made later on the session.
+func dial(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) (*session, error) {
+	addr := t.addr()
+	if t.Host == "" {
+		return nil, &UnreachableError{Addr: addr, Err: errors.New("no host given")}
+	}
+	check, err := newHostKeyCheck(hk, addr)
+	if err != nil {
+		return nil, err
+	}
+	a := buildAuth(ctx, c)
+	defer a.close() // the agent is only needed during login
+	if len(a.methods) == 0 {
+		return nil, &AuthError{User: t.User, Addr: addr, Skipped: a.skipped}
+	}
+
+	dialCtx, cancel := context.WithTimeout(ctx, t.Timeout)
+	defer cancel()
+	var d net.Dialer
+	conn, err := d.DialContext(dialCtx, "tcp", addr)
+	if err != nil {
+		return nil, &UnreachableError{Addr: addr, Err: cleanDialError(err)}
+	}
+	deadline := time.Now().Add(t.Timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	_ = conn.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
+
+	cfg := &ssh.ClientConfig{
+		User:              t.User,
+		Auth:              a.methods,
+		HostKeyCallback:   check.callback,
+		HostKeyAlgorithms: check.algorithms,
+	}
+	cc, chans, reqs, err := ssh.NewClientConn(conn, addr, cfg)
+	if err != nil {
+		stop()
+		_ = conn.Close()
+		return nil, handshakeError(ctx, err, check, a, t.User, addr)
+	}
+	_ = conn.SetDeadline(time.Time{})
+	client := ssh.NewClient(cc, chans, reqs)
+	sc, err := sftp.NewClient(client)
+	if err != nil {
+		stop()
+		_ = client.Close()
+		if ctx.Err() != nil {
+			return nil, &UnreachableError{Addr: addr, Err: ctx.Err()}
+		}
+		return nil, fmt.Errorf("start SFTP on %s (the server needs the sftp subsystem enabled): %w", addr, err)
+	}
+	return &session{addr: addr, ssh: client, sftp: sc, stopFn: stop}, nil
+}
+
+// handshakeError tells apart a refused host key, a refused login and a
+// connection that failed on the way.
+func handshakeError(ctx context.Context, err error, check *hostKeyCheck, a *auth, user, addr string) error {
+	failure, passed := check.outcome()
+	if failure != nil {
+		return failure
+	}
+	if ctx.Err() != nil {
+		return &UnreachableError{Addr: addr, Err: ctx.Err()}
+	}
+	var ne net.Error
+	timedOut := errors.As(err, &ne) && ne.Timeout()
+	if passed && !timedOut {
+		// Key exchange is over, so the server turned our credentials down
+		// (or hung up on them, as sshd does after MaxAuthTries).
+		reason := errors.New("the server accepted none of them")
+		if !strings.Contains(err.Error(), "unable to authenticate") {
+			reason = err
+		}
+		return &AuthError{User: user, Addr: addr, Tried: a.tried, Skipped: a.skipped, Err: reason}
+	}
+	if timedOut {
+		return &UnreachableError{Addr: addr, Err: errors.New("SSH handshake timed out (is an SSH server listening there?)")}
+	}
+	return &UnreachableError{Addr: addr, Err: err}
+}
+
+// cleanDialError drops Go's "dial tcp" prefix noise but keeps the cause.
+func cleanDialError(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err
+	}
+	return err
+}
