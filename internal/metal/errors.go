@@ -1,0 +1,136 @@
+package metal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/packethost/packngo"
+)
+
+// Error is a failed API call. StatusCode is 0 when no response arrived (Err
+// then says why). It never holds the token or the request body.
+type Error struct {
+	Method, Path string
+	StatusCode   int
+	Messages     []string // the API's own error texts
+	Attempts     int      // HTTP attempts made, retries included
+	Err          error    // transport or decoding failure, if any
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s: ", e.Method, e.Path)
+	if e.Attempts > 1 && e.retryableOutcome() {
+		fmt.Fprintf(&b, "giving up after %d attempts: ", e.Attempts)
+	}
+	var parts []string
+	if e.StatusCode != 0 {
+		parts = append(parts, statusLine(e.StatusCode))
+	}
+	if len(e.Messages) > 0 {
+		parts = append(parts, strings.Join(e.Messages, "; "))
+	}
+	if e.Err != nil {
+		parts = append(parts, e.Err.Error())
+	}
+	b.WriteString(strings.Join(parts, ": "))
+	return b.String()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// retryableOutcome reports whether the final failure is of a kind the client
+// retries, i.e. whether it stopped because it ran out of attempts.
+func (e *Error) retryableOutcome() bool {
+	if e.StatusCode == 0 {
+		return e.Err != nil && !errors.Is(e.Err, context.Canceled) && !errors.Is(e.Err, context.DeadlineExceeded)
+	}
+	return e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500
+}
+
+func statusLine(code int) string {
+	if text := http.StatusText(code); text != "" {
+		return fmt.Sprintf("%d %s", code, text)
+	}
+	return fmt.Sprintf("%d", code)
+}
+
+// IsNotFound reports whether err (or an error it wraps) is an API 404.
+func IsNotFound(err error) bool { return IsStatus(err, http.StatusNotFound) }
+
+// IsStatus reports whether err (or an error it wraps) is an API response with this status.
+func IsStatus(err error, code int) bool {
+	var apiErr *Error
+	return errors.As(err, &apiErr) && apiErr.StatusCode == code
+}
+
+// IsAmbiguous reports whether a call may have taken effect although it
+// failed: it reached the network and then the connection broke, timed out or
+// was cancelled, the server answered 5xx, or a success response could not be
+// read. For a POST this means the object may exist; look for it before retrying.
+func IsAmbiguous(err error) bool {
+	var apiErr *Error
+	if !errors.As(err, &apiErr) || apiErr.Attempts == 0 {
+		return false
+	}
+	return apiErr.StatusCode >= 500 || apiErr.Err != nil
+}
+
+const redacted = "[REDACTED]"
+
+// newError turns what packngo's Do returned into an *Error. The token is
+// blanked out of the API's texts in case a server or proxy echoes it.
+func newError(info *requestInfo, resp *http.Response, err error, token string) *Error {
+	e := &Error{Method: info.method, Path: info.path, Attempts: int(info.attempts.Load())}
+	if resp == nil {
+		// No response: keep the cause, but not url.Error's text, which repeats
+		// the method and the full URL.
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) {
+			err = urlErr.Err
+		}
+		e.Err = err
+		return e
+	}
+	e.StatusCode = resp.StatusCode
+	var apiErr *packngo.ErrorResponse
+	switch {
+	case errors.As(err, &apiErr):
+		e.Messages = apiMessages(apiErr)
+		for i, m := range e.Messages {
+			e.Messages[i] = strings.ReplaceAll(m, token, redacted)
+		}
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		// A success whose body could not be read: the call may have worked.
+		e.Err = fmt.Errorf("reading response: %w", err)
+	}
+	// Otherwise the error body was not JSON; the status line says enough.
+	return e
+}
+
+// apiMessages collects the texts of {"errors":[...]} and {"error":"..."}.
+func apiMessages(r *packngo.ErrorResponse) []string {
+	var msgs []string
+	for _, m := range append(r.Errors, r.SingleError) {
+		m = strings.TrimSpace(m)
+		if m == "" {
+			continue
+		}
+		// packngo's text for non-JSON bodies (e.g. an HTML page from a proxy)
+		// repeats the status; keep only the content type.
+		if strings.HasPrefix(m, "Unexpected Content-Type") {
+			ct := strings.TrimSpace(strings.TrimPrefix(m, "Unexpected Content-Type"))
+			ct, _, _ = strings.Cut(ct, " with status")
+			if ct = strings.TrimSpace(ct); ct == "" {
+				continue // an empty body: the status line says it all
+			}
+			m = "unexpected content type " + ct
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs
+}
