@@ -1,0 +1,116 @@
+// Command packet-mock runs the mock Packet API (internal/mockapi) on loopback
+// for demos, acceptance tests and offline work with your own modules.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/packethost/terraform-provider-packet/internal/mockapi"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (l *stringList) String() string     { return fmt.Sprint(*l) }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+// run serves until ctx ends; it returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("packet-mock", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on (use port 0 for any free port)")
+	token := fs.String("token", "", "API token of the seed's first user (default "+mockapi.DefaultToken+" with the built-in seed)")
+	seedFile := fs.String("seed", "", "JSON seed file (users, projects, ssh_keys, devices); default: one user and project, plus another user the first cannot see")
+	stateFile := fs.String("state", "", "JSON state file: loaded at start if it exists (then --seed, --token and --device are ignored) and rewritten on every change")
+	errorRate := fs.Float64("error-rate", 0, "fraction (0..1) of requests answered with 500/502/503")
+	latency := fs.String("latency", "", "delay per request: a duration (50ms) or a random range (0-200ms)")
+	dropRate := fs.Float64("drop-rate", 0, "fraction (0..1) of requests whose connection is closed without an answer")
+	quiet := fs.Bool("quiet", false, "do not log requests to stderr")
+	var devices stringList
+	fs.Var(&devices, "device", "create a device with this hostname in the first project (repeatable)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: packet-mock [flags]\n\nRuns an in-memory Packet API under /metal/v1 until SIGINT/SIGTERM.\nPrints api_url=, user_id=, project_id= and device_id= lines on start.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+
+	opts, err := options(*seedFile, *stateFile, *token, devices)
+	if err != nil {
+		fmt.Fprintf(stderr, "packet-mock: %v\n", err)
+		return 2
+	}
+	faults := mockapi.Faults{ErrorRate: *errorRate, DropRate: *dropRate, Seed: time.Now().UnixNano()}
+	if faults.LatencyMin, faults.LatencyMax, err = mockapi.ParseLatency(*latency); err != nil {
+		fmt.Fprintf(stderr, "packet-mock: %v\n", err)
+		return 2
+	}
+	if !*quiet {
+		opts.Logger = log.New(stderr, "packet-mock: ", log.LstdFlags)
+	}
+
+	srv, err := mockapi.New(opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "packet-mock: %v\n", err)
+		return 1
+	}
+	srv.SetFaults(faults)
+	if err := srv.Listen(*listen); err != nil {
+		srv.Close()
+		fmt.Fprintf(stderr, "packet-mock: %v\n", err)
+		return 1
+	}
+	for _, line := range srv.Summary() {
+		fmt.Fprintln(stdout, line)
+	}
+
+	<-ctx.Done()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		fmt.Fprintf(stderr, "packet-mock: shutdown: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func options(seedFile, stateFile, token string, devices []string) (mockapi.Options, error) {
+	seed := mockapi.DefaultSeed()
+	if seedFile != "" {
+		var err error
+		if seed, err = mockapi.LoadSeed(seedFile); err != nil {
+			return mockapi.Options{}, err
+		}
+	}
+	if token != "" {
+		if err := seed.SetDefaultToken(token); err != nil {
+			return mockapi.Options{}, err
+		}
+	}
+	for _, hostname := range devices {
+		if err := seed.AddDevice(hostname); err != nil {
+			return mockapi.Options{}, err
+		}
+	}
+	return mockapi.Options{Seed: seed, StatePath: stateFile, Provisioner: provisioner}, nil
+}

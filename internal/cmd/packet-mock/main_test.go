@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/packethost/terraform-provider-packet/internal/mockapi"
+)
+
+// syncBuffer lets the test read what run writes from another goroutine.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestRunServesAndStops(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"--listen", "127.0.0.1:0", "--token", "T0", "--device", "web-1", "--quiet"}, &stdout, &stderr)
+	}()
+
+	values := map[string][]string{}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(values["device_id"]) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no summary printed; stdout %q stderr %q", stdout.String(), stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+		values = map[string][]string{}
+		sc := bufio.NewScanner(strings.NewReader(stdout.String()))
+		for sc.Scan() {
+			k, v, _ := strings.Cut(sc.Text(), "=")
+			values[k] = append(values[k], v)
+		}
+	}
+	api := values["api_url"][0]
+	if !strings.HasPrefix(api, "http://127.0.0.1:") || !strings.HasSuffix(api, "/metal/v1/") ||
+		values["project_id"][0] != mockapi.DefaultProjectID || values["user_id"][0] != mockapi.DefaultUserID {
+		t.Fatalf("summary = %v", values)
+	}
+	if strings.Contains(stdout.String(), "T0") {
+		t.Error("the token was printed")
+	}
+
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", api+"devices/"+values["device_id"][0], nil)
+	req.Header.Set("X-Auth-Token", "T0")
+	client := &http.Client{Timeout: 5 * time.Second}
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dev struct{ Hostname string }
+	err = json.NewDecoder(res.Body).Decode(&dev)
+	res.Body.Close()
+	if err != nil || res.StatusCode != 200 || dev.Hostname != "web-1" {
+		t.Fatalf("GET device: %d %v %+v", res.StatusCode, err, dev)
+	}
+
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("exit code %d; stderr %q", code, stderr.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("run did not stop after cancel")
+	}
+	if res, err := client.Do(req); err == nil {
+		res.Body.Close()
+		t.Error("server still answering after shutdown")
+	}
+}
+
+func TestHelpDocumentsEveryFlag(t *testing.T) {
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"--help"}, io.Discard, &out); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	for _, name := range []string{"-listen", "-token", "-seed", "-state", "-error-rate", "-latency", "-drop-rate", "-device", "-quiet"} {
+		if !strings.Contains(out.String(), name) {
+			t.Errorf("--help does not mention %s:\n%s", name, out.String())
+		}
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	broken := filepath.Join(dir, "seed.json")
+	if err := os.WriteFile(broken, []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"--nope"},
+		{"--latency", "soon"},
+		{"--seed", filepath.Join(dir, "missing.json")},
+		{"--seed", broken},
+	} {
+		var stderr bytes.Buffer
+		if code := run(context.Background(), append(args, "--listen", "127.0.0.1:0"), io.Discard, &stderr); code == 0 {
+			t.Errorf("%v: exit code 0", args)
+		}
+		if stderr.Len() == 0 {
+			t.Errorf("%v: no message", args)
+		}
+	}
+}
+
+func TestSeedFile(t *testing.T) {
+	seed := mockapi.DefaultSeed()
+	seed.SSHKeys = nil
+	data, _ := json.Marshal(seed)
+	path := filepath.Join(t.TempDir(), "seed.json")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	opts, err := options(path, "", "X", []string{"a", "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.Seed.Users[0].Token != "X" || len(opts.Seed.Devices) != 2 || len(opts.Seed.Projects) != 2 {
+		t.Errorf("options = %+v", opts.Seed)
+	}
+}

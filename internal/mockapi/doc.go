@@ -1,0 +1,53 @@
+// Package mockapi is an in-memory Packet (Equinix Metal) API for tests, demos
+// and offline use: a real HTTP server under /metal/v1, safe for concurrent
+// use, seeded from a Seed (or a state file), with fault injection and
+// per-route request counters.
+//
+// Endpoints (relative to /metal/v1):
+//
+//	GET  /users/me, /user                 the caller
+//	GET  /projects, /projects/{id}        the caller's projects
+//	GET|POST /projects/{id}/ssh-keys      a project's keys
+//	GET|POST /ssh-keys                    the caller's personal keys
+//	GET|PATCH|PUT|DELETE /ssh-keys/{id}
+//	GET|POST /projects/{id}/devices
+//	GET|DELETE /devices/{id}
+//	GET  /devices/{id}/ssh-keys           the keys snapshot onto the device that still exist
+//
+// Behaviour: X-Auth-Token must belong to a seeded user (401); a user sees
+// their own personal keys and the projects they are a member of with those
+// projects' keys and devices, anything else is 404; a read-only token gets 403
+// on POST/PATCH/PUT/DELETE. Errors are {"errors":[...]} as application/json.
+// Keys are checked with golang.org/x/crypto/ssh: an unparseable key, the
+// RFC 4716 form, a missing label or key, and a second key with the same
+// fingerprint under the same owner are 422. Device creation snapshots the
+// keys (cloud-init semantics): keys added later never reach the device.
+// Bodies over 1 MiB are 413, malformed JSON 422, unknown paths 404, a known
+// path with another method 405.
+//
+// Lists return everything unless page or per_page is given; then they are
+// paginated with the spec's "meta" (page defaults to 1, per_page to 10,
+// per_page is clamped to 1000, page is at most 100000). Lists of keys take
+// "search" (substring of label, key or fingerprint, case-insensitive).
+//
+// Deviations from the OpenAPI spec, on purpose:
+//   - PATCH /ssh-keys/{id} is served (packngo uses it) next to the spec's PUT;
+//     both change label, tags and, if given, key.
+//   - SSH keys carry both "owner" (read by packngo) and "entity" (the spec).
+//   - GET /users/me is served next to the spec's GET /user (which packngo uses).
+//   - GET /projects/{id}/ssh-keys takes "search" (packngo) as well as the
+//     spec's "query"; all lists accept page/per_page and may answer "meta"
+//     even where the spec does not list them.
+//   - The spec's SSHKeyList has no "meta"; the mock adds it when paginating.
+//
+// Mock extensions (not in the spec) on devices: "ssh_host_key", the OpenSSH
+// public line of the simulated machine's host key, and "ssh_port", the port
+// of its SSH server; both are present only when a Machine is attached (see
+// Options.Provisioner). The public IPv4 address is the machine's Host(), or
+// 127.0.0.1 without a machine; root_password is shown for 24 hours after
+// creation by Options.Clock.
+//
+// Faults (SetFaults) apply in this order, after routing and counting:
+// dropped connection, latency, 429 burst, random 5xx; then authentication,
+// the operation, and AfterCommit, which replaces a successful answer.
+package mockapi
