@@ -1,0 +1,221 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/packethost/terraform-provider-packet/internal/metal"
+)
+
+// deviceDefaultSSHPort is what ssh_port says when the API names no other port.
+const deviceDefaultSSHPort = 22
+
+var (
+	_ datasource.DataSourceWithConfigure        = (*deviceDataSource)(nil)
+	_ datasource.DataSourceWithConfigValidators = (*deviceDataSource)(nil)
+)
+
+// deviceDataSource is the key view of a device: what an attachment or an
+// `ssh root@...` needs. The root password is never read into it.
+type deviceDataSource struct {
+	data *providerData
+}
+
+// NewDeviceDataSource is data "packet_device".
+func NewDeviceDataSource() datasource.DataSource { return &deviceDataSource{} }
+
+type deviceDataModel struct {
+	ID         types.String `tfsdk:"id"`
+	ProjectID  types.String `tfsdk:"project_id"`
+	Hostname   types.String `tfsdk:"hostname"`
+	State      types.String `tfsdk:"state"`
+	PublicIPv4 types.String `tfsdk:"public_ipv4"`
+	PublicIPv6 types.String `tfsdk:"public_ipv6"`
+	SSHKeyIDs  types.List   `tfsdk:"ssh_key_ids"`
+	SSHHostKey types.String `tfsdk:"ssh_host_key"`
+	SSHPort    types.Int64  `tfsdk:"ssh_port"`
+	Created    types.String `tfsdk:"created"`
+}
+
+func (d *deviceDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_device"
+}
+
+func (d *deviceDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	computed := func(desc string) schema.StringAttribute {
+		return schema.StringAttribute{MarkdownDescription: desc, Computed: true}
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Reads a device (server) for SSH access: its state, public addresses, the SSH keys the " +
+			"platform put on it at provisioning, and its SSH host key when the API gives one. Look it up by `id`, or " +
+			"by `project_id` and `hostname`. The root password is never read into state.\n\n" +
+			"Cost: one request (a lookup by hostname is one search request per 1000 devices).",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "The device's UUID. Give either `id`, or `project_id` and `hostname`.",
+				Optional:            true,
+				Computed:            true,
+				Validators:          []validator.String{uuidValidator()},
+			},
+			"project_id": schema.StringAttribute{
+				MarkdownDescription: "UUID of the device's project. Given with `hostname` to look the device up by name.",
+				Optional:            true,
+				Computed:            true,
+				Validators:          []validator.String{uuidValidator()},
+			},
+			"hostname": schema.StringAttribute{
+				MarkdownDescription: "The device's hostname, matched exactly (ignoring case) within `project_id`.",
+				Optional:            true,
+				Computed:            true,
+			},
+			"state":        computed("The device's state, such as `provisioning` or `active`."),
+			"public_ipv4":  computed("The first public IPv4 address; empty when there is none."),
+			"public_ipv6":  computed("The first public IPv6 address; empty when there is none."),
+			"ssh_host_key": computed("The device's SSH host key as an OpenSSH line, to pin in `known_hosts` or a connection's `host_key`; null when the API does not give it (the public API does not; `packet-mock` does)."),
+			"ssh_key_ids": schema.ListAttribute{
+				MarkdownDescription: "Ids of the SSH keys the platform put on the device when it was provisioned and that " +
+					"still exist, sorted. A key created later is not on the device until it is attached " +
+					"(`packet_device_key_attachment`).",
+				ElementType: types.StringType,
+				Computed:    true,
+			},
+			"ssh_port": schema.Int64Attribute{
+				MarkdownDescription: fmt.Sprintf("The port the device's SSH server listens on: %d unless the API says "+
+					"otherwise (`packet-mock` runs its devices on other ports).", deviceDefaultSSHPort),
+				Computed: true,
+			},
+			"created": computed("When the device was created (RFC 3339)."),
+		},
+	}
+}
+
+func (d *deviceDataSource) ConfigValidators(context.Context) []datasource.ConfigValidator {
+	return []datasource.ConfigValidator{
+		datasourcevalidator.ExactlyOneOf(path.MatchRoot("id"), path.MatchRoot("hostname")),
+		datasourcevalidator.RequiredTogether(path.MatchRoot("project_id"), path.MatchRoot("hostname")),
+	}
+}
+
+func (d *deviceDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	data, diags := providerDataFrom(req.ProviderData)
+	resp.Diagnostics.Append(diags...)
+	d.data = data
+}
+
+func (d *deviceDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var m deviceDataModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	client, diags := d.data.apiClient()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	var dev *metal.Device
+	if !m.ID.IsNull() {
+		dev = deviceByID(ctx, client, m.ID.ValueString(), &resp.Diagnostics)
+	} else {
+		dev = deviceByHostname(ctx, client, m.ProjectID.ValueString(), m.Hostname.ValueString(), &resp.Diagnostics)
+	}
+	if dev == nil {
+		return
+	}
+
+	keyIDs := slices.Sorted(slices.Values(dev.SSHKeyIDs))
+	ids, diags := types.ListValueFrom(ctx, types.StringType, nonNilStrings(keyIDs))
+	resp.Diagnostics.Append(diags...)
+	port := dev.SSHPort
+	if port == 0 {
+		port = deviceDefaultSSHPort
+	}
+	hostKey := types.StringNull()
+	if dev.SSHHostKey != "" {
+		hostKey = types.StringValue(dev.SSHHostKey)
+	}
+	// Deliberately not dev.RootPassword: it would end up in state.
+	resp.Diagnostics.Append(resp.State.Set(ctx, &deviceDataModel{
+		ID:         types.StringValue(dev.ID),
+		ProjectID:  types.StringValue(dev.ProjectID),
+		Hostname:   types.StringValue(dev.Hostname),
+		State:      types.StringValue(dev.State),
+		PublicIPv4: types.StringValue(dev.PublicIPv4()),
+		PublicIPv6: types.StringValue(dev.PublicIPv6()),
+		SSHKeyIDs:  ids,
+		SSHHostKey: hostKey,
+		SSHPort:    types.Int64Value(int64(port)),
+		Created:    types.StringValue(dev.CreatedAt),
+	})...)
+}
+
+// deviceByID reads the device (one request).
+func deviceByID(ctx context.Context, client *metal.Client, id string, diags *diag.Diagnostics) *metal.Device {
+	dev, err := client.GetDevice(ctx, id)
+	switch {
+	case metal.IsNotFound(err):
+		diags.AddAttributeError(path.Root("id"), "No such device",
+			fmt.Sprintf("There is no device with id %s, or this API token cannot see it.", id))
+		return nil
+	case err != nil:
+		diags.AddError("Could not read the device", err.Error())
+		return nil
+	}
+	return dev
+}
+
+// deviceByHostname searches the project's devices by hostname (one request
+// per 1000 matches) and insists on exactly one exact match.
+func deviceByHostname(ctx context.Context, client *metal.Client, projectID, hostname string, diags *diag.Diagnostics) *metal.Device {
+	devices, err := client.ListProjectDevices(ctx, projectID, metal.ListOptions{Search: hostname, PerPage: keyListPageSize})
+	if metal.IsNotFound(err) {
+		diags.AddAttributeError(path.Root("project_id"), "No such project",
+			fmt.Sprintf("There is no project with id %s, or this API token cannot see it.", projectID))
+		return nil
+	}
+	if err != nil {
+		diags.AddError("Could not list the project's devices", err.Error())
+		return nil
+	}
+	var matches []metal.Device
+	for _, dev := range devices {
+		if strings.EqualFold(dev.Hostname, hostname) {
+			matches = append(matches, dev)
+		}
+	}
+	switch len(matches) {
+	case 1:
+		return &matches[0]
+	case 0:
+		detail := fmt.Sprintf("No device in project %s has hostname %q.", projectID, hostname)
+		if len(devices) > 0 {
+			detail += " Devices the search found (id, hostname, state):\n" + describeDevices(devices)
+		}
+		diags.AddAttributeError(path.Root("hostname"), "No matching device", detail)
+	default:
+		diags.AddAttributeError(path.Root("hostname"), "More than one matching device",
+			fmt.Sprintf("%d devices in project %s have hostname %q; look the device up by id instead. "+
+				"Candidates (id, hostname, state):\n%s", len(matches), projectID, hostname, describeDevices(matches)))
+	}
+	return nil
+}
+
+func describeDevices(devices []metal.Device) string {
+	lines := make([]string, 0, len(devices))
+	for i, dev := range devices {
+		if i == maxCandidatesShown {
+			lines = append(lines, fmt.Sprintf("  ... and %d more", len(devices)-i))
+			break
+		}
+		lines = append(lines, fmt.Sprintf("  - id %s, hostname %q, state %s", dev.ID, dev.Hostname, dev.State))
+	}
+	return strings.Join(lines, "\n")
+}

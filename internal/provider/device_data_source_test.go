@@ -1,0 +1,188 @@
+package provider
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/packethost/terraform-provider-packet/internal/mockapi"
+)
+
+// listedMachine is a simulated machine that only reports where it listens:
+// enough for the API to show ssh_host_key and ssh_port, no SSH server.
+type listedMachine struct {
+	port    int
+	hostKey string
+}
+
+func (m listedMachine) Host() string                    { return "127.0.0.1" }
+func (m listedMachine) Port() int                       { return m.port }
+func (m listedMachine) HostKey() string                 { return m.hostKey }
+func (m listedMachine) AuthorizedKeys() ([]byte, error) { return nil, nil }
+func (m listedMachine) SetAuthorizedKeys([]byte) error  { return nil }
+func (m listedMachine) Close() error                    { return nil }
+
+// checkNoValueInState fails when any attribute of addr holds secret.
+func checkNoValueInState(addr, secret string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		rs, ok := s.RootModule().Resources[addr]
+		if !ok {
+			return fmt.Errorf("%s not in state", addr)
+		}
+		if secret == "" {
+			return fmt.Errorf("the secret to look for is empty: the check would prove nothing")
+		}
+		for name, value := range rs.Primary.Attributes {
+			if strings.Contains(value, secret) {
+				return fmt.Errorf("%s.%s holds the device's root password", addr, name)
+			}
+		}
+		return nil
+	}
+}
+
+func TestAccDeviceDataSource_byIDAndHostnameShowsProvisionedKeys(t *testing.T) {
+	hostKey := newTestKey(t, "")
+	mock := testMock(t, mockapi.Options{
+		Provisioner: func(mockapi.MachineSpec) (mockapi.Machine, error) {
+			return listedMachine{port: 2222, hostKey: hostKey.Line}, nil
+		},
+	})
+	keys := seedKeys(t, mock, inDefaultProject, "deploy", "on-web-1", "not-on-it")
+	dev, err := mock.CreateDevice(mockapi.SeedDevice{
+		Hostname: "web-1", ProjectID: mockapi.DefaultProjectID, ProjectSSHKeys: []string{keys[1].ID, keys[0].ID},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A hostname the search also finds ("web-1" is in it): must not match.
+	if _, err := mock.CreateDevice(mockapi.SeedDevice{Hostname: "web-10", ProjectID: mockapi.DefaultProjectID}); err != nil {
+		t.Fatal(err)
+	}
+	// Created after the device: the platform did not put it there.
+	seedKeys(t, mock, inDefaultProject, "later")
+	if dev.RootPassword == "" {
+		t.Fatal("the mock gave the new device no root password; the no-secret check would prove nothing")
+	}
+	wantKeyIDs := []string{keys[0].ID, keys[1].ID}
+	if keys[1].ID < keys[0].ID {
+		wantKeyIDs = []string{keys[1].ID, keys[0].ID}
+	}
+
+	var checks []statecheck.StateCheck
+	for _, addr := range []string{"data.packet_device.by_id", "data.packet_device.by_hostname"} {
+		str := func(attr, want string) statecheck.StateCheck {
+			return statecheck.ExpectKnownValue(addr, tfjsonpath.New(attr), knownvalue.StringExact(want))
+		}
+		checks = append(checks,
+			str("id", dev.ID),
+			str("hostname", "web-1"),
+			str("project_id", mockapi.DefaultProjectID),
+			str("state", "active"),
+			str("public_ipv4", "127.0.0.1"),
+			str("public_ipv6", "::1"),
+			str("ssh_host_key", hostKey.Line),
+			statecheck.ExpectKnownValue(addr, tfjsonpath.New("ssh_port"), knownvalue.Int64Exact(2222)),
+			statecheck.ExpectKnownValue(addr, tfjsonpath.New("ssh_key_ids"), exactStrings(wantKeyIDs...)),
+			statecheck.ExpectKnownValue(addr, tfjsonpath.New("created"), knownvalue.NotNull()),
+		)
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: providerBlock(mock) + fmt.Sprintf(`
+data "packet_device" "by_id" {
+  id = %q
+}
+
+data "packet_device" "by_hostname" {
+  project_id = %q
+  hostname   = "WEB-1"
+}
+`, dev.ID, mockapi.DefaultProjectID),
+			ConfigStateChecks: checks,
+			Check: resource.ComposeTestCheckFunc(
+				checkNoValueInState("data.packet_device.by_id", dev.RootPassword),
+				checkNoValueInState("data.packet_device.by_hostname", dev.RootPassword),
+			),
+		}},
+	})
+	// One request per read each, and no extra call for the keys.
+	expectRequestsPerRead(t, mock, "GET /devices/{id}", "GET /projects/{id}/devices", 1)
+	if n := mock.Requests()["GET /devices/{id}/ssh-keys"]; n != 0 {
+		t.Errorf("%d GET /devices/{id}/ssh-keys requests; the device's own JSON has the key ids", n)
+	}
+}
+
+func TestAccDeviceDataSource_withoutMachineDefaultsAndErrors(t *testing.T) {
+	mock := testMock(t, mockapi.Options{})
+	bare, err := mock.CreateDevice(mockapi.SeedDevice{Hostname: "bare", ProjectID: mockapi.DefaultProjectID, NoSSHKeys: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var twins []mockapi.Device
+	for range 2 {
+		d, err := mock.CreateDevice(mockapi.SeedDevice{Hostname: "twin", ProjectID: mockapi.DefaultProjectID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		twins = append(twins, d)
+	}
+	byHostname := func(hostname string) string {
+		return providerBlock(mock) + fmt.Sprintf(`
+data "packet_device" "test" {
+  project_id = %q
+  hostname   = %q
+}
+`, mockapi.DefaultProjectID, hostname)
+	}
+	const (
+		addr            = "data.packet_device.test"
+		missingDeviceID = "00000000-0000-4000-8000-000000000001"
+	)
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:      byHostname("twin"),
+				ExpectError: errorLike(fmt.Sprintf(`2 devices in project %s have hostname "twin"`, mockapi.DefaultProjectID)),
+			},
+			{Config: byHostname("twin"), ExpectError: errorLike(fmt.Sprintf(`id %s, hostname "twin", state active`, twins[0].ID))},
+			{Config: byHostname("twin"), ExpectError: errorLike(fmt.Sprintf(`id %s, hostname "twin", state active`, twins[1].ID))},
+			{
+				Config:      byHostname("tw"),
+				ExpectError: errorLike(fmt.Sprintf(`No device in project %s has hostname "tw". Devices the search found (id, hostname, state): - id %s`, mockapi.DefaultProjectID, twins[0].ID)),
+			},
+			{
+				Config:      providerBlock(mock) + fmt.Sprintf(`data "packet_device" "test" { id = %q }`, missingDeviceID),
+				ExpectError: errorLike("There is no device with id " + missingDeviceID + ", or this API token cannot see it."),
+			},
+			{
+				Config:      providerBlock(mock) + `data "packet_device" "test" { hostname = "bare" }`,
+				ExpectError: errorLike("Invalid Attribute Combination"),
+			},
+			{
+				Config: providerBlock(mock) + fmt.Sprintf(`data "packet_device" "test" {
+  id       = %q
+  hostname = "bare"
+}`, bare.ID),
+				ExpectError: errorLike("Invalid Attribute Combination"),
+			},
+			{
+				Config: byHostname("bare"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(bare.ID)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("ssh_port"), knownvalue.Int64Exact(22)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("ssh_host_key"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("ssh_key_ids"), knownvalue.ListSizeExact(0)),
+				},
+			},
+		},
+	})
+}

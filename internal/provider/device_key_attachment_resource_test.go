@@ -1,0 +1,415 @@
+package provider
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+
+	"github.com/packethost/terraform-provider-packet/internal/mockapi"
+)
+
+// deviceFixture is a mock API with one running device whose SSH server
+// holds the operator's key (put there at provisioning, as cloud-init does).
+type deviceFixture struct {
+	mock     *mockapi.Server
+	device   mockapi.Device
+	operator testKey
+	original []byte // authorized_keys right after provisioning
+	clock    *fakeClock
+}
+
+type fakeClock struct{ offset atomic.Int64 }
+
+func (c *fakeClock) now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *fakeClock) advance(d time.Duration) { c.offset.Add(int64(d)) }
+
+func newDeviceFixture(t *testing.T) *deviceFixture {
+	t.Helper()
+	clock := &fakeClock{}
+	mock := testMock(t, mockapi.Options{Provisioner: mockapi.SSHProvisioner, Clock: clock.now})
+	operator := newTestKey(t, "operator@ci")
+	opKey, err := mock.PutSSHKey(mockapi.SSHKey{Label: "operator", Key: operator.Line, ProjectID: mockapi.DefaultProjectID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	device, err := mock.CreateDevice(mockapi.SeedDevice{
+		Hostname: "web-1", ProjectID: mockapi.DefaultProjectID, ProjectSSHKeys: []string{opKey.ID},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &deviceFixture{mock: mock, device: device, operator: operator, clock: clock}
+	f.original = f.authorizedKeys(t)
+	if !bytes.Contains(f.original, []byte(strings.Fields(operator.Line)[1])) {
+		t.Fatalf("provisioning did not put the operator key on the device:\n%s", f.original)
+	}
+	return f
+}
+
+func (f *deviceFixture) machine(t *testing.T) mockapi.Machine {
+	t.Helper()
+	m, ok := f.mock.Machine(f.device.ID)
+	if !ok {
+		t.Fatalf("device %s has no machine", f.device.ID)
+	}
+	return m
+}
+
+func (f *deviceFixture) authorizedKeys(t *testing.T) []byte {
+	t.Helper()
+	b, err := f.machine(t).AuthorizedKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// providerWithKey is a provider block whose ssh credentials are the
+// operator's private key.
+func (f *deviceFixture) providerWithKey() string {
+	return fmt.Sprintf(`
+provider "packet" {
+  auth_token  = %q
+  api_url     = %q
+  max_retries = 5
+  ssh {
+    private_key = %q
+    agent       = false
+  }
+}
+`, mockapi.DefaultToken, f.mock.URL(), f.operator.PrivatePEM)
+}
+
+func (f *deviceFixture) providerWithoutKey() string {
+	return fmt.Sprintf(`
+provider "packet" {
+  auth_token  = %q
+  api_url     = %q
+  max_retries = 5
+  ssh {
+    agent = false
+  }
+}
+`, mockapi.DefaultToken, f.mock.URL())
+}
+
+// canLogIn is a real SSH login to the device with the key.
+func (f *deviceFixture) canLogIn(t *testing.T, key testKey) error {
+	t.Helper()
+	signer, err := ssh.ParsePrivateKey([]byte(key.PrivatePEM))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := f.machine(t)
+	client, err := ssh.Dial("tcp", net.JoinHostPort(m.Host(), strconv.Itoa(m.Port())), &ssh.ClientConfig{
+		User:            "root",
+		Auth:            []ssh.AuthMethod{ssh.PublicKeys(signer)},
+		HostKeyCallback: ssh.InsecureIgnoreHostKey(), //nolint:gosec // test dial to the mock on loopback
+		Timeout:         10 * time.Second,
+	})
+	if err != nil {
+		return err
+	}
+	return client.Close()
+}
+
+func attachmentConfig(deviceID, keyResource, connection string) string {
+	return fmt.Sprintf(`
+resource "packet_device_key_attachment" "test" {
+  device_id  = %q
+  ssh_key_id = %s.id
+  %s
+}
+`, deviceID, keyResource, connection)
+}
+
+func newProjectKeyHCL(key testKey) string {
+	return fmt.Sprintf(`
+resource "packet_project_ssh_key" "new" {
+  project_id = %q
+  name       = "added later"
+  public_key = %q
+}
+`, mockapi.DefaultProjectID, key.Line)
+}
+
+// checkNoSecretsInState fails when any attribute of any resource holds one
+// of the secrets.
+func checkNoSecretsInState(secrets ...string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		for addr, rs := range s.RootModule().Resources {
+			for name, value := range rs.Primary.Attributes {
+				for _, secret := range secrets {
+					if secret != "" && strings.Contains(value, secret) {
+						return fmt.Errorf("%s.%s holds a secret", addr, name)
+					}
+				}
+			}
+		}
+		return nil
+	}
+}
+
+func pemBody(pemText string) string {
+	lines := strings.Split(strings.TrimSpace(pemText), "\n")
+	return lines[1] // a line of the private key's base64, enough to find it anywhere
+}
+
+func TestAccDeviceKeyAttachment_attachLoginDetach(t *testing.T) {
+	f := newDeviceFixture(t)
+	added := newTestKey(t, "added@later")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					if f.canLogIn(t, added) == nil {
+						t.Fatal("the new key can log in before it was attached")
+					}
+				},
+				Config: f.providerWithKey() + newProjectKeyHCL(added) +
+					attachmentConfig(f.device.ID, "packet_project_ssh_key.new", ""),
+				Check: resource.ComposeTestCheckFunc(
+					resource.TestCheckResourceAttr("packet_device_key_attachment.test", "fingerprint", added.MD5),
+					resource.TestCheckResourceAttr("packet_device_key_attachment.test", "provisioned", "false"),
+					func(*terraform.State) error { return f.canLogIn(t, added) },
+					checkNoSecretsInState(pemBody(f.operator.PrivatePEM), f.device.RootPassword),
+				),
+			},
+			{
+				ResourceName:            "packet_device_key_attachment.test",
+				ImportState:             true,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"ssh"},
+			},
+			{
+				// Detach: the key is gone from the machine, every other byte stays.
+				Config: f.providerWithKey() + newProjectKeyHCL(added),
+				Check: func(*terraform.State) error {
+					if f.canLogIn(t, added) == nil {
+						return fmt.Errorf("the key still logs in after detach")
+					}
+					if got := f.authorizedKeys(t); !bytes.Equal(got, f.original) {
+						return fmt.Errorf("authorized_keys changed beyond the key:\nwant %q\ngot  %q", f.original, got)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
+
+func TestAccDeviceKeyAttachment_thirtyInParallel(t *testing.T) {
+	f := newDeviceFixture(t)
+	var keys strings.Builder
+	var lines []string
+	for i := range 30 {
+		k := newTestKey(t, fmt.Sprintf("k%02d", i))
+		lines = append(lines, k.Line)
+		fmt.Fprintf(&keys, "%q,\n", k.Line)
+	}
+	config := f.providerWithKey() + fmt.Sprintf(`
+locals {
+  keys = [%s]
+}
+resource "packet_project_ssh_key" "many" {
+  count      = length(local.keys)
+  project_id = %q
+  name       = "many-${count.index}"
+  public_key = local.keys[count.index]
+}
+resource "packet_device_key_attachment" "many" {
+  count      = length(local.keys)
+  device_id  = %q
+  ssh_key_id = packet_project_ssh_key.many[count.index].id
+}
+`, keys.String(), mockapi.DefaultProjectID, f.device.ID)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		CheckDestroy: func(*terraform.State) error {
+			if got := f.authorizedKeys(t); !bytes.Equal(got, f.original) {
+				return fmt.Errorf("after destroy authorized_keys is not as provisioned:\nwant %q\ngot  %q", f.original, got)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{{
+			Config: config,
+			Check: func(*terraform.State) error {
+				content := string(f.authorizedKeys(t))
+				for _, line := range lines {
+					if strings.Count(content, strings.Fields(line)[1]) != 1 {
+						return fmt.Errorf("key %s is not on the device exactly once", strings.Fields(line)[2])
+					}
+				}
+				return nil
+			},
+		}},
+	})
+}
+
+func TestAccDeviceKeyAttachment_drift(t *testing.T) {
+	f := newDeviceFixture(t)
+	added := newTestKey(t, "drift@later")
+	config := f.providerWithKey() + newProjectKeyHCL(added) + attachmentConfig(f.device.ID, "packet_project_ssh_key.new", "")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: config},
+			{
+				// Someone removed the line by hand: the plan adds it again.
+				PreConfig: func() {
+					if err := f.machine(t).SetAuthorizedKeys(f.original); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("packet_device_key_attachment.test", plancheck.ResourceActionCreate),
+				}},
+				Check: func(*terraform.State) error { return f.canLogIn(t, added) },
+			},
+			{
+				// The device was deleted: the attachment leaves state.
+				PreConfig: func() {
+					if !f.mock.DeleteDevice(f.device.ID) {
+						t.Fatal("device was not in the mock")
+					}
+				},
+				Config:             config,
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				Config: f.providerWithKey() + newProjectKeyHCL(added),
+			},
+		},
+	})
+}
+
+func TestAccDeviceKeyAttachment_wrongHostKey(t *testing.T) {
+	f := newDeviceFixture(t)
+	added := newTestKey(t, "mitm")
+	impostor := newTestKey(t, "not the device")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: f.providerWithKey() + newProjectKeyHCL(added) +
+				attachmentConfig(f.device.ID, "packet_project_ssh_key.new", fmt.Sprintf("ssh = { host_key = %q }", impostor.Line)),
+			ExpectError: errorLike(impostor.SHA256),
+		}},
+	})
+	if got := f.authorizedKeys(t); !bytes.Equal(got, f.original) {
+		t.Fatalf("a failed host key check wrote to the device: %q", got)
+	}
+}
+
+func TestAccDeviceKeyAttachment_privateKeyFile(t *testing.T) {
+	f := newDeviceFixture(t)
+	added := newTestKey(t, "via-file")
+	keyFile := filepath.Join(t.TempDir(), "id_operator")
+	if err := os.WriteFile(keyFile, []byte(f.operator.PrivatePEM), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: f.providerWithoutKey() + newProjectKeyHCL(added) +
+				attachmentConfig(f.device.ID, "packet_project_ssh_key.new", fmt.Sprintf("ssh = { private_key_file = %q }", keyFile)),
+			Check: func(*terraform.State) error { return f.canLogIn(t, added) },
+		}},
+	})
+}
+
+func TestAccDeviceKeyAttachment_agent(t *testing.T) {
+	f := newDeviceFixture(t)
+	added := newTestKey(t, "via-agent")
+	signer, err := ssh.ParseRawPrivateKey([]byte(f.operator.PrivatePEM))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyring := agent.NewKeyring()
+	if err := keyring.Add(agent.AddedKey{PrivateKey: signer}); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() { _ = agent.ServeAgent(keyring, conn); _ = conn.Close() }()
+		}
+	}()
+	t.Setenv("SSH_AUTH_SOCK", sock)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: f.providerWithoutKey() + newProjectKeyHCL(added) +
+				attachmentConfig(f.device.ID, "packet_project_ssh_key.new", "ssh = { agent = true }"),
+			Check: func(*terraform.State) error { return f.canLogIn(t, added) },
+		}},
+	})
+}
+
+func TestAccDeviceKeyAttachment_rootPassword(t *testing.T) {
+	f := newDeviceFixture(t)
+	added := newTestKey(t, "via-password")
+	config := f.providerWithoutKey() + newProjectKeyHCL(added) +
+		attachmentConfig(f.device.ID, "packet_project_ssh_key.new", "ssh = { use_root_password = true }")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: config,
+			Check: resource.ComposeTestCheckFunc(
+				func(*terraform.State) error { return f.canLogIn(t, added) },
+				checkNoSecretsInState(f.device.RootPassword),
+			),
+		}},
+	})
+
+	// A day later the API no longer shows the password: a new attachment
+	// says so instead of failing somewhere in SSH.
+	g := newDeviceFixture(t)
+	g.clock.advance(25 * time.Hour)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: g.providerWithoutKey() + newProjectKeyHCL(added) +
+				attachmentConfig(g.device.ID, "packet_project_ssh_key.new", "ssh = { use_root_password = true }"),
+			ExpectError: errorLike("only for 24 hours after provisioning"),
+		}},
+	})
+}
+
+func TestAccDeviceKeyAttachment_badImportID(t *testing.T) {
+	f := newDeviceFixture(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:        f.providerWithKey() + attachmentConfig(f.device.ID, "packet_project_ssh_key.new", "") + newProjectKeyHCL(newTestKey(t, "x")),
+			ResourceName:  "packet_device_key_attachment.test",
+			ImportState:   true,
+			ImportStateId: "not-a-device/" + f.device.ID,
+			ExpectError:   errorLike("is not <device_id>/<ssh_key_id>"),
+		}},
+	})
+}

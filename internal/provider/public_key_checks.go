@@ -1,0 +1,72 @@
+package provider
+
+import (
+	"context"
+
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+
+	"github.com/packethost/terraform-provider-packet/internal/sshkey"
+)
+
+// uploadablePublicKey rejects at plan time what the platform would refuse
+// or what must never be sent: not a key, private key material, DSA, weak RSA.
+type uploadablePublicKey struct{}
+
+func (uploadablePublicKey) Description(context.Context) string {
+	return "must be an SSH public key (OpenSSH line or RFC 4716), not DSA, RSA of at least 2048 bits"
+}
+
+func (v uploadablePublicKey) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (uploadablePublicKey) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	data := []byte(req.ConfigValue.ValueString())
+	if sshkey.LooksPrivate(data) {
+		resp.Diagnostics.AddAttributeError(req.Path, "Private key given where a public key belongs",
+			"This value holds private key material; it is not sent anywhere and is not shown here. Give the public "+
+				"half instead: the .pub file, or data.packet_ssh_public_key reading the private key file, whose "+
+				"public_key attribute is the public half.")
+		return
+	}
+	key, err := sshkey.Parse(data, sshkey.Options{})
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid SSH public key", err.Error())
+		return
+	}
+	if err := sshkey.ValidateForUpload(key); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "SSH public key not accepted", err.Error())
+	}
+}
+
+// parsePublicKey parses a value already checked by uploadablePublicKey.
+func parsePublicKey(v publicKeyValue) (*sshkey.Key, error) {
+	return sshkey.Parse([]byte(v.ValueString()), sshkey.Options{})
+}
+
+// keepPriorIfSameKey plans the prior state's value when the configuration
+// holds the same key in another form (comment, whitespace, RFC 4716), so
+// such edits give an empty plan instead of a replacement. Terraform accepts
+// a planned value equal to the prior state in place of the config value.
+type keepPriorIfSameKey struct{}
+
+func (keepPriorIfSameKey) Description(context.Context) string {
+	return "a different form of the same key (comment, whitespace, RFC 4716) is not a change"
+}
+
+func (m keepPriorIfSameKey) MarkdownDescription(ctx context.Context) string {
+	return m.Description(ctx)
+}
+
+func (keepPriorIfSameKey) PlanModifyString(_ context.Context, req planmodifier.StringRequest, resp *planmodifier.StringResponse) {
+	if req.StateValue.IsNull() || req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if sshkey.Equivalent(req.StateValue.ValueString(), req.ConfigValue.ValueString()) {
+		resp.PlanValue = req.StateValue
+	}
+}

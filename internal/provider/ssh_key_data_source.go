@@ -1,0 +1,519 @@
+package provider
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/packethost/terraform-provider-packet/internal/metal"
+	"github.com/packethost/terraform-provider-packet/internal/sshkey"
+)
+
+// keyListPageSize is the largest page the API serves (PerPage.yaml), so a
+// list costs as few requests as possible.
+const keyListPageSize = 1000
+
+var (
+	_ datasource.DataSourceWithConfigure        = (*sshKeyLookupDataSource)(nil)
+	_ datasource.DataSourceWithConfigValidators = (*sshKeyLookupDataSource)(nil)
+)
+
+// sshKeyLookupDataSource finds one existing key by exactly one of id, name,
+// fingerprint or public key. The project and the personal variant differ
+// only in owner, as the key resources do.
+type sshKeyLookupDataSource struct {
+	owner sshKeyOwner
+	data  *providerData
+}
+
+// NewProjectSSHKeyDataSource is data "packet_project_ssh_key".
+func NewProjectSSHKeyDataSource() datasource.DataSource {
+	return &sshKeyLookupDataSource{owner: projectKeyOwner}
+}
+
+// NewUserSSHKeyDataSource is data "packet_user_ssh_key".
+func NewUserSSHKeyDataSource() datasource.DataSource {
+	return &sshKeyLookupDataSource{owner: userKeyOwner}
+}
+
+// sshKeyLookupModel holds the attributes both variants have.
+type sshKeyLookupModel struct {
+	ID                types.String `tfsdk:"id"`
+	Name              types.String `tfsdk:"name"`
+	Fingerprint       types.String `tfsdk:"fingerprint"`
+	PublicKey         types.String `tfsdk:"public_key"`
+	FingerprintSHA256 types.String `tfsdk:"fingerprint_sha256"`
+	Algorithm         types.String `tfsdk:"algorithm"`
+	OwnerID           types.String `tfsdk:"owner_id"`
+	Created           types.String `tfsdk:"created"`
+	Updated           types.String `tfsdk:"updated"`
+	Tags              types.Set    `tfsdk:"tags"`
+}
+
+// projectSSHKeyLookupModel adds the attribute only project keys have.
+type projectSSHKeyLookupModel struct {
+	sshKeyLookupModel
+	ProjectID types.String `tfsdk:"project_id"`
+}
+
+func (d *sshKeyLookupDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_" + d.owner.typeName
+}
+
+func (d *sshKeyLookupDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	const pickOne = " Exactly one of `id`, `name`, `fingerprint` and `public_key` is given; the others are computed."
+	attrs := map[string]schema.Attribute{
+		"id": schema.StringAttribute{
+			MarkdownDescription: "The key's UUID." + pickOne,
+			Optional:            true,
+			Computed:            true,
+			Validators:          []validator.String{uuidValidator()},
+		},
+		"name": schema.StringAttribute{
+			MarkdownDescription: "Name of the key (the API's `label`), matched exactly (case-sensitive)." + pickOne,
+			Optional:            true,
+			Computed:            true,
+		},
+		"fingerprint": schema.StringAttribute{
+			MarkdownDescription: "To look up by: the MD5 fingerprint in colon-hex form (`aa:bb:...`, as the portal shows it; " +
+				"an `MD5:` prefix is allowed) or the SHA256 form `ssh-keygen -l` prints (`SHA256:...`); the form is detected." +
+				pickOne + " Read back, it is always the MD5 form, as on the key resources.",
+			Optional:   true,
+			Computed:   true,
+			Validators: []validator.String{fingerprintLookupValidator{}},
+		},
+		"public_key": schema.StringAttribute{
+			MarkdownDescription: "To look up by: the public key in any form `packet_ssh_public_key` reads that holds no " +
+				"secret (OpenSSH line, RFC 4716 block, PEM public key). Matched by key, not by text: another comment or " +
+				"form of the same key matches." + pickOne + " Read back, it is the key as the API stores it.",
+			Optional:   true,
+			Computed:   true,
+			Validators: []validator.String{publicKeyLookupValidator{}},
+		},
+		"fingerprint_sha256": schema.StringAttribute{
+			MarkdownDescription: "SHA256 fingerprint as `ssh-keygen -l` prints it (`SHA256:...`).",
+			Computed:            true,
+		},
+		"algorithm": schema.StringAttribute{
+			MarkdownDescription: "Key algorithm as `ssh-keygen -l` names it: `RSA`, `ED25519`, `ECDSA`, `ECDSA-SK`, `ED25519-SK`.",
+			Computed:            true,
+		},
+		"owner_id": schema.StringAttribute{
+			MarkdownDescription: "UUID of the key's owner: the project for a project key, the user for a personal key.",
+			Computed:            true,
+		},
+		"created": schema.StringAttribute{
+			MarkdownDescription: "When the key was created (RFC 3339).",
+			Computed:            true,
+		},
+		"updated": schema.StringAttribute{
+			MarkdownDescription: "When the key was last changed (RFC 3339).",
+			Computed:            true,
+		},
+		"tags": schema.SetAttribute{
+			MarkdownDescription: "Tags of the key (empty when it has none).",
+			ElementType:         types.StringType,
+			Computed:            true,
+		},
+	}
+	summary := "Looks up one existing personal (user) SSH key of the token's user"
+	if d.owner.kind == metal.OwnerProject {
+		summary = "Looks up one existing SSH key of a project"
+		attrs["project_id"] = schema.StringAttribute{
+			MarkdownDescription: "UUID of the project whose keys are searched.",
+			Required:            true,
+			Validators:          []validator.String{uuidValidator()},
+		}
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: summary + " by exactly one of `id`, `name`, `fingerprint` (MD5 or SHA256 form) or " +
+			"`public_key`, and reads all its attributes. No match, or more than one, is an error that lists the " +
+			"candidates (id, name, fingerprint).\n\nCost: a lookup by `id` is one request; by `name`, an MD5 " +
+			"`fingerprint` or `public_key` one search request; by a SHA256 `fingerprint` one request per " +
+			"1000 keys (the API cannot search by it).",
+		Attributes: attrs,
+	}
+}
+
+func (d *sshKeyLookupDataSource) ConfigValidators(context.Context) []datasource.ConfigValidator {
+	return []datasource.ConfigValidator{
+		datasourcevalidator.ExactlyOneOf(
+			path.MatchRoot("id"), path.MatchRoot("name"), path.MatchRoot("fingerprint"), path.MatchRoot("public_key"),
+		),
+	}
+}
+
+func (d *sshKeyLookupDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	data, diags := providerDataFrom(req.ProviderData)
+	resp.Diagnostics.Append(diags...)
+	d.data = data
+}
+
+func (d *sshKeyLookupDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var m projectSSHKeyLookupModel
+	resp.Diagnostics.Append(d.getConfig(ctx, req, &m)...)
+	client, diags := d.data.apiClient()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	owner := metal.Owner{Kind: d.owner.kind, ID: m.ProjectID.ValueString()}
+
+	var found *metal.SSHKey
+	if !m.ID.IsNull() {
+		found = d.byID(ctx, client, owner, m.ID.ValueString(), &resp.Diagnostics)
+	} else {
+		query, err := d.queryFrom(m.sshKeyLookupModel)
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root(query.attr), "Invalid lookup value", err.Error())
+			return
+		}
+		found = d.search(ctx, client, owner, query, &resp.Diagnostics)
+	}
+	if found == nil {
+		return
+	}
+
+	facts := newKeyFacts(*found)
+	if facts.parsed == nil {
+		resp.Diagnostics.AddWarning("The API's key does not parse",
+			fmt.Sprintf("Key %s is stored in a form this provider cannot read, so fingerprint_sha256 and algorithm are null: %v",
+				found.ID, facts.parseErr))
+	}
+	tags, diags := types.SetValueFrom(ctx, types.StringType, nonNilStrings(found.Tags))
+	resp.Diagnostics.Append(diags...)
+	m.sshKeyLookupModel = sshKeyLookupModel{
+		ID:                types.StringValue(found.ID),
+		Name:              types.StringValue(found.Label),
+		Fingerprint:       types.StringValue(facts.md5()),
+		PublicKey:         types.StringValue(found.Key),
+		FingerprintSHA256: facts.sha256(),
+		Algorithm:         facts.algorithm(),
+		OwnerID:           types.StringValue(found.Owner.ID),
+		Created:           types.StringValue(found.CreatedAt),
+		Updated:           types.StringValue(found.UpdatedAt),
+		Tags:              tags,
+	}
+	resp.Diagnostics.Append(d.setState(ctx, resp, m)...)
+}
+
+// byID reads the key directly (one request) and checks it is the kind of
+// key, and in the project, this data source is about.
+func (d *sshKeyLookupDataSource) byID(ctx context.Context, client *metal.Client, owner metal.Owner, id string, diags *diag.Diagnostics) *metal.SSHKey {
+	got, err := client.GetSSHKey(ctx, id)
+	switch {
+	case metal.IsNotFound(err):
+		diags.AddAttributeError(path.Root("id"), "No such "+d.owner.noun,
+			fmt.Sprintf("There is no key with id %s, or this API token cannot see it.", id))
+		return nil
+	case err != nil:
+		diags.AddError("Could not read the "+d.owner.noun, err.Error())
+		return nil
+	}
+	if got.Owner.Kind != d.owner.kind {
+		hint := "look it up with data \"" + d.owner.otherType + "\""
+		if got.Owner.Kind == metal.OwnerProject {
+			hint += fmt.Sprintf(" (project_id = %q)", got.Owner.ID)
+		}
+		diags.AddAttributeError(path.Root("id"), "Wrong data source for this key",
+			fmt.Sprintf("Key %s (%q) is a %s, not a %s: %s instead of data \"packet_%s\".",
+				got.ID, got.Label, ownerNoun(got.Owner.Kind), d.owner.noun, hint, d.owner.typeName))
+		return nil
+	}
+	if owner.Kind == metal.OwnerProject && got.Owner.ID != owner.ID {
+		diags.AddAttributeError(path.Root("id"), "Key belongs to another project",
+			fmt.Sprintf("Key %s (%q) belongs to project %s, not to project %s (project_id).",
+				got.ID, got.Label, got.Owner.ID, owner.ID))
+		return nil
+	}
+	return got
+}
+
+// keyQuery is a lookup by anything but id: what to ask the API to search
+// for (narrowing the list) and the exact test applied to what comes back.
+type keyQuery struct {
+	attr     string // the attribute looked up by
+	describe string // for messages, e.g. `name "deploy"`
+	search   string // the API's search term; "" lists all keys
+	matches  func(keyFacts) bool
+}
+
+func (d *sshKeyLookupDataSource) queryFrom(m sshKeyLookupModel) (keyQuery, error) {
+	switch {
+	case !m.Name.IsNull():
+		name := m.Name.ValueString()
+		return keyQuery{
+			attr: "name", describe: fmt.Sprintf("name %q", name), search: name,
+			matches: func(k keyFacts) bool { return k.api.Label == name },
+		}, nil
+	case !m.Fingerprint.IsNull():
+		fp, err := parseLookupFingerprint(m.Fingerprint.ValueString())
+		if err != nil {
+			return keyQuery{attr: "fingerprint"}, err
+		}
+		q := keyQuery{attr: "fingerprint", describe: "fingerprint " + fp.value}
+		if fp.sha256 {
+			// The API knows only MD5 fingerprints: compare locally over all keys.
+			q.matches = func(k keyFacts) bool { return k.parsed != nil && k.parsed.FingerprintSHA256() == fp.value }
+		} else {
+			q.search = fp.value
+			q.matches = func(k keyFacts) bool { return k.md5() == fp.value }
+		}
+		return q, nil
+	default:
+		wanted, err := parseLookupPublicKey(m.PublicKey.ValueString())
+		if err != nil {
+			return keyQuery{attr: "public_key"}, err
+		}
+		return keyQuery{
+			attr:     "public_key",
+			describe: fmt.Sprintf("public key %s (%s)", wanted.FingerprintSHA256(), wanted.FingerprintMD5()),
+			search:   wanted.FingerprintMD5(),
+			matches:  func(k keyFacts) bool { return k.parsed != nil && k.parsed.Equal(wanted) },
+		}, nil
+	}
+}
+
+// search makes one list call (more only past 1000 keys) and filters exactly.
+func (d *sshKeyLookupDataSource) search(ctx context.Context, client *metal.Client, owner metal.Owner, q keyQuery, diags *diag.Diagnostics) *metal.SSHKey {
+	keys, err := client.ListSSHKeys(ctx, owner, metal.ListOptions{Search: q.search, PerPage: keyListPageSize})
+	if err != nil {
+		diags.AddError("Could not list the "+d.owner.noun+"s", err.Error())
+		return nil
+	}
+	var matches []metal.SSHKey
+	for _, k := range keys {
+		if q.matches(newKeyFacts(k)) {
+			matches = append(matches, k)
+		}
+	}
+	where := d.where(owner)
+	switch len(matches) {
+	case 1:
+		return &matches[0]
+	case 0:
+		detail := fmt.Sprintf("No %s %s has %s.", d.owner.noun, where, q.describe)
+		if len(keys) == 0 {
+			detail += " The search found no similar keys either."
+		} else {
+			detail += " Keys the search considered (id, name, fingerprint):\n" + describeKeyCandidates(keys)
+		}
+		diags.AddAttributeError(path.Root(q.attr), "No matching "+d.owner.noun, detail)
+	default:
+		diags.AddAttributeError(path.Root(q.attr), "More than one matching "+d.owner.noun,
+			fmt.Sprintf("%d %ss %s have %s; look the key up by id (or fingerprint) instead. Candidates (id, name, fingerprint):\n%s",
+				len(matches), d.owner.noun, where, q.describe, describeKeyCandidates(matches)))
+	}
+	return nil
+}
+
+// where names the searched collection in messages.
+func (d *sshKeyLookupDataSource) where(owner metal.Owner) string {
+	if owner.Kind == metal.OwnerProject {
+		return "in project " + owner.ID
+	}
+	return "of this token's user"
+}
+
+func (d *sshKeyLookupDataSource) getConfig(ctx context.Context, req datasource.ReadRequest, m *projectSSHKeyLookupModel) diag.Diagnostics {
+	if d.owner.kind == metal.OwnerProject {
+		return req.Config.Get(ctx, m)
+	}
+	return req.Config.Get(ctx, &m.sshKeyLookupModel)
+}
+
+func (d *sshKeyLookupDataSource) setState(ctx context.Context, resp *datasource.ReadResponse, m projectSSHKeyLookupModel) diag.Diagnostics {
+	if d.owner.kind == metal.OwnerProject {
+		return resp.State.Set(ctx, &m)
+	}
+	return resp.State.Set(ctx, &m.sshKeyLookupModel)
+}
+
+// maxCandidatesShown keeps an error readable when a search matched many keys.
+const maxCandidatesShown = 20
+
+// describeKeyCandidates lists keys one a line, sorted like the list data
+// sources, so people can pick the one they meant.
+func describeKeyCandidates(keys []metal.SSHKey) string {
+	sorted := sortedKeys(keys)
+	var sb strings.Builder
+	for i, k := range sorted {
+		if i == maxCandidatesShown {
+			fmt.Fprintf(&sb, "  ... and %d more\n", len(sorted)-i)
+			break
+		}
+		fmt.Fprintf(&sb, "  - id %s, name %q, fingerprint %s\n", k.ID, k.Label, newKeyFacts(k).md5())
+	}
+	return strings.TrimSuffix(sb.String(), "\n")
+}
+
+// keyFacts is an API key with what the provider derives from it.
+type keyFacts struct {
+	api      metal.SSHKey
+	parsed   *sshkey.Key // nil when the stored key does not parse
+	parseErr error
+}
+
+func newKeyFacts(k metal.SSHKey) keyFacts {
+	parsed, err := sshkey.Parse([]byte(k.Key), sshkey.Options{})
+	return keyFacts{api: k, parsed: parsed, parseErr: err}
+}
+
+// md5 is the API's fingerprint, lower-cased; computed when the API sent none.
+func (k keyFacts) md5() string {
+	if k.api.Fingerprint == "" && k.parsed != nil {
+		return k.parsed.FingerprintMD5()
+	}
+	return strings.ToLower(k.api.Fingerprint)
+}
+
+func (k keyFacts) sha256() types.String {
+	if k.parsed == nil {
+		return types.StringNull()
+	}
+	return types.StringValue(k.parsed.FingerprintSHA256())
+}
+
+func (k keyFacts) algorithm() types.String {
+	if k.parsed == nil {
+		return types.StringNull()
+	}
+	return types.StringValue(k.parsed.Algorithm())
+}
+
+func nonNilStrings(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// lookupFingerprint is a fingerprint given to look a key up by, normalised:
+// "SHA256:<base64, no padding>" or lower-case MD5 colon hex.
+type lookupFingerprint struct {
+	sha256 bool
+	value  string
+}
+
+var md5FingerprintPattern = regexp.MustCompile(`^[0-9a-f]{2}(:[0-9a-f]{2}){15}$`)
+
+// parseLookupFingerprint detects the form. It accepts what people copy from
+// ssh-keygen (-E md5 adds "MD5:", SHA256 may come padded) and the portal.
+func parseLookupFingerprint(s string) (lookupFingerprint, error) {
+	s = strings.TrimSpace(s)
+	if rest, ok := cutPrefixFold(s, "SHA256:"); ok {
+		rest = strings.TrimRight(rest, "=")
+		raw, err := base64.RawStdEncoding.DecodeString(rest)
+		if err != nil || len(raw) != sha256.Size {
+			return lookupFingerprint{}, fmt.Errorf("%s is not a SHA256 fingerprint: after \"SHA256:\" ssh-keygen -l prints "+
+				"43 base64 characters (32 bytes)", quoteShort(s))
+		}
+		return lookupFingerprint{sha256: true, value: "SHA256:" + rest}, nil
+	}
+	rest, _ := cutPrefixFold(s, "MD5:")
+	rest = strings.ToLower(rest)
+	if raw, err := hex.DecodeString(rest); err == nil && len(raw) == 16 {
+		rest = colonHex(raw) // the same fingerprint written without colons
+	}
+	if !md5FingerprintPattern.MatchString(rest) {
+		return lookupFingerprint{}, fmt.Errorf("%s is neither an MD5 fingerprint (16 colon-separated hex bytes such as "+
+			"\"9f:2c:...:e1\", as the portal shows) nor a SHA256 one (\"SHA256:...\", as ssh-keygen -l prints)", quoteShort(s))
+	}
+	return lookupFingerprint{value: rest}, nil
+}
+
+// quoteShort quotes a value for an error unless it is too long to be a
+// fingerprint, which could mean something else (even a secret) was pasted.
+func quoteShort(s string) string {
+	if len(s) > 100 {
+		return "the value"
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return s[len(prefix):], true
+	}
+	return s, false
+}
+
+func colonHex(b []byte) string {
+	parts := make([]string, len(b))
+	for i, c := range b {
+		parts[i] = hex.EncodeToString([]byte{c})
+	}
+	return strings.Join(parts, ":")
+}
+
+// parseLookupPublicKey reads the key to look up. Private key material is
+// refused (it does not belong in a configuration); errors never quote it.
+func parseLookupPublicKey(s string) (*sshkey.Key, error) {
+	if sshkey.LooksPrivate([]byte(s)) {
+		return nil, errPrivateLookupKey
+	}
+	key, err := sshkey.Parse([]byte(s), sshkey.Options{})
+	if err != nil {
+		return nil, err
+	}
+	if key.FromPrivate() {
+		return nil, errPrivateLookupKey
+	}
+	return key, nil
+}
+
+var errPrivateLookupKey = errors.New("public_key holds a private key; give only its public half " +
+	"(data \"packet_ssh_public_key\" derives it from a private key file)")
+
+// fingerprintLookupValidator checks the fingerprint form at plan time.
+type fingerprintLookupValidator struct{}
+
+func (fingerprintLookupValidator) Description(context.Context) string {
+	return "value must be an MD5 (aa:bb:...) or SHA256 (SHA256:...) SSH key fingerprint"
+}
+
+func (v fingerprintLookupValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (fingerprintLookupValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if _, err := parseLookupFingerprint(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid fingerprint", err.Error())
+	}
+}
+
+// publicKeyLookupValidator checks at plan time that the key parses.
+type publicKeyLookupValidator struct{}
+
+func (publicKeyLookupValidator) Description(context.Context) string {
+	return "value must be an SSH public key (OpenSSH line, RFC 4716 block or PEM public key)"
+}
+
+func (v publicKeyLookupValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (publicKeyLookupValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if _, err := parseLookupPublicKey(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid SSH public key", err.Error())
+	}
+}

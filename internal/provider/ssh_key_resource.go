@@ -1,0 +1,446 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/packethost/terraform-provider-packet/internal/metal"
+	"github.com/packethost/terraform-provider-packet/internal/sshkey"
+)
+
+// sshKeyOwner is everything that differs between the project key and the
+// personal key resource; the rest of the implementation is shared.
+type sshKeyOwner struct {
+	kind      metal.OwnerKind
+	typeName  string // resource type without the provider prefix
+	noun      string // for messages: "project key" or "personal key"
+	summary   string // first sentence of the docs
+	otherType string // the resource to use for the other kind of key
+}
+
+var (
+	projectKeyOwner = sshKeyOwner{
+		kind:      metal.OwnerProject,
+		typeName:  "project_ssh_key",
+		noun:      "project key",
+		summary:   "A project SSH key: put on the new servers of one project (not on servers that already run: see `packet_device_key_attachment`).",
+		otherType: "packet_user_ssh_key",
+	}
+	userKeyOwner = sshKeyOwner{
+		kind:      metal.OwnerUser,
+		typeName:  "user_ssh_key",
+		noun:      "personal key",
+		summary:   "A personal (user) SSH key: put on new servers in every project the token's user owns or collaborates on (not on servers that already run: see `packet_device_key_attachment`).",
+		otherType: "packet_project_ssh_key",
+	}
+)
+
+var (
+	_ resource.ResourceWithConfigure   = (*sshKeyResource)(nil)
+	_ resource.ResourceWithImportState = (*sshKeyResource)(nil)
+	_ resource.ResourceWithModifyPlan  = (*sshKeyResource)(nil)
+)
+
+type sshKeyResource struct {
+	owner sshKeyOwner
+	data  *providerData
+}
+
+// NewProjectSSHKeyResource is packet_project_ssh_key.
+func NewProjectSSHKeyResource() resource.Resource { return &sshKeyResource{owner: projectKeyOwner} }
+
+// NewUserSSHKeyResource is packet_user_ssh_key.
+func NewUserSSHKeyResource() resource.Resource { return &sshKeyResource{owner: userKeyOwner} }
+
+type sshKeyModel struct {
+	ID                types.String   `tfsdk:"id"`
+	ProjectID         types.String   `tfsdk:"-"` // project keys only: see projectSSHKeyModel
+	Name              types.String   `tfsdk:"name"`
+	PublicKey         publicKeyValue `tfsdk:"public_key"`
+	Tags              types.Set      `tfsdk:"tags"`
+	Fingerprint       types.String   `tfsdk:"fingerprint"`
+	FingerprintSHA256 types.String   `tfsdk:"fingerprint_sha256"`
+	Algorithm         types.String   `tfsdk:"algorithm"`
+	OwnerID           types.String   `tfsdk:"owner_id"`
+	Created           types.String   `tfsdk:"created"`
+	Updated           types.String   `tfsdk:"updated"`
+}
+
+func (r *sshKeyResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_" + r.owner.typeName
+}
+
+func (r *sshKeyResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
+	attrs := map[string]schema.Attribute{
+		"id": schema.StringAttribute{
+			MarkdownDescription: "The key's UUID.",
+			Computed:            true,
+			PlanModifiers:       keep,
+		},
+		"name": schema.StringAttribute{
+			MarkdownDescription: "Name of the key (the API's `label`), as the portal shows it. Changes in place.",
+			Required:            true,
+			Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+		},
+		"public_key": schema.StringAttribute{
+			MarkdownDescription: "The public key, as an OpenSSH line (`ssh-ed25519 AAAA... comment`, the `.pub` file) or " +
+				"in the RFC 4716 form PuTTYgen's \"Save public key\" writes; it is sent to the API as one OpenSSH line. " +
+				"Only a different key replaces the resource: another comment, whitespace, line endings or form of the " +
+				"same key is no change. DSA keys, RSA keys under 2048 bits and private keys are refused at plan time.",
+			Required:   true,
+			CustomType: publicKeyType{},
+			Validators: []validator.String{uploadablePublicKey{}},
+			PlanModifiers: []planmodifier.String{
+				keepPriorIfSameKey{},
+				stringplanmodifier.RequiresReplace(),
+			},
+		},
+		"tags": schema.SetAttribute{
+			MarkdownDescription: "Tags of the key. Change in place.",
+			ElementType:         types.StringType,
+			Optional:            true,
+		},
+		"fingerprint": schema.StringAttribute{
+			MarkdownDescription: "MD5 fingerprint in colon-hex form, as the API and the portal show it. Known at plan time.",
+			Computed:            true,
+			PlanModifiers:       keep,
+		},
+		"fingerprint_sha256": schema.StringAttribute{
+			MarkdownDescription: "SHA256 fingerprint as `ssh-keygen -l` prints it (`SHA256:...`). Known at plan time.",
+			Computed:            true,
+			PlanModifiers:       keep,
+		},
+		"algorithm": schema.StringAttribute{
+			MarkdownDescription: "Key algorithm as `ssh-keygen -l` names it: `RSA`, `ED25519`, `ECDSA`, `ECDSA-SK`, `ED25519-SK`.",
+			Computed:            true,
+			PlanModifiers:       keep,
+		},
+		"owner_id": schema.StringAttribute{
+			MarkdownDescription: "UUID of the key's owner: the project for a project key, the user for a personal key.",
+			Computed:            true,
+			PlanModifiers:       keep,
+		},
+		"created": schema.StringAttribute{
+			MarkdownDescription: "When the key was created (RFC 3339).",
+			Computed:            true,
+			PlanModifiers:       keep,
+		},
+		"updated": schema.StringAttribute{
+			MarkdownDescription: "When the key was last changed (RFC 3339).",
+			Computed:            true,
+		},
+	}
+	if r.owner.kind == metal.OwnerProject {
+		attrs["project_id"] = schema.StringAttribute{
+			MarkdownDescription: "UUID of the project the key belongs to. Changing it replaces the key.",
+			Required:            true,
+			Validators:          []validator.String{uuidValidator()},
+			PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+		}
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: r.owner.summary + "\n\nImport by the key's id.",
+		Attributes:          attrs,
+	}
+}
+
+func (r *sshKeyResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	data, diags := providerDataFrom(req.ProviderData)
+	resp.Diagnostics.Append(diags...)
+	r.data = data
+}
+
+// ModifyPlan computes what the key alone determines, so fingerprints are
+// known at plan time, and marks what a replacement changes as unknown.
+func (r *sshKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return // destroy
+	}
+	var plan, state sshKeyModel
+	resp.Diagnostics.Append(r.get(ctx, req.Plan, &plan)...)
+	if !req.State.Raw.IsNull() {
+		resp.Diagnostics.Append(r.get(ctx, req.State, &state)...)
+	}
+	if resp.Diagnostics.HasError() || plan.PublicKey.IsUnknown() {
+		return
+	}
+	if !req.State.Raw.IsNull() && plan.PublicKey.Equal(state.PublicKey) {
+		// Same key. If nothing the user sets changed either (for example only
+		// the key's comment, which keepPriorIfSameKey absorbed), nothing is
+		// updated and the plan must be empty.
+		if plan.Name.Equal(state.Name) && plan.Tags.Equal(state.Tags) {
+			plan.Updated = state.Updated
+			resp.Diagnostics.Append(r.set(ctx, &resp.Plan, plan)...)
+		}
+		return
+	}
+	key, err := parsePublicKey(plan.PublicKey)
+	if err != nil {
+		return // the validator reports it
+	}
+	plan.Fingerprint = types.StringValue(key.FingerprintMD5())
+	plan.FingerprintSHA256 = types.StringValue(key.FingerprintSHA256())
+	plan.Algorithm = types.StringValue(key.Algorithm())
+	if !req.State.Raw.IsNull() { // a new key replaces the resource
+		plan.ID = types.StringUnknown()
+		plan.OwnerID = types.StringUnknown()
+		plan.Created = types.StringUnknown()
+		plan.Updated = types.StringUnknown()
+	}
+	resp.Diagnostics.Append(r.set(ctx, &resp.Plan, plan)...)
+}
+
+func (r *sshKeyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan sshKeyModel
+	resp.Diagnostics.Append(r.get(ctx, req.Plan, &plan)...)
+	client, diags := r.data.apiClient()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	key, err := parsePublicKey(plan.PublicKey)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("public_key"), "Invalid SSH public key", err.Error())
+		return
+	}
+	tags, diags := stringsFromSet(ctx, plan.Tags)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	owner := metal.Owner{Kind: r.owner.kind, ID: plan.ProjectID.ValueString()}
+	created, err := client.CreateSSHKey(ctx, owner, metal.SSHKeyCreate{
+		Label: plan.Name.ValueString(),
+		Key:   key.Line(),
+		Tags:  tags,
+	})
+	if err != nil {
+		created, err = r.recoverCreate(ctx, client, owner, key, err)
+		if err != nil {
+			resp.Diagnostics.AddError("Could not create the "+r.owner.noun, err.Error())
+			return
+		}
+	}
+
+	// Save state first: whatever is checked below, the key exists now.
+	state := r.fromAPI(ctx, plan, created, key, &resp.Diagnostics)
+	state.PublicKey = plan.PublicKey
+	resp.Diagnostics.Append(r.set(ctx, &resp.State, state)...)
+
+	if created.Fingerprint != key.FingerprintMD5() {
+		resp.Diagnostics.AddError("Fingerprint mismatch",
+			fmt.Sprintf("The API reports fingerprint %s for key %s, but the key sent has fingerprint %s. The key was "+
+				"created and is tracked in state; check it in the portal before using it.",
+				created.Fingerprint, created.ID, key.FingerprintMD5()))
+	}
+	if key.Format() == sshkey.FormatRFC4716 {
+		resp.Diagnostics.AddAttributeWarning(path.Root("public_key"), "Public key converted",
+			"public_key is in the RFC 4716 (PuTTYgen \"Save public key\") form, which the API does not accept; it "+
+				"was sent as the equivalent OpenSSH line: "+key.Line())
+	}
+}
+
+// recoverCreate makes a failed create safe: a key the API created although
+// it answered with an error is adopted (never created twice), and a
+// duplicate names the existing key and how to import it.
+func (r *sshKeyResource) recoverCreate(ctx context.Context, client *metal.Client, owner metal.Owner, key *sshkey.Key, createErr error) (*metal.SSHKey, error) {
+	duplicate := metal.IsStatus(createErr, 422)
+	if !duplicate && !metal.IsAmbiguous(createErr) && !metal.IsNotFound(createErr) {
+		return nil, createErr
+	}
+	existing, listErr := findKeyByFingerprint(ctx, client, owner, key.FingerprintMD5())
+	switch {
+	case listErr != nil && metal.IsNotFound(listErr) && owner.Kind == metal.OwnerProject:
+		return nil, fmt.Errorf("project %s was not found, or this API token cannot see it: %w", owner.ID, createErr)
+	case listErr != nil:
+		return nil, fmt.Errorf("%w\n\nLooking for the key afterwards also failed, so it may or may not exist: %v", createErr, listErr)
+	case existing == nil:
+		return nil, createErr
+	case duplicate:
+		return nil, fmt.Errorf("%w\n\n%s", createErr, r.importHint(existing))
+	}
+	tflog.Warn(ctx, "create answered with an error but the key exists; adopting it", map[string]any{
+		"id": existing.ID, "error": createErr.Error(),
+	})
+	return existing, nil
+}
+
+func (r *sshKeyResource) importHint(k *metal.SSHKey) string {
+	return fmt.Sprintf("This key already exists as %s %q (id %s). To manage it with Terraform, import it:\n\n"+
+		"  terraform import %s.<name> %s\n\nor, with Terraform 1.5 or later, add:\n\n"+
+		"  import {\n    to = %s.<name>\n    id = %q\n  }",
+		r.owner.noun, k.Label, k.ID, "packet_"+r.owner.typeName, k.ID, "packet_"+r.owner.typeName, k.ID)
+}
+
+func findKeyByFingerprint(ctx context.Context, client *metal.Client, owner metal.Owner, fingerprint string) (*metal.SSHKey, error) {
+	keys, err := client.ListSSHKeys(ctx, owner, metal.ListOptions{Search: fingerprint})
+	if err != nil {
+		return nil, err
+	}
+	for i := range keys {
+		if keys[i].Fingerprint == fingerprint {
+			return &keys[i], nil
+		}
+	}
+	return nil, nil
+}
+
+func (r *sshKeyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state sshKeyModel
+	resp.Diagnostics.Append(r.get(ctx, req.State, &state)...)
+	client, diags := r.data.apiClient()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	got, err := client.GetSSHKey(ctx, state.ID.ValueString())
+	if metal.IsNotFound(err) {
+		tflog.Warn(ctx, "key no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Could not read the "+r.owner.noun, err.Error())
+		return
+	}
+	if got.Owner.Kind != r.owner.kind {
+		resp.Diagnostics.AddError("Wrong resource type for this key",
+			fmt.Sprintf("Key %s is a %s, not a %s: manage it with %s instead of packet_%s.",
+				got.ID, ownerNoun(got.Owner.Kind), r.owner.noun, r.owner.otherType, r.owner.typeName))
+		return
+	}
+	key, err := sshkey.Parse([]byte(got.Key), sshkey.Options{})
+	if err != nil {
+		resp.Diagnostics.AddError("The API returned a key that does not parse", err.Error())
+		return
+	}
+	next := r.fromAPI(ctx, state, got, key, &resp.Diagnostics)
+	// The API's form of the key; semantic equality keeps the prior form when
+	// it is the same key, so only a real key change shows in the plan.
+	next.PublicKey = newPublicKeyValue(got.Key)
+	resp.Diagnostics.Append(r.set(ctx, &resp.State, next)...)
+}
+
+func (r *sshKeyResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan sshKeyModel
+	resp.Diagnostics.Append(r.get(ctx, req.Plan, &plan)...)
+	client, diags := r.data.apiClient()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	tags, diags := stringsFromSet(ctx, plan.Tags)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if tags == nil {
+		tags = []string{} // tags removed from the config: clear them
+	}
+	label := plan.Name.ValueString()
+	got, err := client.UpdateSSHKey(ctx, plan.ID.ValueString(), metal.SSHKeyUpdate{Label: &label, Tags: &tags})
+	if err != nil {
+		resp.Diagnostics.AddError("Could not update the "+r.owner.noun, err.Error())
+		return
+	}
+	key, err := parsePublicKey(plan.PublicKey)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("public_key"), "Invalid SSH public key", err.Error())
+		return
+	}
+	next := r.fromAPI(ctx, plan, got, key, &resp.Diagnostics)
+	next.PublicKey = plan.PublicKey
+	resp.Diagnostics.Append(r.set(ctx, &resp.State, next)...)
+}
+
+func (r *sshKeyResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state sshKeyModel
+	resp.Diagnostics.Append(r.get(ctx, req.State, &state)...)
+	client, diags := r.data.apiClient()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	err := client.DeleteSSHKey(ctx, state.ID.ValueString())
+	if err != nil && !metal.IsNotFound(err) {
+		resp.Diagnostics.AddError("Could not delete the "+r.owner.noun, err.Error())
+	}
+}
+
+func (r *sshKeyResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if !isUUID(req.ID) {
+		resp.Diagnostics.AddError("Invalid import id",
+			fmt.Sprintf("%q is not a key id: import a %s by its UUID, as shown in the portal or by the API.", req.ID, r.owner.noun))
+		return
+	}
+	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+}
+
+// fromAPI maps the API's answer onto a model whose user-given values come
+// from base.
+func (r *sshKeyResource) fromAPI(ctx context.Context, base sshKeyModel, k *metal.SSHKey, key *sshkey.Key, diags *diag.Diagnostics) sshKeyModel {
+	m := base
+	m.ID = types.StringValue(k.ID)
+	m.Name = types.StringValue(k.Label)
+	m.Fingerprint = types.StringValue(k.Fingerprint)
+	m.FingerprintSHA256 = types.StringValue(key.FingerprintSHA256())
+	m.Algorithm = types.StringValue(key.Algorithm())
+	m.OwnerID = types.StringValue(k.Owner.ID)
+	m.Created = types.StringValue(k.CreatedAt)
+	m.Updated = types.StringValue(k.UpdatedAt)
+	if r.owner.kind == metal.OwnerProject {
+		m.ProjectID = types.StringValue(k.Owner.ID)
+	}
+	tags, d := setFromStrings(ctx, base.Tags, k.Tags)
+	diags.Append(d...)
+	m.Tags = tags
+	return m
+}
+
+// projectSSHKeyModel is sshKeyModel plus the attribute only project keys have.
+type projectSSHKeyModel struct {
+	sshKeyModel
+	ProjectID types.String `tfsdk:"project_id"`
+}
+
+func (r *sshKeyResource) get(ctx context.Context, src interface {
+	Get(context.Context, any) diag.Diagnostics
+}, m *sshKeyModel) diag.Diagnostics {
+	if r.owner.kind != metal.OwnerProject {
+		return src.Get(ctx, m)
+	}
+	var pm projectSSHKeyModel
+	diags := src.Get(ctx, &pm)
+	*m = pm.sshKeyModel
+	m.ProjectID = pm.ProjectID
+	return diags
+}
+
+func (r *sshKeyResource) set(ctx context.Context, dst interface {
+	Set(context.Context, any) diag.Diagnostics
+}, m sshKeyModel) diag.Diagnostics {
+	if r.owner.kind != metal.OwnerProject {
+		return dst.Set(ctx, &m)
+	}
+	return dst.Set(ctx, &projectSSHKeyModel{sshKeyModel: m, ProjectID: m.ProjectID})
+}
+
+func ownerNoun(kind metal.OwnerKind) string {
+	if kind == metal.OwnerProject {
+		return projectKeyOwner.noun
+	}
+	return userKeyOwner.noun
+}

@@ -1,0 +1,159 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/packethost/terraform-provider-packet/internal/sshkey"
+)
+
+var _ datasource.DataSourceWithConfigValidators = (*sshPublicKeyDataSource)(nil)
+
+// sshPublicKeyDataSource reads a key from a file or a string in any format
+// people have and derives the canonical public key and fingerprints. It
+// needs no API token, and no private byte or passphrase reaches state.
+type sshPublicKeyDataSource struct{}
+
+// NewSSHPublicKeyDataSource is packet_ssh_public_key.
+func NewSSHPublicKeyDataSource() datasource.DataSource { return &sshPublicKeyDataSource{} }
+
+type sshPublicKeyModel struct {
+	Path              types.String `tfsdk:"path"`
+	Content           types.String `tfsdk:"content"`
+	Passphrase        types.String `tfsdk:"passphrase"`
+	ID                types.String `tfsdk:"id"`
+	PublicKey         types.String `tfsdk:"public_key"`
+	Algorithm         types.String `tfsdk:"algorithm"`
+	Bits              types.Int64  `tfsdk:"bits"`
+	Comment           types.String `tfsdk:"comment"`
+	FingerprintMD5    types.String `tfsdk:"fingerprint_md5"`
+	FingerprintSHA256 types.String `tfsdk:"fingerprint_sha256"`
+	Format            types.String `tfsdk:"format"`
+	Options           types.List   `tfsdk:"options"`
+}
+
+func (d *sshPublicKeyDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_ssh_public_key"
+}
+
+func (d *sshPublicKeyDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	computed := func(desc string) schema.StringAttribute {
+		return schema.StringAttribute{MarkdownDescription: desc, Computed: true}
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Reads an SSH key from a file or a string in any format people have — an OpenSSH `.pub` " +
+			"line or `authorized_keys` line, PuTTYgen's RFC 4716 \"SSH2 PUBLIC KEY\" file, a PuTTY `.ppk` file (v2 or v3, " +
+			"encrypted or not: no passphrase needed), an OpenSSH or PEM private key, a PEM public key — and gives the " +
+			"one-line public key the API takes plus its fingerprints. Needs no API token. Only public data is kept in state: " +
+			"for a private key file the contents and passphrase never are.",
+		Attributes: map[string]schema.Attribute{
+			"path": schema.StringAttribute{
+				MarkdownDescription: "Path of the key file. `~` is expanded; a relative path is relative to the directory " +
+					"Terraform runs in, so in a module write `\"${path.module}/keys/id.ppk\"`. Exactly one of `path` and `content`.",
+				Optional: true,
+			},
+			"content": schema.StringAttribute{
+				MarkdownDescription: "The key itself. Exactly one of `path` and `content`. When it holds private key " +
+					"material it is not kept in state (null there).",
+				Optional:  true,
+				Sensitive: true,
+			},
+			"passphrase": schema.StringAttribute{
+				MarkdownDescription: "Passphrase of a legacy encrypted PEM private key (`Proc-Type: 4,ENCRYPTED`). Not needed " +
+					"for `.ppk` files or OpenSSH private keys, whose public half is stored in clear. Never kept in state.",
+				Optional:  true,
+				Sensitive: true,
+			},
+			"id":                 computed("The SHA256 fingerprint."),
+			"public_key":         computed("The public key as one OpenSSH line (`type base64 [comment]`), no trailing newline: what the API takes."),
+			"algorithm":          computed("Key algorithm as `ssh-keygen -l` names it: `RSA`, `ED25519`, `ECDSA`, `DSA`, `ECDSA-SK`, `ED25519-SK`."),
+			"bits":               schema.Int64Attribute{MarkdownDescription: "Key size in bits.", Computed: true},
+			"comment":            computed("The key's comment (from the line, the RFC 4716 `Comment:` header or the `.ppk` file)."),
+			"fingerprint_md5":    computed("MD5 fingerprint in colon-hex form, as the API and the portal show it."),
+			"fingerprint_sha256": computed("SHA256 fingerprint as `ssh-keygen -l` prints it (`SHA256:...`)."),
+			"format":             computed("The format the input was recognised as: `openssh`, `authorized_keys`, `rfc4716`, `ppk-v2`, `ppk-v3`, `openssh-private`, `pem-pkcs1`, `pem-sec1`, `pem-pkcs8`, `pem-pkix`, `pem-pkcs1-public`."),
+			"options": schema.ListAttribute{
+				MarkdownDescription: "Options of an `authorized_keys` line (dropped from `public_key`).",
+				ElementType:         types.StringType,
+				Computed:            true,
+			},
+		},
+	}
+}
+
+func (d *sshPublicKeyDataSource) ConfigValidators(context.Context) []datasource.ConfigValidator {
+	return []datasource.ConfigValidator{
+		datasourcevalidator.ExactlyOneOf(path.MatchRoot("path"), path.MatchRoot("content")),
+	}
+}
+
+func (d *sshPublicKeyDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var m sshPublicKeyModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	data := []byte(m.Content.ValueString())
+	source := path.Root("content")
+	if !m.Path.IsNull() {
+		source = path.Root("path")
+		file, err := expandHome(m.Path.ValueString())
+		if err == nil {
+			data, err = os.ReadFile(file)
+		}
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(source, "Cannot read the key file", err.Error())
+			return
+		}
+	}
+
+	key, err := sshkey.Parse(data, sshkey.Options{Passphrase: []byte(m.Passphrase.ValueString())})
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(source, "Cannot read the SSH key", err.Error())
+		return
+	}
+	if err := sshkey.CheckStrength(key); err != nil {
+		resp.Diagnostics.AddAttributeWarning(source, "Weak SSH key", err.Error()+
+			" The key is read, but packet_project_ssh_key and packet_user_ssh_key will refuse it.")
+	}
+
+	options, diags := types.ListValueFrom(ctx, types.StringType, key.Options())
+	resp.Diagnostics.Append(diags...)
+	m.ID = types.StringValue(key.FingerprintSHA256())
+	m.PublicKey = types.StringValue(key.Line())
+	m.Algorithm = types.StringValue(key.Algorithm())
+	m.Bits = types.Int64Value(int64(key.Bits()))
+	m.Comment = types.StringValue(key.Comment())
+	m.FingerprintMD5 = types.StringValue(key.FingerprintMD5())
+	m.FingerprintSHA256 = types.StringValue(key.FingerprintSHA256())
+	m.Format = types.StringValue(string(key.Format()))
+	m.Options = options
+	// Private material and passphrases never reach state.
+	m.Passphrase = types.StringNull()
+	if key.FromPrivate() {
+		m.Content = types.StringNull()
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// expandHome expands a leading "~" the way a shell would.
+func expandHome(p string) (string, error) {
+	if p != "~" && !strings.HasPrefix(p, "~/") {
+		return p, nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("cannot expand ~ in %q: %w", p, err)
+	}
+	return filepath.Join(home, strings.TrimPrefix(p, "~")), nil
+}
