@@ -127,7 +127,11 @@ func (d *sshPublicKeyDataSource) Read(ctx context.Context, req datasource.ReadRe
 			" The key is read, but packet_project_ssh_key and packet_user_ssh_key will refuse it.")
 	}
 
-	options, diags := types.ListValueFrom(ctx, types.StringType, key.Options())
+	opts := key.Options()
+	if opts == nil {
+		opts = []string{} // an empty list, so length() works without a null check
+	}
+	options, diags := types.ListValueFrom(ctx, types.StringType, opts)
 	resp.Diagnostics.Append(diags...)
 	m.ID = types.StringValue(key.FingerprintSHA256())
 	m.PublicKey = types.StringValue(key.Line())
