@@ -126,14 +126,16 @@ func (f *deviceFixture) canLogIn(t *testing.T, key testKey) error {
 	return client.Close()
 }
 
-func attachmentConfig(deviceID, keyResource, connection string) string {
+// attachmentConfig attaches packet_project_ssh_key.new (newProjectKeyHCL)
+// to the device, with optional ssh connection settings.
+func attachmentConfig(deviceID, connection string) string {
 	return fmt.Sprintf(`
 resource "packet_device_key_attachment" "test" {
   device_id  = %q
-  ssh_key_id = %s.id
+  ssh_key_id = packet_project_ssh_key.new.id
   %s
 }
-`, deviceID, keyResource, connection)
+`, deviceID, connection)
 }
 
 func newProjectKeyHCL(key testKey) string {
@@ -181,7 +183,7 @@ func TestAccDeviceKeyAttachment_attachLoginDetach(t *testing.T) {
 					}
 				},
 				Config: f.providerWithKey() + newProjectKeyHCL(added) +
-					attachmentConfig(f.device.ID, "packet_project_ssh_key.new", ""),
+					attachmentConfig(f.device.ID, ""),
 				Check: resource.ComposeTestCheckFunc(
 					resource.TestCheckResourceAttr("packet_device_key_attachment.test", "fingerprint", added.MD5),
 					resource.TestCheckResourceAttr("packet_device_key_attachment.test", "provisioned", "false"),
@@ -263,7 +265,7 @@ resource "packet_device_key_attachment" "many" {
 func TestAccDeviceKeyAttachment_drift(t *testing.T) {
 	f := newDeviceFixture(t)
 	added := newTestKey(t, "drift@later")
-	config := f.providerWithKey() + newProjectKeyHCL(added) + attachmentConfig(f.device.ID, "packet_project_ssh_key.new", "")
+	config := f.providerWithKey() + newProjectKeyHCL(added) + attachmentConfig(f.device.ID, "")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{
@@ -307,7 +309,7 @@ func TestAccDeviceKeyAttachment_wrongHostKey(t *testing.T) {
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{{
 			Config: f.providerWithKey() + newProjectKeyHCL(added) +
-				attachmentConfig(f.device.ID, "packet_project_ssh_key.new", fmt.Sprintf("ssh = { host_key = %q }", impostor.Line)),
+				attachmentConfig(f.device.ID, fmt.Sprintf("ssh = { host_key = %q }", impostor.Line)),
 			ExpectError: errorLike(impostor.SHA256),
 		}},
 	})
@@ -327,7 +329,7 @@ func TestAccDeviceKeyAttachment_privateKeyFile(t *testing.T) {
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{{
 			Config: f.providerWithoutKey() + newProjectKeyHCL(added) +
-				attachmentConfig(f.device.ID, "packet_project_ssh_key.new", fmt.Sprintf("ssh = { private_key_file = %q }", keyFile)),
+				attachmentConfig(f.device.ID, fmt.Sprintf("ssh = { private_key_file = %q }", keyFile)),
 			Check: func(*terraform.State) error { return f.canLogIn(t, added) },
 		}},
 	})
@@ -345,7 +347,7 @@ func TestAccDeviceKeyAttachment_agent(t *testing.T) {
 		t.Fatal(err)
 	}
 	sock := filepath.Join(t.TempDir(), "agent.sock")
-	l, err := net.Listen("unix", sock)
+	l, err := (&net.ListenConfig{}).Listen(t.Context(), "unix", sock)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +366,7 @@ func TestAccDeviceKeyAttachment_agent(t *testing.T) {
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{{
 			Config: f.providerWithoutKey() + newProjectKeyHCL(added) +
-				attachmentConfig(f.device.ID, "packet_project_ssh_key.new", "ssh = { agent = true }"),
+				attachmentConfig(f.device.ID, "ssh = { agent = true }"),
 			Check: func(*terraform.State) error { return f.canLogIn(t, added) },
 		}},
 	})
@@ -374,7 +376,7 @@ func TestAccDeviceKeyAttachment_rootPassword(t *testing.T) {
 	f := newDeviceFixture(t)
 	added := newTestKey(t, "via-password")
 	config := f.providerWithoutKey() + newProjectKeyHCL(added) +
-		attachmentConfig(f.device.ID, "packet_project_ssh_key.new", "ssh = { use_root_password = true }")
+		attachmentConfig(f.device.ID, "ssh = { use_root_password = true }")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{{
@@ -394,7 +396,7 @@ func TestAccDeviceKeyAttachment_rootPassword(t *testing.T) {
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{{
 			Config: g.providerWithoutKey() + newProjectKeyHCL(added) +
-				attachmentConfig(g.device.ID, "packet_project_ssh_key.new", "ssh = { use_root_password = true }"),
+				attachmentConfig(g.device.ID, "ssh = { use_root_password = true }"),
 			ExpectError: errorLike("only for 24 hours after provisioning"),
 		}},
 	})
@@ -405,7 +407,7 @@ func TestAccDeviceKeyAttachment_badImportID(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{{
-			Config:        f.providerWithKey() + attachmentConfig(f.device.ID, "packet_project_ssh_key.new", "") + newProjectKeyHCL(newTestKey(t, "x")),
+			Config:        f.providerWithKey() + attachmentConfig(f.device.ID, "") + newProjectKeyHCL(newTestKey(t, "x")),
 			ResourceName:  "packet_device_key_attachment.test",
 			ImportState:   true,
 			ImportStateId: "not-a-device/" + f.device.ID,

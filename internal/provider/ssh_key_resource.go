@@ -266,7 +266,7 @@ func (r *sshKeyResource) recoverCreate(ctx context.Context, client *metal.Client
 	case listErr != nil && metal.IsNotFound(listErr) && owner.Kind == metal.OwnerProject:
 		return nil, fmt.Errorf("project %s was not found, or this API token cannot see it: %w", owner.ID, createErr)
 	case listErr != nil:
-		return nil, fmt.Errorf("%w\n\nLooking for the key afterwards also failed, so it may or may not exist: %v", createErr, listErr)
+		return nil, fmt.Errorf("%w\n\nLooking for the key afterwards also failed, so it may or may not exist: %w", createErr, listErr)
 	case existing == nil:
 		return nil, createErr
 	case duplicate:

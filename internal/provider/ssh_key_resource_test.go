@@ -129,10 +129,10 @@ func TestAccProjectSSHKey_lifecycle(t *testing.T) {
 				Check: checkMockKey(mock, &id, "deploy-renamed", first.Line),
 			},
 			// The same key in other forms is no change at all.
-			sameKeyStep(mock, "deploy-renamed", first.withComment("someone else")),
-			sameKeyStep(mock, "deploy-renamed", first.Line+"\n"),
-			sameKeyStep(mock, "deploy-renamed", first.Line+"\r\n"),
-			sameKeyStep(mock, "deploy-renamed", first.rfc4716()),
+			sameKeyStep(mock, first.withComment("someone else")),
+			sameKeyStep(mock, first.Line+"\n"),
+			sameKeyStep(mock, first.Line+"\r\n"),
+			sameKeyStep(mock, first.rfc4716()),
 			{
 				Config: projectKeyConfig(mock, "deploy-renamed", second.Line),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
@@ -146,7 +146,7 @@ func TestAccProjectSSHKey_lifecycle(t *testing.T) {
 					if _, ok := mock.SSHKey(id); ok {
 						return fmt.Errorf("replaced key %s still exists", id)
 					}
-					return countIs(countKeysWithFingerprint(mock, second.MD5), 1)
+					return expectOneKey(countKeysWithFingerprint(mock, second.MD5))
 				},
 			},
 			{
@@ -158,18 +158,19 @@ func TestAccProjectSSHKey_lifecycle(t *testing.T) {
 	})
 }
 
-func sameKeyStep(mock *mockapi.Server, name, publicKey string) resource.TestStep {
+// sameKeyStep gives the renamed key of the lifecycle test in another form.
+func sameKeyStep(mock *mockapi.Server, publicKey string) resource.TestStep {
 	return resource.TestStep{
-		Config: projectKeyConfig(mock, name, publicKey),
+		Config: projectKeyConfig(mock, "deploy-renamed", publicKey),
 		ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 			plancheck.ExpectEmptyPlan(),
 		}},
 	}
 }
 
-func countIs(got, want int) error {
-	if got != want {
-		return fmt.Errorf("found %d keys in the API, want %d", got, want)
+func expectOneKey(got int) error {
+	if got != 1 {
+		return fmt.Errorf("found %d keys with the fingerprint in the API, want 1", got)
 	}
 	return nil
 }
@@ -241,7 +242,7 @@ func TestAccProjectSSHKey_drift(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(projectKeyAddr, plancheck.ResourceActionCreate),
 				}},
-				Check: func(*terraform.State) error { return countIs(countKeysWithFingerprint(mock, key.MD5), 1) },
+				Check: func(*terraform.State) error { return expectOneKey(countKeysWithFingerprint(mock, key.MD5)) },
 			},
 		},
 	})
@@ -262,7 +263,7 @@ func TestAccProjectSSHKey_adoptsKeyCreatedDespiteError(t *testing.T) {
 				Steps: []resource.TestStep{{
 					Config: projectKeyConfig(mock, "adopt", key.Line),
 					Check: resource.ComposeTestCheckFunc(
-						func(*terraform.State) error { return countIs(countKeysWithFingerprint(mock, key.MD5), 1) },
+						func(*terraform.State) error { return expectOneKey(countKeysWithFingerprint(mock, key.MD5)) },
 						func(s *terraform.State) error {
 							id := s.RootModule().Resources[projectKeyAddr].Primary.ID
 							if _, ok := mock.SSHKey(id); !ok {
@@ -369,7 +370,7 @@ resource "packet_user_ssh_key" "test" {
   public_key = %q
 }
 `, key.Line),
-					Check: func(*terraform.State) error { return countIs(countKeysWithFingerprint(mock, key.MD5), 1) },
+					Check: func(*terraform.State) error { return expectOneKey(countKeysWithFingerprint(mock, key.MD5)) },
 				}},
 			})
 		})
@@ -401,7 +402,7 @@ resource "packet_user_ssh_key" "test" {
   public_key = data.packet_ssh_public_key.k.public_key
 }
 `, mockapi.DefaultToken, mock.URL(), key.Line),
-			Check: func(*terraform.State) error { return countIs(countKeysWithFingerprint(mock, key.MD5), 1) },
+			Check: func(*terraform.State) error { return expectOneKey(countKeysWithFingerprint(mock, key.MD5)) },
 		}},
 	})
 }

@@ -118,6 +118,6 @@ func newDSATestKey(t *testing.T) testKey {
 	blob := ssh.Marshal(struct {
 		Name       string
 		P, Q, G, Y *big.Int
-	}{ssh.InsecureKeyAlgoDSA, priv.P, priv.Q, priv.G, priv.Y})
+	}{"ssh-dss", priv.P, priv.Q, priv.G, priv.Y})
 	return keyFromBlob("ssh-dss", blob, "old-dsa")
 }
