@@ -415,3 +415,32 @@ func TestAccDeviceKeyAttachment_badImportID(t *testing.T) {
 		}},
 	})
 }
+
+// A device that cannot be reached at refresh keeps its attachment in state
+// (with a warning) instead of planning a new one.
+func TestAccDeviceKeyAttachment_unreachableAtRefreshKeepsState(t *testing.T) {
+	f := newDeviceFixture(t)
+	added := newTestKey(t, "unreachable")
+	config := f.providerWithKey() + newProjectKeyHCL(added) + attachmentConfig(f.device.ID, "")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: config},
+			{
+				PreConfig: func() {
+					if err := f.machine(t).Close(); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:   config,
+				PlanOnly: true, // fails on any planned change
+			},
+			{
+				// Once the device is gone the attachment leaves state and
+				// destroy has nothing left to do on a machine.
+				PreConfig: func() { f.mock.DeleteDevice(f.device.ID) },
+				Config:    f.providerWithKey() + newProjectKeyHCL(added),
+			},
+		},
+	})
+}
