@@ -1,0 +1,39 @@
+# Fingerprints as the portal shows them (MD5, colon hex) and as `ssh-keygen -l`
+# prints them (SHA256), so the keys can be recognised in both places.
+output "project_key" {
+  value = {
+    id                 = packet_project_ssh_key.putty.id
+    format_read        = data.packet_ssh_public_key.putty.format
+    fingerprint_md5    = packet_project_ssh_key.putty.fingerprint
+    fingerprint_sha256 = packet_project_ssh_key.putty.fingerprint_sha256
+  }
+}
+
+output "user_key" {
+  value = {
+    id                 = packet_user_ssh_key.alice.id
+    fingerprint_md5    = packet_user_ssh_key.alice.fingerprint
+    fingerprint_sha256 = packet_user_ssh_key.alice.fingerprint_sha256
+  }
+}
+
+output "attached" {
+  value = {
+    device             = data.packet_device.web.hostname
+    fingerprint_md5    = packet_device_key_attachment.putty.fingerprint
+    fingerprint_sha256 = packet_device_key_attachment.putty.fingerprint_sha256
+  }
+}
+
+# Read by scripts/demo.sh for the ssh login check.
+output "device_host" {
+  value = data.packet_device.web.public_ipv4
+}
+
+output "device_ssh_port" {
+  value = data.packet_device.web.ssh_port
+}
+
+output "device_ssh_host_key" {
+  value = data.packet_device.web.ssh_host_key
+}

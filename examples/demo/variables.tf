@@ -1,0 +1,20 @@
+variable "api_url" {
+  description = "API URL of packet-mock (its api_url= line)."
+  type        = string
+}
+
+variable "token" {
+  description = "API token packet-mock was started with."
+  type        = string
+  sensitive   = true
+}
+
+variable "project_id" {
+  description = "The seeded project (packet-mock's project_id= line)."
+  type        = string
+}
+
+variable "device_id" {
+  description = "The running device (packet-mock's device_id= line)."
+  type        = string
+}
