@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
+
+	"github.com/packethost/terraform-provider-packet/internal/homedir"
 )
 
 // Credentials are what may be offered to log in. Every available one is
@@ -108,7 +109,7 @@ func buildAuth(ctx context.Context, c Credentials) *auth {
 }
 
 func signerFromFile(path string, passphrase []byte) (ssh.Signer, error) {
-	p, err := expandHome(path)
+	p, err := homedir.Expand(path)
 	if err != nil {
 		return nil, err
 	}
@@ -151,16 +152,4 @@ func parseSigner(pemBytes, passphrase []byte) (ssh.Signer, error) {
 func isDecryptionError(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "decrypt") || strings.Contains(msg, "password") || strings.Contains(msg, "passphrase")
-}
-
-// expandHome expands a leading "~/" to the current user's home directory.
-func expandHome(p string) (string, error) {
-	if p != "~" && !strings.HasPrefix(p, "~/") {
-		return p, nil
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", fmt.Errorf("cannot expand ~: %w", err)
-	}
-	return filepath.Join(home, strings.TrimPrefix(p, "~")), nil
 }

@@ -10,6 +10,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/packethost/terraform-provider-packet/internal/homedir"
 )
 
 // HostKeyPolicy says how the machine's host key is verified. HostKey wins
@@ -58,7 +60,7 @@ func newHostKeyCheck(p HostKeyPolicy, addr string) (*hostKeyCheck, error) {
 		}
 		check.algorithms = algorithmsFor(want.Type())
 	case p.KnownHostsFile != "":
-		file, err := expandHome(p.KnownHostsFile)
+		file, err := homedir.Expand(p.KnownHostsFile)
 		if err != nil {
 			return nil, &HostKeyPolicyError{Reason: fmt.Sprintf("known_hosts_file %s: %v", p.KnownHostsFile, err)}
 		}
