@@ -28,7 +28,7 @@ var (
 // deviceDataSource is the key view of a device: what an attachment or an
 // `ssh root@...` needs. The root password is never read into it.
 type deviceDataSource struct {
-	data *providerData
+	apiDataSource
 }
 
 // NewDeviceDataSource is data "packet_device".
@@ -106,17 +106,10 @@ func (d *deviceDataSource) ConfigValidators(context.Context) []datasource.Config
 	}
 }
 
-func (d *deviceDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	data, diags := providerDataFrom(req.ProviderData)
-	resp.Diagnostics.Append(diags...)
-	d.data = data
-}
-
 func (d *deviceDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m deviceDataModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	client, diags := d.data.apiClient()
-	resp.Diagnostics.Append(diags...)
+	client := d.client(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}

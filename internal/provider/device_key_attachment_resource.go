@@ -39,7 +39,7 @@ var (
 // deviceKeyAttachmentResource puts an API key into the authorized_keys of a
 // device that already runs, which cloud-init never does after provisioning.
 type deviceKeyAttachmentResource struct {
-	data *providerData
+	apiResource
 }
 
 // NewDeviceKeyAttachmentResource is packet_device_key_attachment.
@@ -183,17 +183,10 @@ func connectionSchema() schema.SingleNestedAttribute {
 	}
 }
 
-func (r *deviceKeyAttachmentResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	data, diags := providerDataFrom(req.ProviderData)
-	resp.Diagnostics.Append(diags...)
-	r.data = data
-}
-
 func (r *deviceKeyAttachmentResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan attachmentModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	client, diags := r.data.apiClient()
-	resp.Diagnostics.Append(diags...)
+	client := r.client(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -225,8 +218,7 @@ func (r *deviceKeyAttachmentResource) Create(ctx context.Context, req resource.C
 func (r *deviceKeyAttachmentResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state attachmentModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	client, diags := r.data.apiClient()
-	resp.Diagnostics.Append(diags...)
+	client := r.client(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -279,8 +271,7 @@ func (r *deviceKeyAttachmentResource) Update(ctx context.Context, req resource.U
 func (r *deviceKeyAttachmentResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state attachmentModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	client, diags := r.data.apiClient()
-	resp.Diagnostics.Append(diags...)
+	client := r.client(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}

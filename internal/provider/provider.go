@@ -87,7 +87,7 @@ func (p *packetProvider) Schema(_ context.Context, _ provider.SchemaRequest, res
 			"request_timeout": schema.StringAttribute{
 				MarkdownDescription: "Timeout of one HTTP request as a Go duration such as `30s` or `2m`. Default `60s`.",
 				Optional:            true,
-				Validators:          []validator.String{durationValidator{}},
+				Validators:          []validator.String{durationValidator()},
 			},
 		},
 		Blocks: map[string]schema.Block{

@@ -1,9 +1,12 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
 
 	"github.com/packethost/terraform-provider-packet/internal/metal"
 )
@@ -16,11 +19,17 @@ type providerData struct {
 	ssh           sshDefaults
 }
 
-// apiClient returns the API client, or an error diagnostic that tells the
-// user how to configure one. Only callers that really need the API call it,
-// so key parsing works without a token.
-func (d *providerData) apiClient() (*metal.Client, diag.Diagnostics) {
-	var diags diag.Diagnostics
+// apiAccess is embedded (through apiResource or apiDataSource) by everything
+// that calls the API.
+type apiAccess struct {
+	data *providerData
+}
+
+// client returns the API client, or nil after adding an error diagnostic
+// that tells the user how to configure one. Only what really needs the API
+// calls it, so key parsing works without a token.
+func (a *apiAccess) client(diags *diag.Diagnostics) *metal.Client {
+	d := a.data
 	switch {
 	case d == nil:
 		diags.AddError("Provider not configured",
@@ -35,23 +44,36 @@ func (d *providerData) apiClient() (*metal.Client, diag.Diagnostics) {
 			fmt.Sprintf("This resource calls the Packet API and needs a token: set auth_token in the provider \"packet\" "+
 				"block, or the %s (or %s) environment variable.", envAuthToken, envMetalAuthToken))
 	default:
-		return d.client, nil
+		return d.client
 	}
-	return nil, diags
+	return nil
 }
 
-// providerDataFrom converts the untyped value the framework passes to
-// Configure methods; nil means "not configured yet" and is not an error.
-func providerDataFrom(v any) (*providerData, diag.Diagnostics) {
-	var diags diag.Diagnostics
+// configure takes the untyped value the framework passes to Configure
+// methods; nil means "not configured yet" and is not an error.
+func (a *apiAccess) configure(v any, diags *diag.Diagnostics) {
 	if v == nil {
-		return nil, nil
+		return
 	}
 	data, ok := v.(*providerData)
 	if !ok {
 		diags.AddError("Unexpected provider data",
 			fmt.Sprintf("Expected *providerData, got %T. This is a bug in the provider; please report it.", v))
-		return nil, diags
+		return
 	}
-	return data, nil
+	a.data = data
+}
+
+// apiResource gives a resource its Configure method.
+type apiResource struct{ apiAccess }
+
+func (r *apiResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.configure(req.ProviderData, &resp.Diagnostics)
+}
+
+// apiDataSource gives a data source its Configure method.
+type apiDataSource struct{ apiAccess }
+
+func (d *apiDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.configure(req.ProviderData, &resp.Diagnostics)
 }

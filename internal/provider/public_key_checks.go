@@ -11,36 +11,30 @@ import (
 
 // uploadablePublicKey rejects at plan time what the platform would refuse
 // or what must never be sent: not a key, private key material, DSA, weak RSA.
-type uploadablePublicKey struct{}
-
-func (uploadablePublicKey) Description(context.Context) string {
-	return "must be an SSH public key (OpenSSH line or RFC 4716), not DSA, RSA of at least 2048 bits"
-}
-
-func (v uploadablePublicKey) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (uploadablePublicKey) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
+func uploadablePublicKey() validator.String {
+	return stringCheck{
+		description: "must be an SSH public key (OpenSSH line or RFC 4716), not DSA, RSA of at least 2048 bits",
+		summary:     "Invalid SSH public key",
+		check:       checkUploadable,
 	}
-	data := []byte(req.ConfigValue.ValueString())
+}
+
+func checkUploadable(s string) error {
+	data := []byte(s)
 	if sshkey.LooksPrivate(data) {
-		resp.Diagnostics.AddAttributeError(req.Path, "Private key given where a public key belongs",
-			"This value holds private key material; it is not sent anywhere and is not shown here. Give the public "+
-				"half instead: the .pub file, or data.packet_ssh_public_key reading the private key file, whose "+
-				"public_key attribute is the public half.")
-		return
+		return checkFailure{"Private key given where a public key belongs",
+			"This value holds private key material; it is not sent anywhere and is not shown here. Give the public " +
+				"half instead: the .pub file, or data.packet_ssh_public_key reading the private key file, whose " +
+				"public_key attribute is the public half."}
 	}
 	key, err := sshkey.Parse(data, sshkey.Options{})
 	if err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid SSH public key", err.Error())
-		return
+		return err
 	}
 	if err := sshkey.ValidateForUpload(key); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "SSH public key not accepted", err.Error())
+		return checkFailure{"SSH public key not accepted", err.Error()}
 	}
+	return nil
 }
 
 // parsePublicKey parses a value already checked by uploadablePublicKey.

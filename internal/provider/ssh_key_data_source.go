@@ -36,7 +36,7 @@ var (
 // only in owner, as the key resources do.
 type sshKeyLookupDataSource struct {
 	owner sshKeyOwner
-	data  *providerData
+	apiDataSource
 }
 
 // NewProjectSSHKeyDataSource is data "packet_project_ssh_key".
@@ -93,7 +93,7 @@ func (d *sshKeyLookupDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 				pickOne + " Read back, it is always the MD5 form, as on the key resources.",
 			Optional:   true,
 			Computed:   true,
-			Validators: []validator.String{fingerprintLookupValidator{}},
+			Validators: []validator.String{fingerprintLookupValidator()},
 		},
 		"public_key": schema.StringAttribute{
 			MarkdownDescription: "To look up by: the public key in any form `packet_ssh_public_key` reads that holds no " +
@@ -101,7 +101,7 @@ func (d *sshKeyLookupDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 				"form of the same key matches." + pickOne + " Read back, it is the key as the API stores it.",
 			Optional:   true,
 			Computed:   true,
-			Validators: []validator.String{publicKeyLookupValidator{}},
+			Validators: []validator.String{publicKeyLookupValidator()},
 		},
 		"fingerprint_sha256": schema.StringAttribute{
 			MarkdownDescription: "SHA256 fingerprint as `ssh-keygen -l` prints it (`SHA256:...`).",
@@ -156,17 +156,10 @@ func (d *sshKeyLookupDataSource) ConfigValidators(context.Context) []datasource.
 	}
 }
 
-func (d *sshKeyLookupDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	data, diags := providerDataFrom(req.ProviderData)
-	resp.Diagnostics.Append(diags...)
-	d.data = data
-}
-
 func (d *sshKeyLookupDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m projectSSHKeyLookupModel
 	resp.Diagnostics.Append(d.getConfig(ctx, req, &m)...)
-	client, diags := d.data.apiClient()
-	resp.Diagnostics.Append(diags...)
+	client := d.client(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -479,41 +472,25 @@ var errPrivateLookupKey = errors.New("public_key holds a private key; give only 
 	"(data \"packet_ssh_public_key\" derives it from a private key file)")
 
 // fingerprintLookupValidator checks the fingerprint form at plan time.
-type fingerprintLookupValidator struct{}
-
-func (fingerprintLookupValidator) Description(context.Context) string {
-	return "value must be an MD5 (aa:bb:...) or SHA256 (SHA256:...) SSH key fingerprint"
-}
-
-func (v fingerprintLookupValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (fingerprintLookupValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if _, err := parseLookupFingerprint(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid fingerprint", err.Error())
+func fingerprintLookupValidator() validator.String {
+	return stringCheck{
+		description: "value must be an MD5 (aa:bb:...) or SHA256 (SHA256:...) SSH key fingerprint",
+		summary:     "Invalid fingerprint",
+		check: func(s string) error {
+			_, err := parseLookupFingerprint(s)
+			return err
+		},
 	}
 }
 
 // publicKeyLookupValidator checks at plan time that the key parses.
-type publicKeyLookupValidator struct{}
-
-func (publicKeyLookupValidator) Description(context.Context) string {
-	return "value must be an SSH public key (OpenSSH line, RFC 4716 block or PEM public key)"
-}
-
-func (v publicKeyLookupValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (publicKeyLookupValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if _, err := parseLookupPublicKey(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid SSH public key", err.Error())
+func publicKeyLookupValidator() validator.String {
+	return stringCheck{
+		description: "value must be an SSH public key (OpenSSH line, RFC 4716 block or PEM public key)",
+		summary:     "Invalid SSH public key",
+		check: func(s string) error {
+			_, err := parseLookupPublicKey(s)
+			return err
+		},
 	}
 }

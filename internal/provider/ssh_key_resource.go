@@ -54,7 +54,7 @@ var (
 
 type sshKeyResource struct {
 	owner sshKeyOwner
-	data  *providerData
+	apiResource
 }
 
 // NewProjectSSHKeyResource is packet_project_ssh_key.
@@ -101,7 +101,7 @@ func (r *sshKeyResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 				"same key is no change. DSA keys, RSA keys under 2048 bits and private keys are refused at plan time.",
 			Required:   true,
 			CustomType: publicKeyType{},
-			Validators: []validator.String{uploadablePublicKey{}},
+			Validators: []validator.String{uploadablePublicKey()},
 			PlanModifiers: []planmodifier.String{
 				keepPriorIfSameKey{},
 				stringplanmodifier.RequiresReplace(),
@@ -156,12 +156,6 @@ func (r *sshKeyResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 	}
 }
 
-func (r *sshKeyResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	data, diags := providerDataFrom(req.ProviderData)
-	resp.Diagnostics.Append(diags...)
-	r.data = data
-}
-
 // ModifyPlan computes what the key alone determines, so fingerprints are
 // known at plan time, and marks what a replacement changes as unknown.
 func (r *sshKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
@@ -205,8 +199,7 @@ func (r *sshKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 func (r *sshKeyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan sshKeyModel
 	resp.Diagnostics.Append(r.get(ctx, req.Plan, &plan)...)
-	client, diags := r.data.apiClient()
-	resp.Diagnostics.Append(diags...)
+	client := r.client(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -301,8 +294,7 @@ func findKeyByFingerprint(ctx context.Context, client *metal.Client, owner metal
 func (r *sshKeyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state sshKeyModel
 	resp.Diagnostics.Append(r.get(ctx, req.State, &state)...)
-	client, diags := r.data.apiClient()
-	resp.Diagnostics.Append(diags...)
+	client := r.client(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -337,8 +329,7 @@ func (r *sshKeyResource) Read(ctx context.Context, req resource.ReadRequest, res
 func (r *sshKeyResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan sshKeyModel
 	resp.Diagnostics.Append(r.get(ctx, req.Plan, &plan)...)
-	client, diags := r.data.apiClient()
-	resp.Diagnostics.Append(diags...)
+	client := r.client(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -369,8 +360,7 @@ func (r *sshKeyResource) Update(ctx context.Context, req resource.UpdateRequest,
 func (r *sshKeyResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state sshKeyModel
 	resp.Diagnostics.Append(r.get(ctx, req.State, &state)...)
-	client, diags := r.data.apiClient()
-	resp.Diagnostics.Append(diags...)
+	client := r.client(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}

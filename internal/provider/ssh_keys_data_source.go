@@ -26,7 +26,7 @@ var _ datasource.DataSourceWithConfigure = (*sshKeyListDataSource)(nil)
 // pages come in.
 type sshKeyListDataSource struct {
 	owner sshKeyOwner
-	data  *providerData
+	apiDataSource
 }
 
 // NewProjectSSHKeysDataSource is data "packet_project_ssh_keys".
@@ -64,7 +64,7 @@ func (d *sshKeyListDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 			MarkdownDescription: "Keep only keys whose name matches this regular expression " +
 				"([RE2 syntax](https://github.com/google/re2/wiki/Syntax); unanchored: use `^...$` for a whole-name match).",
 			Optional:   true,
-			Validators: []validator.String{regexpValidator{}},
+			Validators: []validator.String{regexpValidator()},
 		},
 		"algorithm": schema.StringAttribute{
 			MarkdownDescription: "Keep only keys of this algorithm, as `ssh-keygen -l` names it: `" +
@@ -140,12 +140,6 @@ func (d *sshKeyListDataSource) itemTypes() map[string]attr.Type {
 	return attrTypes
 }
 
-func (d *sshKeyListDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	data, diags := providerDataFrom(req.ProviderData)
-	resp.Diagnostics.Append(diags...)
-	d.data = data
-}
-
 func (d *sshKeyListDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m projectSSHKeyListModel
 	if d.owner.kind == metal.OwnerProject {
@@ -153,8 +147,7 @@ func (d *sshKeyListDataSource) Read(ctx context.Context, req datasource.ReadRequ
 	} else {
 		resp.Diagnostics.Append(req.Config.Get(ctx, &m.sshKeyListModel)...)
 	}
-	client, diags := d.data.apiClient()
-	resp.Diagnostics.Append(diags...)
+	client := d.client(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -244,19 +237,13 @@ func sortedKeys(keys []metal.SSHKey) []metal.SSHKey {
 }
 
 // regexpValidator accepts Go (RE2) regular expressions.
-type regexpValidator struct{}
-
-func (regexpValidator) Description(context.Context) string {
-	return "value must be a regular expression in RE2 syntax"
-}
-
-func (v regexpValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-
-func (regexpValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if _, err := regexp.Compile(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid regular expression", err.Error())
+func regexpValidator() validator.String {
+	return stringCheck{
+		description: "value must be a regular expression in RE2 syntax",
+		summary:     "Invalid regular expression",
+		check: func(s string) error {
+			_, err := regexp.Compile(s)
+			return err
+		},
 	}
 }

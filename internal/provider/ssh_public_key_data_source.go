@@ -2,10 +2,7 @@ package provider
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -13,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/packethost/terraform-provider-packet/internal/homedir"
 	"github.com/packethost/terraform-provider-packet/internal/sshkey"
 )
 
@@ -107,7 +105,7 @@ func (d *sshPublicKeyDataSource) Read(ctx context.Context, req datasource.ReadRe
 	source := path.Root("content")
 	if !m.Path.IsNull() {
 		source = path.Root("path")
-		file, err := expandHome(m.Path.ValueString())
+		file, err := homedir.Expand(m.Path.ValueString())
 		if err == nil {
 			data, err = os.ReadFile(file)
 		}
@@ -148,16 +146,4 @@ func (d *sshPublicKeyDataSource) Read(ctx context.Context, req datasource.ReadRe
 		m.Content = types.StringNull()
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
-}
-
-// expandHome expands a leading "~" the way a shell would.
-func expandHome(p string) (string, error) {
-	if p != "~" && !strings.HasPrefix(p, "~/") {
-		return p, nil
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", fmt.Errorf("cannot expand ~ in %q: %w", p, err)
-	}
-	return filepath.Join(home, strings.TrimPrefix(p, "~")), nil
 }

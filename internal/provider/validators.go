@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"time"
@@ -10,23 +11,50 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 )
 
-// durationValidator accepts Go durations such as "30s" or "2m".
-type durationValidator struct{}
-
-func (durationValidator) Description(context.Context) string {
-	return "value must be a duration such as 30s or 2m"
+// stringCheck is a string validator made of one plain check function, so
+// each rule is written once and the framework's interface once.
+type stringCheck struct {
+	description string
+	summary     string             // the diagnostic's summary unless the check returns a checkFailure
+	check       func(string) error // nil when the value is fine
 }
 
-func (v durationValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+// checkFailure lets a check choose the diagnostic's summary.
+type checkFailure struct{ summary, detail string }
 
-func (durationValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+func (f checkFailure) Error() string { return f.detail }
+
+func (c stringCheck) Description(context.Context) string { return c.description }
+
+func (c stringCheck) MarkdownDescription(context.Context) string { return c.description }
+
+func (c stringCheck) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
-	d, err := time.ParseDuration(req.ConfigValue.ValueString())
-	if err != nil || d <= 0 {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid duration",
-			fmt.Sprintf("%q is not a positive duration: write it like 30s, 90s or 2m.", req.ConfigValue.ValueString()))
+	err := c.check(req.ConfigValue.ValueString())
+	if err == nil {
+		return
+	}
+	summary := c.summary
+	var failure checkFailure
+	if errors.As(err, &failure) {
+		summary = failure.summary
+	}
+	resp.Diagnostics.AddAttributeError(req.Path, summary, err.Error())
+}
+
+// durationValidator accepts positive Go durations such as "30s" or "2m".
+func durationValidator() validator.String {
+	return stringCheck{
+		description: "value must be a duration such as 30s or 2m",
+		summary:     "Invalid duration",
+		check: func(s string) error {
+			if d, err := time.ParseDuration(s); err != nil || d <= 0 {
+				return fmt.Errorf("%q is not a positive duration: write it like 30s, 90s or 2m", s)
+			}
+			return nil
+		},
 	}
 }
 
