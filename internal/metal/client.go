@@ -21,14 +21,17 @@ const DefaultBaseURL = "https://api.equinix.com/metal/v1/"
 // consumerToken identifies this provider to the API (packngo's X-Consumer-Token).
 const consumerToken = "terraform-provider-packet"
 
+// Backoff between retries is short by default: rate limits are honoured
+// through Retry-After and X-RateLimit-* (which may ask for much longer), so the
+// exponential backoff only has to spread out 5xx and broken connections.
 const (
-	defaultRetryWaitMin   = time.Second
-	defaultRetryWaitMax   = 30 * time.Second
+	defaultRetryWaitMin   = 250 * time.Millisecond
+	defaultRetryWaitMax   = 5 * time.Second
 	defaultRequestTimeout = 60 * time.Second
 )
 
-// Config configures a Client. Zero durations take the defaults (1s, 30s, 60s);
-// MaxRetries 0 means a failed request is not retried.
+// Config configures a Client. Zero durations take the defaults (250ms, 5s,
+// 60s); MaxRetries 0 means a failed request is not retried.
 type Config struct {
 	Token, BaseURL, Version    string
 	MaxRetries                 int
@@ -41,6 +44,8 @@ type Client struct {
 	api      *packngo.Client
 	token    string
 	basePath string // path of the base URL, e.g. "/metal/v1/", to resolve pagination links
+	retry    Config // MaxRetries and RetryWait*, for retries done above HTTP (see CreateSSHKey)
+	pacer    pacer  // holds requests back while the API says the rate limit is used up
 	requests atomic.Int64
 }
 
@@ -58,11 +63,12 @@ func New(cfg Config) (*Client, error) {
 	}
 	cfg = withDefaults(cfg)
 
-	c := &Client{token: cfg.Token, basePath: base.Path}
+	c := &Client{token: cfg.Token, basePath: base.Path,
+		retry: Config{MaxRetries: cfg.MaxRetries, RetryWaitMin: cfg.RetryWaitMin, RetryWaitMax: cfg.RetryWaitMax}}
 	api, err := packngo.NewClient(
 		packngo.WithAuth(consumerToken, cfg.Token),
 		packngo.WithBaseURL(base.String()),
-		packngo.WithHTTPClient(newHTTPClient(cfg, &c.requests)),
+		packngo.WithHTTPClient(newHTTPClient(cfg, &c.requests, &c.pacer)),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("metal: creating API client: %w", err)
@@ -140,6 +146,9 @@ func (c *Client) call(ctx context.Context, method, path string, body, out any) e
 
 	// Reading into a buffer (packngo copies io.Writers) consumes the body to
 	// EOF, which lets the transport reuse the connection.
+	if err := c.pacer.wait(ctx); err != nil {
+		return &Error{Method: method, Path: info.path, Err: err} // nothing sent
+	}
 	var raw bytes.Buffer
 	resp, err := api.Do(req, &raw)
 	if err != nil {

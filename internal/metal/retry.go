@@ -20,11 +20,12 @@ import (
 // wait before one retry; the caller's context can always cut it shorter.
 const maxServerWait = 5 * time.Minute
 
-// newHTTPClient layers: caller → retry loop (retryablehttp) → per-attempt
-// timeout → attemptTransport (count, log) → pooled keep-alive transport.
-func newHTTPClient(cfg Config, counter *atomic.Int64) *http.Client {
+// newHTTPClient layers: caller → retry loop (retryablehttp, pacer) → per-attempt
+// timeout → attemptTransport (count, log, observe rate limits) → pooled
+// keep-alive transport.
+func newHTTPClient(cfg Config, counter *atomic.Int64, p *pacer) *http.Client {
 	perAttempt := &http.Client{
-		Transport:     &attemptTransport{next: cleanhttp.DefaultPooledTransport(), counter: counter},
+		Transport:     &attemptTransport{next: cleanhttp.DefaultPooledTransport(), counter: counter, pacer: p},
 		Timeout:       cfg.RequestTimeout,
 		CheckRedirect: refuseRedirect,
 	}
@@ -38,6 +39,9 @@ func newHTTPClient(cfg Config, counter *atomic.Int64) *http.Client {
 	rc.CheckRetry = retryPolicy
 	rc.Backoff = backoff
 	rc.ErrorHandler = keepLastResponse
+	// Waiting for a used-up rate limit happens here and in Client.call, not
+	// in the transport, so that it never eats into the per-attempt timeout.
+	rc.PrepareRetry = func(req *http.Request) error { return p.wait(req.Context()) }
 
 	hc := rc.StandardClient()
 	hc.CheckRedirect = refuseRedirect

@@ -118,13 +118,19 @@ func keysPath(owner Owner) (string, error) {
 	return "", errors.New("metal: SSH key owner kind must be project or user, got " + strconv.Quote(string(owner.Kind)))
 }
 
-// CreateSSHKey creates a project key or a personal key of the caller. It is
-// never retried on 5xx or a broken connection; see IsAmbiguous.
+// CreateSSHKey creates a project key or a personal key of the caller. A POST
+// is never blindly retried on 5xx or a broken connection (see IsAmbiguous):
+// see createSSHKeyOnce for how it is made safe to repeat.
 func (c *Client) CreateSSHKey(ctx context.Context, owner Owner, in SSHKeyCreate) (*SSHKey, error) {
 	path, err := keysPath(owner)
 	if err != nil {
 		return nil, err
 	}
+	return c.createSSHKeyOnce(ctx, owner, path, in)
+}
+
+// postSSHKey is one POST of a key (retried by the HTTP layer only on 429).
+func (c *Client) postSSHKey(ctx context.Context, path string, in SSHKeyCreate) (*SSHKey, error) {
 	var out sshKeyJSON
 	body := sshKeyCreateJSON(in)
 	if err := c.call(ctx, http.MethodPost, path, body, &out); err != nil {

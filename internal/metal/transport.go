@@ -35,6 +35,7 @@ func requestInfoFrom(ctx context.Context) *requestInfo {
 type attemptTransport struct {
 	next    http.RoundTripper
 	counter *atomic.Int64
+	pacer   *pacer
 }
 
 func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -48,6 +49,9 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 
 	start := time.Now()
 	resp, err := t.next.RoundTrip(req)
+	if err == nil {
+		t.pacer.observe(resp.Header, time.Now())
+	}
 	logAttempt(ctx, method, path, attempt, time.Since(start), resp, err)
 	return resp, err
 }

@@ -13,6 +13,7 @@ type Faults struct {
 	ErrorRate        float64            // fraction of requests answered 500/502/503 (before touching the store)
 	ErrorRateByRoute map[string]float64 // per "METHOD /route/template"; overrides ErrorRate for that route
 	RateLimitBurst   int                // the next N requests get 429 with Retry-After and X-RateLimit-* headers
+	RateLimitEvery   int                // > 0: a new burst starts every that many requests, for long runs
 	RetryAfter       time.Duration      // Retry-After of those 429s, rounded up to whole seconds
 	LatencyMin       time.Duration      // each request waits a uniform random time in [LatencyMin, LatencyMax]
 	LatencyMax       time.Duration
@@ -29,6 +30,25 @@ type faultState struct {
 	rng            *rand.Rand
 	burstLeft      int
 	afterCommitUse int
+	requests       int // requests decided since set, for RateLimitEvery
+	injected       FaultCounts
+}
+
+// FaultCounts says how many requests each kind of fault hit since the last
+// SetFaults, so reliability tests can report what they survived.
+type FaultCounts struct {
+	Requests    int // requests that went through the fault decision
+	Errors      int // answered 5xx before touching the store
+	Drops       int // connection closed without a response
+	RateLimited int // answered 429
+	AfterCommit int // performed, then answered with an error
+}
+
+// InjectedFaults returns the fault counters since the last SetFaults.
+func (s *Server) InjectedFaults() FaultCounts {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	return s.faults.injected
 }
 
 // SetFaults replaces the active faults and restarts their counters.
@@ -43,6 +63,8 @@ func (fs *faultState) set(f Faults) {
 	fs.rng = rand.New(rand.NewSource(f.Seed))
 	fs.burstLeft = f.RateLimitBurst
 	fs.afterCommitUse = 0
+	fs.requests = 0
+	fs.injected = FaultCounts{}
 }
 
 // decision is what the faults say about one request, drawn up front so the
@@ -62,8 +84,14 @@ func (fs *faultState) decide(route string) decision {
 	defer fs.mu.Unlock()
 	f := fs.f
 	var d decision
+	fs.requests++
+	fs.injected.Requests++
+	if f.RateLimitEvery > 0 && fs.requests%f.RateLimitEvery == 0 {
+		fs.burstLeft = f.RateLimitBurst
+	}
 	if f.DropRate > 0 && fs.rng.Float64() < f.DropRate {
 		d.drop = true
+		fs.injected.Drops++
 		return d
 	}
 	if f.LatencyMax > f.LatencyMin {
@@ -74,6 +102,7 @@ func (fs *faultState) decide(route string) decision {
 	if fs.burstLeft > 0 {
 		fs.burstLeft--
 		d.rateLimited, d.retryAfter, d.burstLimit = true, f.RetryAfter, f.RateLimitBurst
+		fs.injected.RateLimited++
 		return d
 	}
 	rate, ok := f.ErrorRateByRoute[route]
@@ -82,11 +111,13 @@ func (fs *faultState) decide(route string) decision {
 	}
 	if rate > 0 && fs.rng.Float64() < rate {
 		d.errorStatus = []int{500, 502, 503}[fs.rng.Intn(3)]
+		fs.injected.Errors++
 		return d
 	}
 	if status, ok := f.AfterCommit[route]; ok && (f.AfterCommitCount == 0 || fs.afterCommitUse < f.AfterCommitCount) {
 		// Reserved now so concurrent requests never exceed the count.
 		fs.afterCommitUse++
+		fs.injected.AfterCommit++
 		d.afterCommit = status
 	}
 	return d
@@ -97,5 +128,6 @@ func (fs *faultState) decide(route string) decision {
 func (fs *faultState) releaseAfterCommit() {
 	fs.mu.Lock()
 	fs.afterCommitUse--
+	fs.injected.AfterCommit--
 	fs.mu.Unlock()
 }

@@ -68,6 +68,37 @@ func TestRateLimitBurst(t *testing.T) {
 	e.expect(e.do("GET", "/ssh-keys", DefaultToken, nil), 200)
 }
 
+func TestRateLimitEveryRepeatsTheBurst(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.srv.SetFaults(Faults{RateLimitBurst: 2, RateLimitEvery: 5, RetryAfter: time.Second})
+	var got []int
+	for range 10 {
+		got = append(got, e.do("GET", "/ssh-keys", DefaultToken, nil).status)
+	}
+	want := []int{429, 429, 200, 200, 429, 429, 200, 200, 200, 429}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("statuses %v, want %v", got, want)
+	}
+}
+
+func TestInjectedFaultsAreCounted(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.srv.SetFaults(Faults{RateLimitBurst: 1, ErrorRate: 1, RetryAfter: time.Second})
+	for range 3 {
+		e.do("GET", "/ssh-keys", DefaultToken, nil)
+	}
+	if got, want := e.srv.InjectedFaults(), (FaultCounts{Requests: 3, RateLimited: 1, Errors: 2}); got != want {
+		t.Errorf("counts %+v, want %+v", got, want)
+	}
+	// A failed operation gives its AfterCommit back; a successful one counts.
+	e.srv.SetFaults(Faults{AfterCommit: map[string]int{"POST /ssh-keys": 500}})
+	e.expect(e.do("POST", "/ssh-keys", DefaultToken, map[string]string{"label": "bad", "key": "nope"}), 422)
+	e.expect(e.do("POST", "/ssh-keys", DefaultToken, map[string]string{"label": "a", "key": newKeyLine(t, "a")}), 500)
+	if got, want := e.srv.InjectedFaults(), (FaultCounts{Requests: 2, AfterCommit: 1}); got != want {
+		t.Errorf("after SetFaults: counts %+v, want %+v", got, want)
+	}
+}
+
 func TestAfterCommit(t *testing.T) {
 	e := newEnv(t, Options{})
 	route := "POST /projects/{id}/ssh-keys"

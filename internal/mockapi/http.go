@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // call is one authenticated request on its way through a handler.
@@ -276,6 +277,11 @@ func decodeBody(c *call, v any) error {
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return errorf(http.StatusUnprocessableEntity, "request body must be a JSON object")
+	}
+	// JSON text is UTF-8 (RFC 8259); encoding/json would silently turn
+	// invalid bytes into U+FFFD and store a label nobody sent.
+	if !utf8.Valid(data) {
+		return errorf(http.StatusUnprocessableEntity, "malformed JSON: the body is not valid UTF-8")
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		return errorf(http.StatusUnprocessableEntity, "malformed JSON: %s", jsonProblem(err))

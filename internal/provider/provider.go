@@ -69,7 +69,9 @@ func (p *packetProvider) Schema(_ context.Context, _ provider.SchemaRequest, res
 			"auth_token": schema.StringAttribute{
 				MarkdownDescription: "API token. Falls back to the `" + envAuthToken + "` and then the `" +
 					envMetalAuthToken + "` environment variable. Only needed by resources and data sources that " +
-					"call the API: key parsing works without it.",
+					"call the API: key parsing works without it. Prefer the environment variable or a variable marked " +
+					"`sensitive`: a literal token in the configuration is copied into plan files and `TF_LOG` output by " +
+					"Terraform itself.",
 				Optional:  true,
 				Sensitive: true,
 			},
@@ -80,7 +82,9 @@ func (p *packetProvider) Schema(_ context.Context, _ provider.SchemaRequest, res
 			},
 			"max_retries": schema.Int64Attribute{
 				MarkdownDescription: "How many times a request that failed with 429, 5xx or a network error is retried " +
-					"(with backoff, honouring `Retry-After`). Creates (POST) are never blindly retried. Default 10.",
+					"(with backoff, honouring `Retry-After` and `X-RateLimit-*`). A create (POST) is never blindly retried: " +
+					"after an uncertain failure the key is looked up by fingerprint, adopted when it exists, and sent " +
+					"again only once it is proven absent. Default 10.",
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.Between(0, 100)},
 			},

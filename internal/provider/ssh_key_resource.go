@@ -246,15 +246,16 @@ func (r *sshKeyResource) Create(ctx context.Context, req resource.CreateRequest,
 	}
 }
 
-// recoverCreate makes a failed create safe: a key the API created although
-// it answered with an error is adopted (never created twice), and a
-// duplicate names the existing key and how to import it.
+// recoverCreate handles what metal's own recovery (after 5xx, broken
+// connections, cancellation) leaves: a key the API created although it
+// answered 404 (a known platform fault) is adopted, never created twice, and
+// a duplicate names the existing key and how to import it.
 func (r *sshKeyResource) recoverCreate(ctx context.Context, client *metal.Client, owner metal.Owner, key *sshkey.Key, createErr error) (*metal.SSHKey, error) {
 	duplicate := metal.IsStatus(createErr, 422)
-	if !duplicate && !metal.IsAmbiguous(createErr) && !metal.IsNotFound(createErr) {
+	if !duplicate && !metal.IsNotFound(createErr) {
 		return nil, createErr
 	}
-	existing, listErr := findKeyByFingerprint(ctx, client, owner, key.FingerprintMD5())
+	existing, listErr := client.FindSSHKey(ctx, owner, key.FingerprintMD5())
 	switch {
 	case listErr != nil && metal.IsNotFound(listErr) && owner.Kind == metal.OwnerProject:
 		return nil, fmt.Errorf("project %s was not found, or this API token cannot see it: %w", owner.ID, createErr)
@@ -276,19 +277,6 @@ func (r *sshKeyResource) importHint(k *metal.SSHKey) string {
 		"  terraform import %s.<name> %s\n\nor, with Terraform 1.5 or later, add:\n\n"+
 		"  import {\n    to = %s.<name>\n    id = %q\n  }",
 		r.owner.noun, k.Label, k.ID, "packet_"+r.owner.typeName, k.ID, "packet_"+r.owner.typeName, k.ID)
-}
-
-func findKeyByFingerprint(ctx context.Context, client *metal.Client, owner metal.Owner, fingerprint string) (*metal.SSHKey, error) {
-	keys, err := client.ListSSHKeys(ctx, owner, metal.ListOptions{Search: fingerprint})
-	if err != nil {
-		return nil, err
-	}
-	for i := range keys {
-		if keys[i].Fingerprint == fingerprint {
-			return &keys[i], nil
-		}
-	}
-	return nil, nil
 }
 
 func (r *sshKeyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {

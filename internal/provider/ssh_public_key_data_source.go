@@ -67,7 +67,8 @@ func (d *sshPublicKeyDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 			},
 			"passphrase": schema.StringAttribute{
 				MarkdownDescription: "Passphrase of a legacy encrypted PEM private key (`Proc-Type: 4,ENCRYPTED`). Not needed " +
-					"for `.ppk` files or OpenSSH private keys, whose public half is stored in clear. Never kept in state.",
+					"for `.ppk` files or OpenSSH private keys, whose public half is stored in clear. Never kept in state; pass it from a " +
+					"`sensitive` variable or `file(...)`, since Terraform copies a literal value into plan files and logs.",
 				Optional:  true,
 				Sensitive: true,
 			},
