@@ -87,8 +87,8 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// Handler serves the API under APIPrefix.
-func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+// Handler serves the API under APIPrefix and the admin endpoints under AdminPrefix.
+func (s *Server) Handler() http.Handler { return s.withAdmin(http.HandlerFunc(s.serveHTTP)) }
 
 // NewTestServer starts the mock on 127.0.0.1 with httptest; t.Cleanup closes it.
 // It fails the test if the options are invalid.
