@@ -1,0 +1,181 @@
+package provider
+
+import (
+	"fmt"
+	"maps"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/packethost/terraform-provider-packet/internal/mockapi"
+)
+
+// The mock's route keys (see mockapi.Server.Requests).
+const (
+	routeCreateProjectKey = "POST /projects/{id}/ssh-keys"
+	routeGetKey           = "GET /ssh-keys/{id}"
+	routeUpdateKey        = "PATCH /ssh-keys/{id}"
+	routeDeleteKey        = "DELETE /ssh-keys/{id}"
+)
+
+// economyConfig is count project keys, one per public key line.
+func economyConfig(mock *mockapi.Server, name string, lines []string) string {
+	quoted := make([]string, len(lines))
+	for i, l := range lines {
+		quoted[i] = fmt.Sprintf("%q", l)
+	}
+	return providerBlock(mock) + fmt.Sprintf(`
+locals {
+  public_keys = [%s]
+}
+
+resource "packet_project_ssh_key" "test" {
+  count      = length(local.public_keys)
+  project_id = %q
+  name       = "%s-${count.index}"
+  public_key = local.public_keys[count.index]
+}
+`, strings.Join(quoted, ", "), mockapi.DefaultProjectID, name)
+}
+
+// emptyConfig keeps the provider but no resources: applying it deletes them.
+func emptyConfig(mock *mockapi.Server) string { return providerBlock(mock) }
+
+// requestsAre checks the mock's counters since the last reset, route by
+// route: any route not in want must not have been called at all.
+func requestsAre(mock *mockapi.Server, want map[string]int) error {
+	got := mock.Requests()
+	for route, n := range got {
+		if n == 0 {
+			delete(got, route)
+		}
+	}
+	if !maps.Equal(got, want) {
+		return fmt.Errorf("API requests %v; want exactly %v", got, want)
+	}
+	return nil
+}
+
+func checkRequests(mock *mockapi.Server, want func() map[string]int) resource.TestCheckFunc {
+	return func(*terraform.State) error { return requestsAre(mock, want()) }
+}
+
+// refreshGETs records how many key GETs a no-change step makes for one key.
+//
+// A config step of terraform-plugin-testing (v1.16) runs `terraform plan`
+// (which refreshes) and applies that saved plan before its Check; the plans
+// that look for perpetual diffs come after the Check. So one refresh reaches
+// the Check, and the test run logs 1. It is measured rather than assumed, on
+// a no-change step with one key, and every other figure is compared with it:
+// a harness that refreshed more often would still be compared fairly, while
+// a provider that reads more than once per key would not pass.
+type refreshGETs struct{ perKey int }
+
+func (r *refreshGETs) measure(t *testing.T, mock *mockapi.Server) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		got := mock.Requests()
+		r.perKey = got[routeGetKey]
+		t.Logf("a no-change step refreshes each key %d time(s) before its Check", r.perKey)
+		if r.perKey < 1 {
+			return fmt.Errorf("a no-change step made no GET of the key (requests %v): the key was not refreshed", got)
+		}
+		return requestsAre(mock, map[string]int{routeGetKey: r.perKey})
+	}
+}
+
+// Create is one POST whose answer fills the state: no GET after it. Update
+// is one PATCH and delete one DELETE, on top of the GETs of the refreshes
+// the step makes anyway (measured on a no-change step).
+func TestAccRequestEconomy_createUpdateDelete(t *testing.T) {
+	mock := testMock(t, mockapi.Options{})
+	key := newTestKey(t, "economy")
+	lines := []string{key.Line}
+	var refresh refreshGETs
+	reset := func() { mock.ResetRequests() }
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		CheckDestroy:             checkKeysGone(mock),
+		Steps: []resource.TestStep{
+			{
+				// Nothing in state yet, so nothing to refresh: the POST is all.
+				PreConfig: reset,
+				Config:    economyConfig(mock, "economy", lines),
+				Check: checkRequests(mock, func() map[string]int {
+					return map[string]int{routeCreateProjectKey: 1}
+				}),
+			},
+			{
+				PreConfig: reset,
+				Config:    economyConfig(mock, "economy", lines),
+				Check:     refresh.measure(t, mock),
+			},
+			{
+				PreConfig: reset,
+				Config:    economyConfig(mock, "renamed", lines),
+				Check: checkRequests(mock, func() map[string]int {
+					return map[string]int{routeGetKey: refresh.perKey, routeUpdateKey: 1}
+				}),
+			},
+			{
+				PreConfig: reset,
+				Config:    emptyConfig(mock),
+				Check: checkRequests(mock, func() map[string]int {
+					return map[string]int{routeGetKey: refresh.perKey, routeDeleteKey: 1}
+				}),
+			},
+		},
+	})
+}
+
+// A no-change refresh of N keys is exactly N GETs: one per key, no list,
+// no project or user lookups. A RefreshState step runs one `terraform
+// refresh` before its Check, so there the count must be N itself; a
+// no-change config step must cost N times what it costs for one key.
+func TestAccRequestEconomy_refreshIsOneGETPerKey(t *testing.T) {
+	const n = 20
+	mock := testMock(t, mockapi.Options{})
+	lines := make([]string, n)
+	for i := range lines {
+		lines[i] = newTestKey(t, fmt.Sprintf("economy-%d", i)).Line
+	}
+	var refresh refreshGETs
+	reset := func() { mock.ResetRequests() }
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		CheckDestroy:             checkKeysGone(mock),
+		Steps: []resource.TestStep{
+			{Config: economyConfig(mock, "economy", lines[:1])},
+			{
+				PreConfig: reset,
+				Config:    economyConfig(mock, "economy", lines[:1]),
+				Check:     refresh.measure(t, mock),
+			},
+			{
+				// The other n-1 keys: n-1 POSTs and no GET after any of them.
+				PreConfig: reset,
+				Config:    economyConfig(mock, "economy", lines),
+				Check: checkRequests(mock, func() map[string]int {
+					return map[string]int{routeGetKey: refresh.perKey, routeCreateProjectKey: n - 1}
+				}),
+			},
+			{
+				PreConfig: reset,
+				Config:    economyConfig(mock, "economy", lines),
+				Check: checkRequests(mock, func() map[string]int {
+					return map[string]int{routeGetKey: refresh.perKey * n}
+				}),
+			},
+			{
+				PreConfig:    reset,
+				RefreshState: true,
+				Check: checkRequests(mock, func() map[string]int {
+					return map[string]int{routeGetKey: n}
+				}),
+			},
+		},
+	})
+}
