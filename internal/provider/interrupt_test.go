@@ -14,8 +14,6 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
 	"github.com/packethost/terraform-provider-packet/internal/mockapi"
@@ -36,7 +34,7 @@ func serveForReattach(t *testing.T) string {
 	served := make(chan error, 1)
 	go func() {
 		served <- tf6server.Serve(providerAddress,
-			func() tfprotov6.ProviderServer { return providerserver.NewProtocol6(New("test")())() },
+			Server("test"),
 			tf6server.WithDebug(ctx, configCh, closed),
 			tf6server.WithGoPluginLogger(hclog.NewNullLogger()),
 			tf6server.WithLoggingSink(t), // provider logs only as TF_LOG and TF_ACC_LOG_PATH say, as in resource.Test

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
@@ -16,7 +15,7 @@ import (
 // testProviderFactories serve the provider in-process over protocol 6 to the
 // real terraform (or tofu) CLI that terraform-plugin-testing drives.
 var testProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
-	"packet": providerserver.NewProtocol6WithError(New("test")()),
+	"packet": func() (tfprotov6.ProviderServer, error) { return Server("test")(), nil },
 }
 
 // functionsNeedTerraform18 skips function tests on CLIs older than 1.8,
