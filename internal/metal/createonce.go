@@ -7,7 +7,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-log/tflog"
-	"golang.org/x/crypto/ssh"
+
+	"github.com/packethost/terraform-provider-packet/internal/sshkey"
 )
 
 // lookupAfterCancel bounds the search for a key whose create was cut short
@@ -113,11 +114,11 @@ func (c *Client) FindSSHKey(ctx context.Context, owner Owner, fingerprint string
 
 // md5Fingerprint is the API's fingerprint of an OpenSSH key line, or "".
 func md5Fingerprint(line string) string {
-	pub, _, _, _, err := ssh.ParseAuthorizedKey([]byte(line))
+	key, err := sshkey.Parse([]byte(line), sshkey.Options{})
 	if err != nil {
 		return ""
 	}
-	return ssh.FingerprintLegacyMD5(pub)
+	return key.FingerprintMD5()
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
