@@ -7,27 +7,10 @@ import (
 	"log"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/packethost/terraform-provider-packet/internal/testutil"
 )
-
-// syncBuffer collects the mock's request log, written from server goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // badBodies are request bodies no endpoint may accept, with the status the
 // mock answers (422 for anything that is not a JSON object of the right
@@ -60,7 +43,7 @@ var badBodies = []struct {
 // handler checks its shape), and the server must never panic.
 func TestBadInputAtEveryEndpoint(t *testing.T) {
 	t.Parallel()
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	e := newEnv(t, Options{Logger: log.New(&logs, "", 0)})
 	key := e.createProjectKey("existing", newKeyLine(t, "existing"))
 	var dev struct {
