@@ -2,7 +2,6 @@ package machine
 
 import (
 	"bytes"
-	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -21,10 +20,7 @@ func TestThirtyParallelAddsUnderDroppedConnections(t *testing.T) {
 	initial := initialFile(t, admin)
 	dev := startDevice(t, initial)
 	creds := Credentials{PrivateKeyPEM: admin.pem}
-	keys := make([]testKey, 30)
-	for i := range keys {
-		keys[i] = newKey(t, fmt.Sprintf("user%d", i))
-	}
+	keys := newKeys(t, 30)
 	// Room for about a third of the keys: the rest are cut off mid-write.
 	lineLen := len(keys[0].line) + 2
 	dev.SetFaults(sshserver.Faults{DropAfterWriteBytes: len(initial) + 10*lineLen + lineLen/2})

@@ -29,6 +29,16 @@ type testKey struct {
 	raw    ed25519.PrivateKey
 }
 
+// newKeys makes n keys with the comments user0, user1, ...
+func newKeys(t testing.TB, n int) []testKey {
+	t.Helper()
+	keys := make([]testKey, n)
+	for i := range keys {
+		keys[i] = newKey(t, "user"+strconv.Itoa(i))
+	}
+	return keys
+}
+
 func newKey(t testing.TB, comment string) testKey {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)

@@ -281,10 +281,7 @@ func TestThirtyParallelAddsKeepEveryLine(t *testing.T) {
 	initial := initialFile(t, admin)
 	dev := startDevice(t, initial)
 	creds := Credentials{PrivateKeyPEM: admin.pem}
-	keys := make([]testKey, 30)
-	for i := range keys {
-		keys[i] = newKey(t, fmt.Sprintf("user%d", i))
-	}
+	keys := newKeys(t, 30)
 	var wg sync.WaitGroup
 	errs := make(chan error, len(keys))
 	for _, k := range keys {
