@@ -2,12 +2,8 @@ package provider
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
@@ -253,17 +249,17 @@ func (d *sshKeyLookupDataSource) queryFrom(m sshKeyLookupModel) (keyQuery, error
 			matches: func(k keyFacts) bool { return k.api.Label == name },
 		}, nil
 	case !m.Fingerprint.IsNull():
-		fp, err := parseLookupFingerprint(m.Fingerprint.ValueString())
+		fp, err := sshkey.ParseFingerprint(m.Fingerprint.ValueString())
 		if err != nil {
 			return keyQuery{attr: "fingerprint"}, err
 		}
-		q := keyQuery{attr: "fingerprint", describe: "fingerprint " + fp.value}
-		if fp.sha256 {
+		q := keyQuery{attr: "fingerprint", describe: "fingerprint " + fp.Value}
+		if fp.SHA256 {
 			// The API knows only MD5 fingerprints: compare locally over all keys.
-			q.matches = func(k keyFacts) bool { return k.parsed != nil && k.parsed.FingerprintSHA256() == fp.value }
+			q.matches = func(k keyFacts) bool { return fp.Matches(k.parsed) }
 		} else {
-			q.search = fp.value
-			q.matches = func(k keyFacts) bool { return k.md5() == fp.value }
+			q.search = fp.Value
+			q.matches = func(k keyFacts) bool { return k.md5() == fp.Value }
 		}
 		return q, nil
 	default:
@@ -394,64 +390,6 @@ func nonNilStrings(s []string) []string {
 	return s
 }
 
-// lookupFingerprint is a fingerprint given to look a key up by, normalised:
-// "SHA256:<base64, no padding>" or lower-case MD5 colon hex.
-type lookupFingerprint struct {
-	sha256 bool
-	value  string
-}
-
-var md5FingerprintPattern = regexp.MustCompile(`^[0-9a-f]{2}(:[0-9a-f]{2}){15}$`)
-
-// parseLookupFingerprint detects the form. It accepts what people copy from
-// ssh-keygen (-E md5 adds "MD5:", SHA256 may come padded) and the portal.
-func parseLookupFingerprint(s string) (lookupFingerprint, error) {
-	s = strings.TrimSpace(s)
-	if rest, ok := cutPrefixFold(s, "SHA256:"); ok {
-		rest = strings.TrimRight(rest, "=")
-		raw, err := base64.RawStdEncoding.DecodeString(rest)
-		if err != nil || len(raw) != sha256.Size {
-			return lookupFingerprint{}, fmt.Errorf("%s is not a SHA256 fingerprint: after \"SHA256:\" ssh-keygen -l prints "+
-				"43 base64 characters (32 bytes)", quoteShort(s))
-		}
-		return lookupFingerprint{sha256: true, value: "SHA256:" + rest}, nil
-	}
-	rest, _ := cutPrefixFold(s, "MD5:")
-	rest = strings.ToLower(rest)
-	if raw, err := hex.DecodeString(rest); err == nil && len(raw) == 16 {
-		rest = colonHex(raw) // the same fingerprint written without colons
-	}
-	if !md5FingerprintPattern.MatchString(rest) {
-		return lookupFingerprint{}, fmt.Errorf("%s is neither an MD5 fingerprint (16 colon-separated hex bytes such as "+
-			"\"9f:2c:...:e1\", as the portal shows) nor a SHA256 one (\"SHA256:...\", as ssh-keygen -l prints)", quoteShort(s))
-	}
-	return lookupFingerprint{value: rest}, nil
-}
-
-// quoteShort quotes a value for an error unless it is too long to be a
-// fingerprint, which could mean something else (even a secret) was pasted.
-func quoteShort(s string) string {
-	if len(s) > 100 {
-		return "the value"
-	}
-	return fmt.Sprintf("%q", s)
-}
-
-func cutPrefixFold(s, prefix string) (string, bool) {
-	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
-		return s[len(prefix):], true
-	}
-	return s, false
-}
-
-func colonHex(b []byte) string {
-	parts := make([]string, len(b))
-	for i, c := range b {
-		parts[i] = hex.EncodeToString([]byte{c})
-	}
-	return strings.Join(parts, ":")
-}
-
 // parseLookupPublicKey reads the key to look up. Private key material is
 // refused (it does not belong in a configuration); errors never quote it.
 func parseLookupPublicKey(s string) (*sshkey.Key, error) {
@@ -477,7 +415,7 @@ func fingerprintLookupValidator() validator.String {
 		description: "value must be an MD5 (aa:bb:...) or SHA256 (SHA256:...) SSH key fingerprint",
 		summary:     "Invalid fingerprint",
 		check: func(s string) error {
-			_, err := parseLookupFingerprint(s)
+			_, err := sshkey.ParseFingerprint(s)
 			return err
 		},
 	}

@@ -244,38 +244,6 @@ func TestAccProjectSSHKeyDataSource_configValidation(t *testing.T) {
 	})
 }
 
-func TestParseLookupFingerprint(t *testing.T) {
-	key := newTestKey(t, "")
-	md5NoColons := strings.ReplaceAll(key.MD5, ":", "")
-	for _, tc := range []struct {
-		in, want string
-		sha256   bool
-	}{
-		{in: key.MD5, want: key.MD5},
-		{in: strings.ToUpper(key.MD5), want: key.MD5},
-		{in: "MD5:" + key.MD5, want: key.MD5},
-		{in: "md5:" + md5NoColons, want: key.MD5},
-		{in: "  " + key.MD5 + "\n", want: key.MD5},
-		{in: key.SHA256, want: key.SHA256, sha256: true},
-		{in: key.SHA256 + "=", want: key.SHA256, sha256: true},
-		{in: "sha256:" + strings.TrimPrefix(key.SHA256, "SHA256:"), want: key.SHA256, sha256: true},
-	} {
-		got, err := parseLookupFingerprint(tc.in)
-		if err != nil {
-			t.Errorf("parseLookupFingerprint(%q): %v", tc.in, err)
-			continue
-		}
-		if got.value != tc.want || got.sha256 != tc.sha256 {
-			t.Errorf("parseLookupFingerprint(%q) = %+v, want %q (sha256 %v)", tc.in, got, tc.want, tc.sha256)
-		}
-	}
-	for _, bad := range []string{"", "aa:bb", key.MD5 + ":00", "SHA256:", "SHA256:!!!", "zz" + key.MD5[2:], key.Line} {
-		if got, err := parseLookupFingerprint(bad); err == nil {
-			t.Errorf("parseLookupFingerprint(%q) = %+v, want an error", bad, got)
-		}
-	}
-}
-
 func TestParseLookupPublicKeyNeverEchoesPrivateMaterial(t *testing.T) {
 	key := newTestKey(t, "secret-holder")
 	_, err := parseLookupPublicKey(key.PrivatePEM)

@@ -12,8 +12,6 @@ import (
 	"crypto/md5" //nolint:gosec // MD5 is the legacy SSH fingerprint the platform API shows, not a security measure.
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
-	"strings"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -131,15 +129,7 @@ func (k *Key) LineWithoutComment() string {
 // the platform API and portal show.
 func (k *Key) FingerprintMD5() string {
 	sum := md5.Sum(k.blob) //nolint:gosec // see import.
-	var b strings.Builder
-	b.Grow(len(sum) * 3)
-	for i, c := range sum {
-		if i > 0 {
-			b.WriteByte(':')
-		}
-		b.WriteString(hex.EncodeToString([]byte{c}))
-	}
-	return b.String()
+	return colonHex(sum[:])
 }
 
 // FingerprintSHA256 is "SHA256:" and unpadded base64, as ssh-keygen -l prints.
