@@ -42,6 +42,19 @@ func ParseLatency(s string) (minLatency, maxLatency time.Duration, err error) {
 	return minLatency, maxLatency, nil
 }
 
+// SingleUserSeed is DefaultSeed with token as its only way in: the default
+// user and project alone, without the built-in read-only and other users
+// (and their well-known tokens). packet-mock --token uses it, so a token
+// chosen on the command line is never undercut by a published one; more
+// users come only from a seed file.
+func SingleUserSeed(token string) (*Seed, error) {
+	seed := DefaultSeed()
+	seed.Users = seed.Users[:1]
+	seed.Projects = seed.Projects[:1]
+	seed.Projects[0].Members = []string{DefaultUserID}
+	return seed, seed.SetDefaultToken(token)
+}
+
 // SetDefaultToken replaces the token of the seed's first user.
 func (s *Seed) SetDefaultToken(token string) error {
 	if len(s.Users) == 0 {

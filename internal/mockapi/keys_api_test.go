@@ -79,7 +79,7 @@ func TestProjectKeyLifecycle(t *testing.T) {
 		t.Fatalf("id %q: %v", k.ID, err)
 	}
 	wantOwner := "/metal/v1/projects/" + DefaultProjectID
-	if k.Key != line || k.Label != "alice" || k.Fingerprint != md5Of(t, line) || k.Href != "/metal/v1/ssh-keys/"+k.ID ||
+	if k.Key != "  "+line+"\n" || k.Label != "alice" || k.Fingerprint != md5Of(t, line) || k.Href != "/metal/v1/ssh-keys/"+k.ID ||
 		k.Owner.Href != wantOwner || k.Entity.Href != wantOwner || k.CreatedAt != "2024-05-01T12:00:00Z" || len(k.Tags) != 1 {
 		t.Fatalf("created key = %+v", k)
 	}
@@ -92,7 +92,7 @@ func TestProjectKeyLifecycle(t *testing.T) {
 
 	clock.Advance(time.Minute)
 	e.expect(e.do("PATCH", "/ssh-keys/"+k.ID, DefaultToken, map[string]any{"label": "alice-2"}), 200).decode(t, &got)
-	if got.Label != "alice-2" || got.Key != line || got.UpdatedAt != "2024-05-01T12:01:00Z" || got.CreatedAt != k.CreatedAt {
+	if got.Label != "alice-2" || got.Key != k.Key || got.UpdatedAt != "2024-05-01T12:01:00Z" || got.CreatedAt != k.CreatedAt {
 		t.Errorf("PATCH = %+v", got)
 	}
 	line2 := newKeyLine(t, "new")

@@ -74,11 +74,11 @@ func (s *Server) createKey(k SSHKey) (SSHKey, error) {
 	if strings.TrimSpace(k.Label) == "" {
 		return SSHKey{}, errorf(http.StatusUnprocessableEntity, "label is required")
 	}
-	line, fp, err := parsePublicKey(k.Key)
+	fp, err := checkPublicKey(k.Key)
 	if err != nil {
 		return SSHKey{}, errorf(http.StatusUnprocessableEntity, "%s", err)
 	}
-	k.Key, k.Fingerprint = line, fp
+	k.Fingerprint = fp
 	if k.ID == "" {
 		k.ID = uuid.NewString()
 	} else if !validUUID(k.ID) {
@@ -128,10 +128,10 @@ type keyUpdate struct {
 
 // updateKey applies an update for a caller who may see the key.
 func (s *Server) updateKey(callerID, id string, up keyUpdate) (SSHKey, error) {
-	var line, fp string
+	var fp string
 	if up.Key != nil {
 		var err error
-		if line, fp, err = parsePublicKey(*up.Key); err != nil {
+		if fp, err = checkPublicKey(*up.Key); err != nil {
 			return SSHKey{}, errorf(http.StatusUnprocessableEntity, "%s", err)
 		}
 	}
@@ -152,7 +152,7 @@ func (s *Server) updateKey(callerID, id string, up keyUpdate) (SSHKey, error) {
 		k.Tags = nonNil(slices.Clone(*up.Tags))
 	}
 	if up.Key != nil {
-		k.Key, k.Fingerprint = line, fp
+		k.Key, k.Fingerprint = *up.Key, fp
 		if s.data.hasDuplicate(k) {
 			return SSHKey{}, errorf(http.StatusUnprocessableEntity, "key with fingerprint %s already exists", fp)
 		}
@@ -182,12 +182,11 @@ func (s *Server) SSHKey(id string) (SSHKey, bool) {
 // set to now. The key must parse and the owner must exist; duplicate
 // fingerprints are allowed here on purpose.
 func (s *Server) PutSSHKey(k SSHKey) (SSHKey, error) {
-	line, fp, err := parsePublicKey(k.Key)
+	fp, err := checkPublicKey(k.Key)
 	if err != nil {
 		return SSHKey{}, err
 	}
 	k = k.clone()
-	k.Key = line
 	if k.Fingerprint == "" {
 		k.Fingerprint = fp
 	}
@@ -277,7 +276,7 @@ func (s *Server) createDevice(callerID string, in deviceInput) (*deviceRecord, e
 	var lines []string
 	for _, k := range keys {
 		rec.SSHKeyIDs = append(rec.SSHKeyIDs, k.ID)
-		lines = append(lines, k.Key+"\n")
+		lines = append(lines, strings.TrimSpace(k.Key)+"\n") // as cloud-init writes it
 	}
 	rec.SSHKeyIDs = nonNil(rec.SSHKeyIDs)
 	rec.AuthorizedKeys = strings.Join(lines, "")

@@ -8,10 +8,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // APIPrefix is where the API lives, as on the real platform.
@@ -88,7 +91,21 @@ func New(opts Options) (*Server, error) {
 }
 
 // Handler serves the API under APIPrefix and the admin endpoints under AdminPrefix.
-func (s *Server) Handler() http.Handler { return s.withAdmin(http.HandlerFunc(s.serveHTTP)) }
+func (s *Server) Handler() http.Handler {
+	return withRequestID(s.withAdmin(http.HandlerFunc(s.serveHTTP)))
+}
+
+// RequestIDHeader is on every response, errors included, as on the real API:
+// clients (the archived packet provider among them) trust a 404 as "gone"
+// only when it carries one, since a proxy's 404 does not.
+const RequestIDHeader = "X-Request-Id"
+
+func withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(RequestIDHeader, uuid.NewString())
+		next.ServeHTTP(w, r)
+	})
+}
 
 // NewTestServer starts the mock on 127.0.0.1 with httptest; t.Cleanup closes it.
 // It fails the test if the options are invalid.
@@ -186,17 +203,35 @@ func (s *Server) Machine(deviceID string) (Machine, bool) {
 	return m, ok
 }
 
-// Summary describes the server for people and scripts: one key=value per line
-// (api_url, user_id, project_id, device_id...). Tokens are never included.
+// Summary describes the server for people and scripts: one key=value per
+// line, each key naming the role: api_url; user_id (the first user, whose
+// token --token sets), read_only_user_id and other_user_id for the rest;
+// project_id for the first user's projects, other_project_id for projects
+// that user cannot see; device_id and device_hostname. Tokens are never
+// included.
 func (s *Server) Summary() []string {
 	lines := []string{"api_url=" + s.URL()}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, u := range s.data.Users {
-		lines = append(lines, "user_id="+u.ID)
+	first := ""
+	for i, u := range s.data.Users {
+		label := "user_id"
+		switch {
+		case i == 0:
+			first = u.ID
+		case u.ReadOnly:
+			label = "read_only_user_id"
+		default:
+			label = "other_user_id"
+		}
+		lines = append(lines, label+"="+u.ID)
 	}
 	for _, p := range s.data.Projects {
-		lines = append(lines, "project_id="+p.ID)
+		label := "project_id"
+		if !slices.Contains(p.Members, first) {
+			label = "other_project_id"
+		}
+		lines = append(lines, label+"="+p.ID)
 	}
 	for _, d := range s.data.Devices {
 		lines = append(lines, "device_id="+d.ID, fmt.Sprintf("device_hostname=%s", strings.ReplaceAll(d.Hostname, "\n", " ")))

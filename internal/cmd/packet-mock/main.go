@@ -35,8 +35,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("packet-mock", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on (use port 0 for any free port)")
-	token := fs.String("token", "", "API token of the seed's first user (default "+mockapi.DefaultToken+" with the built-in seed)")
-	seedFile := fs.String("seed", "", "JSON seed file (users, projects, ssh_keys, devices); default: one user and project, plus another user the first cannot see")
+	token := fs.String("token", "", "API token of the seed's first user. With the built-in seed it is then the only token: "+
+		"the built-in read-only and other users are left out (default: "+mockapi.DefaultToken+", plus "+
+		mockapi.ReadOnlyToken+" and "+mockapi.OtherToken+")")
+	seedFile := fs.String("seed", "", "JSON seed file (users with their tokens, projects, ssh_keys, devices); the only way to more users. "+
+		"Default: the user of --token in one project, plus a read-only member and another user with a project the first cannot see")
 	stateFile := fs.String("state", "", "JSON state file: loaded at start if it exists (then --seed, --token and --device are ignored) and rewritten on every change")
 	errorRate := fs.Float64("error-rate", 0, "fraction (0..1) of requests answered with 500/502/503")
 	latency := fs.String("latency", "", "delay per request: a duration (50ms) or a random range (0-200ms)")
@@ -45,7 +48,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var devices stringList
 	fs.Var(&devices, "device", "create a device with this hostname in the first project (repeatable)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: packet-mock [flags]\n\nRuns an in-memory Packet API under /metal/v1 until SIGINT/SIGTERM.\nPrints api_url=, user_id=, project_id= and device_id= lines on start.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: packet-mock [flags]\n\nRuns an in-memory Packet API under /metal/v1 until SIGINT/SIGTERM.\nPrints api_url=, user_id= (the first user), read_only_user_id=, other_user_id=,\nproject_id=, other_project_id=, device_id= and device_hostname= lines on start.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -95,17 +98,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func options(seedFile, stateFile, token string, devices []string) (mockapi.Options, error) {
-	seed := mockapi.DefaultSeed()
-	if seedFile != "" {
-		var err error
-		if seed, err = mockapi.LoadSeed(seedFile); err != nil {
-			return mockapi.Options{}, err
+	var seed *mockapi.Seed
+	var err error
+	switch {
+	case seedFile != "":
+		if seed, err = mockapi.LoadSeed(seedFile); err == nil && token != "" {
+			err = seed.SetDefaultToken(token)
 		}
+	case token != "":
+		seed, err = mockapi.SingleUserSeed(token)
+	default:
+		seed = mockapi.DefaultSeed()
 	}
-	if token != "" {
-		if err := seed.SetDefaultToken(token); err != nil {
-			return mockapi.Options{}, err
-		}
+	if err != nil {
+		return mockapi.Options{}, err
 	}
 	for _, hostname := range devices {
 		if err := seed.AddDevice(hostname); err != nil {

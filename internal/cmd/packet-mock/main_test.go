@@ -128,3 +128,62 @@ func TestSeedFile(t *testing.T) {
 		t.Errorf("options = %+v", opts.Seed)
 	}
 }
+
+// TestTokenIsTheOnlyWayIn: --token alone replaces every built-in token, so
+// the published mock-token, mock-token-read-only and other-token (which can
+// read devices' root passwords) no longer get in; more users come only
+// from a seed file.
+func TestTokenIsTheOnlyWayIn(t *testing.T) {
+	opts, err := options("", "", "S3CRET", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := mockapi.NewTestServer(t, opts)
+	client := &http.Client{Timeout: 5 * time.Second}
+	status := func(token string) int {
+		req, _ := http.NewRequestWithContext(t.Context(), "GET", srv.URL()+"projects/"+mockapi.DefaultProjectID, nil)
+		req.Header.Set("X-Auth-Token", token)
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if got := status("S3CRET"); got != 200 {
+		t.Fatalf("--token S3CRET: status %d, want 200", got)
+	}
+	for _, builtIn := range []string{mockapi.DefaultToken, mockapi.ReadOnlyToken, mockapi.OtherToken} {
+		if got := status(builtIn); got != 401 {
+			t.Errorf("built-in token %q with --token set: status %d, want 401", builtIn, got)
+		}
+	}
+	for _, line := range srv.Summary() {
+		if strings.HasPrefix(line, "read_only_user_id=") || strings.HasPrefix(line, "other_") {
+			t.Errorf("--token alone still seeds another user or project: %s", line)
+		}
+	}
+}
+
+// TestSummaryLabelsEachUser: with the built-in seed the three users and two
+// projects each have a line whose key says which one it is.
+func TestSummaryLabelsEachUser(t *testing.T) {
+	opts, err := options("", "", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := mockapi.NewTestServer(t, opts)
+	want := []string{
+		"user_id=" + mockapi.DefaultUserID,
+		"read_only_user_id=" + mockapi.ReadOnlyUserID,
+		"other_user_id=" + mockapi.OtherUserID,
+		"project_id=" + mockapi.DefaultProjectID,
+		"other_project_id=" + mockapi.OtherProjectID,
+	}
+	got := strings.Join(srv.Summary(), "\n")
+	for _, line := range want {
+		if !strings.Contains(got+"\n", line+"\n") {
+			t.Errorf("summary lacks %q:\n%s", line, got)
+		}
+	}
+}
