@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -187,22 +188,53 @@ func TestCreateAdoptsKeyAfterResendIsRefusedAsDuplicate(t *testing.T) {
 	}
 }
 
-func TestCreateDuplicateIsNotAdoptedWithoutAnEarlierFailure(t *testing.T) {
+func TestCreateDuplicateNamesTheExistingKey(t *testing.T) {
+	// A 422 with no earlier failure: the existing key is looked up and named;
+	// it is adoptable only when key, label, tags and owner all match.
 	line, fp := newKeyLine(t)
-	f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, n int) {
-		if r.Method == http.MethodPost {
-			writeJSON(w, http.StatusUnprocessableEntity, apiErrors("already exists"))
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"ssh_keys": []any{keyWithFingerprint(keyID, line, fp)}})
-	})
-	c := newTestClient(t, f, nil)
-	_, err := c.CreateSSHKey(context.Background(), Owner{Kind: OwnerProject, ID: projectID}, SSHKeyCreate{Label: "a", Key: line})
-	if !IsStatus(err, http.StatusUnprocessableEntity) {
-		t.Fatalf("error = %v, want the 422: someone else's key is not adopted", err)
+	for _, tc := range []struct {
+		name      string
+		in        SSHKeyCreate
+		adoptable bool
+	}{
+		{"same key, label and tags", SSHKeyCreate{Label: "laptop", Key: line, Tags: []string{"ops"}}, true},
+		{"tags in another order, repeated", SSHKeyCreate{Label: "laptop", Key: line, Tags: []string{"ops", "ops"}}, true},
+		{"another label", SSHKeyCreate{Label: "a", Key: line, Tags: []string{"ops"}}, false},
+		{"other tags", SSHKeyCreate{Label: "laptop", Key: line}, false},
+		{"another comment", SSHKeyCreate{Label: "laptop", Key: line + "-other", Tags: []string{"ops"}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, n int) {
+				if r.Method == http.MethodPost {
+					writeJSON(w, http.StatusUnprocessableEntity, apiErrors("already exists"))
+					return
+				}
+				writeJSON(w, http.StatusOK, map[string]any{"ssh_keys": []any{keyWithFingerprint(keyID, line, fp)}})
+			})
+			c := newTestClient(t, f, nil)
+			_, err := c.CreateSSHKey(context.Background(), Owner{Kind: OwnerProject, ID: projectID}, tc.in)
+			var dup *DuplicateKeyError
+			if !errors.As(err, &dup) || !IsStatus(err, http.StatusUnprocessableEntity) {
+				t.Fatalf("error = %v, want a *DuplicateKeyError wrapping the 422", err)
+			}
+			if dup.Existing.ID != keyID || dup.Adoptable != tc.adoptable {
+				t.Errorf("existing %s adoptable %v; want %s adoptable %v", dup.Existing.ID, dup.Adoptable, keyID, tc.adoptable)
+			}
+			if got := methods(f); len(got) != 2 || countPOSTs(f) != 1 {
+				t.Errorf("requests %q, want one POST and one lookup", got)
+			}
+		})
 	}
-	if got := methods(f); len(got) != 1 {
-		t.Errorf("requests %q, want the POST only", got)
+}
+
+func TestCreateNotFoundProject(t *testing.T) {
+	line, _ := newKeyLine(t)
+	f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		writeJSON(w, http.StatusNotFound, apiErrors("Not found"))
+	})
+	_, err := newTestClient(t, f, nil).CreateSSHKey(context.Background(), Owner{Kind: OwnerProject, ID: projectID}, SSHKeyCreate{Label: "a", Key: line})
+	if err == nil || !strings.Contains(err.Error(), "project "+projectID+" was not found, or this API token cannot see it") {
+		t.Errorf("error = %v, want it to name the project", err)
 	}
 }
 

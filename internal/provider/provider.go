@@ -153,6 +153,7 @@ func (p *packetProvider) Resources(_ context.Context) []func() resource.Resource
 	return []func() resource.Resource{
 		NewProjectSSHKeyResource,
 		NewUserSSHKeyResource,
+		NewLegacySSHKeyResource,
 		NewDeviceKeyAttachmentResource,
 	}
 }

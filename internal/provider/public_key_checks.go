@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -10,10 +11,11 @@ import (
 )
 
 // uploadablePublicKey rejects at plan time what the platform would refuse
-// or what must never be sent: not a key, private key material, DSA, weak RSA.
+// or what must never be sent: not a key, private key material, DSA, weak RSA,
+// and authorized_keys options, which the API would silently drop.
 func uploadablePublicKey() validator.String {
 	return stringCheck{
-		description: "must be an SSH public key (OpenSSH line or RFC 4716), not DSA, RSA of at least 2048 bits",
+		description: "must be an SSH public key (OpenSSH line or RFC 4716) without authorized_keys options, not DSA, RSA of at least 2048 bits",
 		summary:     "Invalid SSH public key",
 		check:       checkUploadable,
 	}
@@ -33,6 +35,13 @@ func checkUploadable(s string) error {
 	}
 	if err := sshkey.ValidateForUpload(key); err != nil {
 		return checkFailure{"SSH public key not accepted", err.Error()}
+	}
+	if opts := key.Options(); len(opts) > 0 {
+		return checkFailure{"authorized_keys options are not stored by the API",
+			"This line starts with authorized_keys options (" + strings.Join(opts, ",") + "). The API stores a bare " +
+				"key, so they would be dropped and the key would be put on servers without them: an unrestricted " +
+				"login where a restricted one was written. Give the key without options here, and set them with the " +
+				"options attribute of packet_device_key_attachment, which writes them into authorized_keys before the key."}
 	}
 	return nil
 }

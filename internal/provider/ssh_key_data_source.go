@@ -182,19 +182,16 @@ func (d *sshKeyLookupDataSource) Read(ctx context.Context, req datasource.ReadRe
 			fmt.Sprintf("Key %s is stored in a form this provider cannot read, so fingerprint_sha256 and algorithm are null: %v",
 				found.ID, facts.parseErr))
 	}
-	tags, diags := types.SetValueFrom(ctx, types.StringType, nonNilStrings(found.Tags))
+	a := facts.attributes(m.ProjectID)
+	tags, diags := a.tagSet(ctx)
 	resp.Diagnostics.Append(diags...)
 	m.sshKeyLookupModel = sshKeyLookupModel{
-		ID:                types.StringValue(found.ID),
-		Name:              types.StringValue(found.Label),
-		Fingerprint:       types.StringValue(facts.md5()),
-		PublicKey:         types.StringValue(found.Key),
-		FingerprintSHA256: facts.sha256(),
-		Algorithm:         facts.algorithm(),
-		OwnerID:           types.StringValue(found.Owner.ID),
-		Created:           types.StringValue(found.CreatedAt),
-		Updated:           types.StringValue(found.UpdatedAt),
-		Tags:              tags,
+		ID: a.ID, Name: a.Name, Fingerprint: a.Fingerprint, PublicKey: a.PublicKey,
+		FingerprintSHA256: a.FingerprintSHA256, Algorithm: a.Algorithm, OwnerID: a.OwnerID,
+		Created: a.Created, Updated: a.Updated, Tags: tags,
+	}
+	if d.owner.kind == metal.OwnerProject {
+		m.ProjectID = a.ProjectID
 	}
 	resp.Diagnostics.Append(d.setState(ctx, resp, m)...)
 }
@@ -347,47 +344,6 @@ func describeKeyCandidates(keys []metal.SSHKey) string {
 		fmt.Fprintf(&sb, "  - id %s, name %q, fingerprint %s\n", k.ID, k.Label, newKeyFacts(k).md5())
 	}
 	return strings.TrimSuffix(sb.String(), "\n")
-}
-
-// keyFacts is an API key with what the provider derives from it.
-type keyFacts struct {
-	api      metal.SSHKey
-	parsed   *sshkey.Key // nil when the stored key does not parse
-	parseErr error
-}
-
-func newKeyFacts(k metal.SSHKey) keyFacts {
-	parsed, err := sshkey.Parse([]byte(k.Key), sshkey.Options{})
-	return keyFacts{api: k, parsed: parsed, parseErr: err}
-}
-
-// md5 is the API's fingerprint, lower-cased; computed when the API sent none.
-func (k keyFacts) md5() string {
-	if k.api.Fingerprint == "" && k.parsed != nil {
-		return k.parsed.FingerprintMD5()
-	}
-	return strings.ToLower(k.api.Fingerprint)
-}
-
-func (k keyFacts) sha256() types.String {
-	if k.parsed == nil {
-		return types.StringNull()
-	}
-	return types.StringValue(k.parsed.FingerprintSHA256())
-}
-
-func (k keyFacts) algorithm() types.String {
-	if k.parsed == nil {
-		return types.StringNull()
-	}
-	return types.StringValue(k.parsed.Algorithm())
-}
-
-func nonNilStrings(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }
 
 // parseLookupPublicKey reads the key to look up. Private key material is

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -27,6 +28,8 @@ type sshKeyOwner struct {
 	noun      string // for messages: "project key" or "personal key"
 	summary   string // first sentence of the docs
 	otherType string // the resource to use for the other kind of key
+	// deprecation, when set, marks the resource type deprecated (the alias).
+	deprecation string
 }
 
 var (
@@ -50,6 +53,7 @@ var (
 	_ resource.ResourceWithConfigure   = (*sshKeyResource)(nil)
 	_ resource.ResourceWithImportState = (*sshKeyResource)(nil)
 	_ resource.ResourceWithModifyPlan  = (*sshKeyResource)(nil)
+	_ resource.ResourceWithMoveState   = (*sshKeyResource)(nil)
 )
 
 type sshKeyResource struct {
@@ -151,7 +155,12 @@ func (r *sshKeyResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 		}
 	}
 	resp.Schema = schema.Schema{
+		// Version 0 is also what the earlier providers wrote, so their state
+		// reads as it is. A schema change that needs its state rewritten bumps
+		// this and adds an UpgradeState step from every earlier version.
+		Version:             0,
 		MarkdownDescription: r.owner.summary + "\n\nImport by the key's id.",
+		DeprecationMessage:  r.owner.deprecation,
 		Attributes:          attrs,
 	}
 }
@@ -180,20 +189,34 @@ func (r *sshKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 		}
 		return
 	}
+	if req.State.Raw.IsNull() {
+		r.checkProjectExists(ctx, plan.ProjectID, &resp.Diagnostics)
+	}
 	key, err := parsePublicKey(plan.PublicKey)
 	if err != nil {
 		return // the validator reports it
 	}
+	// A replacement needs nothing more: Terraform plans its create half
+	// separately, with every other computed attribute unknown.
 	plan.Fingerprint = types.StringValue(key.FingerprintMD5())
 	plan.FingerprintSHA256 = types.StringValue(key.FingerprintSHA256())
 	plan.Algorithm = types.StringValue(key.Algorithm())
-	if !req.State.Raw.IsNull() { // a new key replaces the resource
-		plan.ID = types.StringUnknown()
-		plan.OwnerID = types.StringUnknown()
-		plan.Created = types.StringUnknown()
-		plan.Updated = types.StringUnknown()
-	}
 	resp.Diagnostics.Append(r.set(ctx, &resp.Plan, plan)...)
+}
+
+// checkProjectExists reports at plan time a project key's project that the
+// API does not have (or the token cannot see), before anything is created.
+// It needs a configured client; other failures are left to apply, which
+// reports them with the create.
+func (r *sshKeyResource) checkProjectExists(ctx context.Context, projectID types.String, diags *diag.Diagnostics) {
+	if r.owner.kind != metal.OwnerProject || projectID.IsNull() || projectID.IsUnknown() || r.data == nil || r.data.client == nil {
+		return
+	}
+	if _, err := r.data.client.GetProject(ctx, projectID.ValueString()); metal.IsNotFound(err) {
+		diags.AddAttributeError(path.Root("project_id"), "Project not found",
+			fmt.Sprintf("Project %s was not found, or this API token cannot see it: check project_id (the project's "+
+				"UUID, as the portal shows it) and that the token's user is a member of the project.", projectID.ValueString()))
+	}
 }
 
 func (r *sshKeyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -220,24 +243,32 @@ func (r *sshKeyResource) Create(ctx context.Context, req resource.CreateRequest,
 		Key:   key.Line(),
 		Tags:  tags,
 	})
-	if err != nil {
-		created, err = r.recoverCreate(ctx, client, owner, key, err)
-		if err != nil {
-			resp.Diagnostics.AddError("Could not create the "+r.owner.noun, err.Error())
-			return
-		}
+	var duplicate *metal.DuplicateKeyError
+	switch {
+	case errors.As(err, &duplicate) && duplicate.Adoptable:
+		created = &duplicate.Existing
+		resp.Diagnostics.AddWarning("Existing key adopted",
+			fmt.Sprintf("The %s already existed with this key, name and tags (id %s), most likely created by an earlier "+
+				"run that was stopped before it could save it. It is now managed here; nothing was created twice.",
+				r.owner.noun, created.ID))
+	case errors.As(err, &duplicate):
+		resp.Diagnostics.AddError("The "+r.owner.noun+" already exists", r.importHint(&duplicate.Existing))
+		return
+	case err != nil:
+		resp.Diagnostics.AddError("Could not create the "+r.owner.noun, err.Error())
+		return
 	}
 
 	// Save state first: whatever is checked below, the key exists now.
-	state := r.fromAPI(ctx, plan, created, key, &resp.Diagnostics)
+	state := r.fromAPI(ctx, plan, created, &resp.Diagnostics)
 	state.PublicKey = plan.PublicKey
 	resp.Diagnostics.Append(r.set(ctx, &resp.State, state)...)
 
-	if created.Fingerprint != key.FingerprintMD5() {
+	if state.Fingerprint.ValueString() != key.FingerprintMD5() {
 		resp.Diagnostics.AddError("Fingerprint mismatch",
 			fmt.Sprintf("The API reports fingerprint %s for key %s, but the key sent has fingerprint %s. The key was "+
 				"created and is tracked in state; check it in the portal before using it.",
-				created.Fingerprint, created.ID, key.FingerprintMD5()))
+				state.Fingerprint.ValueString(), created.ID, key.FingerprintMD5()))
 	}
 	if key.Format() == sshkey.FormatRFC4716 {
 		resp.Diagnostics.AddAttributeWarning(path.Root("public_key"), "Public key converted",
@@ -246,37 +277,17 @@ func (r *sshKeyResource) Create(ctx context.Context, req resource.CreateRequest,
 	}
 }
 
-// recoverCreate handles what metal's own recovery (after 5xx, broken
-// connections, cancellation) leaves: a key the API created although it
-// answered 404 (a known platform fault) is adopted, never created twice, and
-// a duplicate names the existing key and how to import it.
-func (r *sshKeyResource) recoverCreate(ctx context.Context, client *metal.Client, owner metal.Owner, key *sshkey.Key, createErr error) (*metal.SSHKey, error) {
-	duplicate := metal.IsStatus(createErr, 422)
-	if !duplicate && !metal.IsNotFound(createErr) {
-		return nil, createErr
-	}
-	existing, listErr := client.FindSSHKey(ctx, owner, key.FingerprintMD5())
-	switch {
-	case listErr != nil && metal.IsNotFound(listErr) && owner.Kind == metal.OwnerProject:
-		return nil, fmt.Errorf("project %s was not found, or this API token cannot see it: %w", owner.ID, createErr)
-	case listErr != nil:
-		return nil, fmt.Errorf("%w\n\nLooking for the key afterwards also failed, so it may or may not exist: %w", createErr, listErr)
-	case existing == nil:
-		return nil, createErr
-	case duplicate:
-		return nil, fmt.Errorf("%w\n\n%s", createErr, r.importHint(existing))
-	}
-	tflog.Warn(ctx, "create answered with an error but the key exists; adopting it", map[string]any{
-		"id": existing.ID, "error": createErr.Error(),
-	})
-	return existing, nil
-}
-
+// importHint says how to take over a key that exists with another name or
+// tags. Terraform does not tell a provider the resource's address, so the
+// block names the type and leaves the name to the address Terraform prints
+// with the error ("with ..."); the id is the real one.
 func (r *sshKeyResource) importHint(k *metal.SSHKey) string {
-	return fmt.Sprintf("This key already exists as %s %q (id %s). To manage it with Terraform, import it:\n\n"+
-		"  terraform import %s.<name> %s\n\nor, with Terraform 1.5 or later, add:\n\n"+
-		"  import {\n    to = %s.<name>\n    id = %q\n  }",
-		r.owner.noun, k.Label, k.ID, "packet_"+r.owner.typeName, k.ID, "packet_"+r.owner.typeName, k.ID)
+	typ := "packet_" + r.owner.typeName
+	return fmt.Sprintf("This key is already uploaded as %s %q (id %s, tags %v), so the API refuses it a second time. "+
+		"To manage that key with this resource, import it: add this block (use the address Terraform shows above "+
+		"after \"with\" in place of %s.NAME), then plan again; name and tags then change in place to the config's:\n\n"+
+		"import {\n  to = %s.NAME\n  id = %q\n}\n\nor run: terraform import %s.NAME %s",
+		r.owner.noun, k.Label, k.ID, nonNilStrings(k.Tags), typ, typ, k.ID, typ, k.ID)
 }
 
 func (r *sshKeyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -302,12 +313,11 @@ func (r *sshKeyResource) Read(ctx context.Context, req resource.ReadRequest, res
 				got.ID, ownerNoun(got.Owner.Kind), r.owner.noun, r.owner.otherType, r.owner.typeName))
 		return
 	}
-	key, err := sshkey.Parse([]byte(got.Key), sshkey.Options{})
-	if err != nil {
+	if _, err := sshkey.Parse([]byte(got.Key), sshkey.Options{}); err != nil {
 		resp.Diagnostics.AddError("The API returned a key that does not parse", err.Error())
 		return
 	}
-	next := r.fromAPI(ctx, state, got, key, &resp.Diagnostics)
+	next := r.fromAPI(ctx, state, got, &resp.Diagnostics)
 	// The API's form of the key; semantic equality keeps the prior form when
 	// it is the same key, so only a real key change shows in the plan.
 	next.PublicKey = newPublicKeyValue(got.Key)
@@ -335,12 +345,7 @@ func (r *sshKeyResource) Update(ctx context.Context, req resource.UpdateRequest,
 		resp.Diagnostics.AddError("Could not update the "+r.owner.noun, err.Error())
 		return
 	}
-	key, err := parsePublicKey(plan.PublicKey)
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("public_key"), "Invalid SSH public key", err.Error())
-		return
-	}
-	next := r.fromAPI(ctx, plan, got, key, &resp.Diagnostics)
+	next := r.fromAPI(ctx, plan, got, &resp.Diagnostics)
 	next.PublicKey = plan.PublicKey
 	resp.Diagnostics.Append(r.set(ctx, &resp.State, next)...)
 }
@@ -367,20 +372,19 @@ func (r *sshKeyResource) ImportState(ctx context.Context, req resource.ImportSta
 	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
 }
 
-// fromAPI maps the API's answer onto a model whose user-given values come
-// from base.
-func (r *sshKeyResource) fromAPI(ctx context.Context, base sshKeyModel, k *metal.SSHKey, key *sshkey.Key, diags *diag.Diagnostics) sshKeyModel {
+// fromAPI maps the API's answer (keyFacts.attributes, shared with the data
+// sources) onto a model whose user-given values come from base; the caller
+// sets public_key, which keeps the user's form of the key.
+func (r *sshKeyResource) fromAPI(ctx context.Context, base sshKeyModel, k *metal.SSHKey, diags *diag.Diagnostics) sshKeyModel {
+	a := newKeyFacts(*k).attributes(base.ProjectID)
 	m := base
-	m.ID = types.StringValue(k.ID)
-	m.Name = types.StringValue(k.Label)
-	m.Fingerprint = types.StringValue(k.Fingerprint)
-	m.FingerprintSHA256 = types.StringValue(key.FingerprintSHA256())
-	m.Algorithm = types.StringValue(key.Algorithm())
-	m.OwnerID = types.StringValue(k.Owner.ID)
-	m.Created = types.StringValue(k.CreatedAt)
-	m.Updated = types.StringValue(k.UpdatedAt)
+	m.ID, m.Name, m.Fingerprint, m.OwnerID = a.ID, a.Name, a.Fingerprint, a.OwnerID
+	m.Created, m.Updated = a.Created, a.Updated
+	if !a.FingerprintSHA256.IsNull() { // else keep what the key in the config gives
+		m.FingerprintSHA256, m.Algorithm = a.FingerprintSHA256, a.Algorithm
+	}
 	if r.owner.kind == metal.OwnerProject {
-		m.ProjectID = types.StringValue(k.Owner.ID)
+		m.ProjectID = a.ProjectID
 	}
 	tags, d := setFromStrings(ctx, base.Tags, k.Tags)
 	diags.Append(d...)

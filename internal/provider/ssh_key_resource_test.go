@@ -289,7 +289,7 @@ func TestAccProjectSSHKey_duplicateNamesImport(t *testing.T) {
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{{
 			Config:      projectKeyConfig(mock, "dup", key.Line),
-			ExpectError: errorLike("terraform import packet_project_ssh_key.<name> " + existing.ID),
+			ExpectError: errorLike(`import { to = packet_project_ssh_key.NAME id = "` + existing.ID + `" }`),
 		}},
 	})
 	if n := countKeysWithFingerprint(mock, key.MD5); n != 1 {
@@ -309,7 +309,7 @@ func TestAccProjectSSHKey_badInput(t *testing.T) {
 		"dsa":             {projectKeyConfig(mock, "x", newDSATestKey(t).Line), "DSA"},
 		"weak rsa":        {projectKeyConfig(mock, "x", newRSATestKey(t, 1024).Line), "1024"},
 		"not a uuid":      {providerBlock(mock) + `resource "packet_project_ssh_key" "test" {` + "\n" + `project_id = "my-project"` + "\n" + `name = "x"` + "\n" + fmt.Sprintf("public_key = %q\n}\n", private.Line), "must be a UUID"},
-		"unknown project": {strings.Replace(projectKeyConfig(mock, "x", private.Line), mockapi.DefaultProjectID, "00000000-0000-4000-8000-000000000001", 1), "project 00000000-0000-4000-8000-000000000001 was not found"},
+		"unknown project": {strings.Replace(projectKeyConfig(mock, "x", private.Line), mockapi.DefaultProjectID, "00000000-0000-4000-8000-000000000001", 1), "Project 00000000-0000-4000-8000-000000000001 was not found, or this API token cannot see it"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -178,7 +178,7 @@ func (d *sshKeyListDataSource) Read(ctx context.Context, req datasource.ReadRequ
 		if !m.Algorithm.IsNull() && (facts.parsed == nil || !strings.EqualFold(facts.parsed.Algorithm(), m.Algorithm.ValueString())) {
 			continue
 		}
-		item, diags := d.item(ctx, facts)
+		item, diags := d.item(ctx, facts, m.ProjectID)
 		resp.Diagnostics.Append(diags...)
 		items = append(items, item)
 		ids = append(ids, types.StringValue(k.ID))
@@ -204,22 +204,23 @@ func (d *sshKeyListDataSource) Read(ctx context.Context, req datasource.ReadRequ
 	}
 }
 
-func (d *sshKeyListDataSource) item(ctx context.Context, k keyFacts) (attr.Value, diag.Diagnostics) {
-	tags, diags := types.SetValueFrom(ctx, types.StringType, nonNilStrings(k.api.Tags))
+func (d *sshKeyListDataSource) item(ctx context.Context, k keyFacts, project types.String) (attr.Value, diag.Diagnostics) {
+	a := k.attributes(project)
+	tags, diags := a.tagSet(ctx)
 	values := map[string]attr.Value{
-		"id":                 types.StringValue(k.api.ID),
-		"name":               types.StringValue(k.api.Label),
-		"public_key":         types.StringValue(k.api.Key),
-		"fingerprint":        types.StringValue(k.md5()),
-		"fingerprint_sha256": k.sha256(),
-		"algorithm":          k.algorithm(),
-		"owner_id":           types.StringValue(k.api.Owner.ID),
-		"created":            types.StringValue(k.api.CreatedAt),
-		"updated":            types.StringValue(k.api.UpdatedAt),
+		"id":                 a.ID,
+		"name":               a.Name,
+		"public_key":         a.PublicKey,
+		"fingerprint":        a.Fingerprint,
+		"fingerprint_sha256": a.FingerprintSHA256,
+		"algorithm":          a.Algorithm,
+		"owner_id":           a.OwnerID,
+		"created":            a.Created,
+		"updated":            a.Updated,
 		"tags":               tags,
 	}
 	if d.owner.kind == metal.OwnerProject {
-		values["project_id"] = types.StringValue(k.api.Owner.ID)
+		values["project_id"] = a.ProjectID
 	}
 	obj, objDiags := types.ObjectValue(d.itemTypes(), values)
 	diags.Append(objDiags...)

@@ -1,0 +1,82 @@
+package provider
+
+import (
+	"context"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/packethost/terraform-provider-packet/internal/metal"
+	"github.com/packethost/terraform-provider-packet/internal/sshkey"
+)
+
+// keyFacts is an API key with what the provider derives from it. Its
+// attributes method is the one mapping from the API to the attributes the
+// key resources, the lookup and the list data sources share.
+type keyFacts struct {
+	api      metal.SSHKey
+	parsed   *sshkey.Key // nil when the stored key does not parse
+	parseErr error
+}
+
+func newKeyFacts(k metal.SSHKey) keyFacts {
+	parsed, err := sshkey.Parse([]byte(k.Key), sshkey.Options{})
+	return keyFacts{api: k, parsed: parsed, parseErr: err}
+}
+
+// keyAttributes are the API-derived attributes, as they go into state.
+type keyAttributes struct {
+	ID, Name, PublicKey, Fingerprint, FingerprintSHA256, Algorithm types.String
+	OwnerID, ProjectID, Created, Updated                           types.String
+	Tags                                                           []string // never nil
+}
+
+// attributes maps the key. ProjectID is the owning project for a project
+// key (the configured one when the API named no owner) and null for others.
+func (k keyFacts) attributes(configuredProject types.String) keyAttributes {
+	a := keyAttributes{
+		ID:                types.StringValue(k.api.ID),
+		Name:              types.StringValue(k.api.Label),
+		PublicKey:         types.StringValue(k.api.Key),
+		Fingerprint:       types.StringValue(k.md5()),
+		FingerprintSHA256: types.StringNull(),
+		Algorithm:         types.StringNull(),
+		OwnerID:           types.StringValue(k.api.Owner.ID),
+		ProjectID:         types.StringNull(),
+		Created:           types.StringValue(k.api.CreatedAt),
+		Updated:           types.StringValue(k.api.UpdatedAt),
+		Tags:              nonNilStrings(k.api.Tags),
+	}
+	if k.parsed != nil {
+		a.FingerprintSHA256 = types.StringValue(k.parsed.FingerprintSHA256())
+		a.Algorithm = types.StringValue(k.parsed.Algorithm())
+	}
+	switch {
+	case k.api.Owner.Kind == metal.OwnerProject:
+		a.ProjectID = a.OwnerID
+	case k.api.Owner.Kind == "" && !configuredProject.IsNull():
+		a.ProjectID, a.OwnerID = configuredProject, configuredProject
+	}
+	return a
+}
+
+// tagSet is the tags as a set that is never null (data sources).
+func (a keyAttributes) tagSet(ctx context.Context) (types.Set, diag.Diagnostics) {
+	return types.SetValueFrom(ctx, types.StringType, a.Tags)
+}
+
+// md5 is the API's fingerprint, lower-cased; computed when the API sent none.
+func (k keyFacts) md5() string {
+	if k.api.Fingerprint == "" && k.parsed != nil {
+		return k.parsed.FingerprintMD5()
+	}
+	return strings.ToLower(k.api.Fingerprint)
+}
+
+func nonNilStrings(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
