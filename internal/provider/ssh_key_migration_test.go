@@ -87,7 +87,7 @@ func TestAccMigrate_legacyHCLAndStatePlanEmpty(t *testing.T) {
 			{
 				ProtoV6ProviderFactories: testProviderFactories,
 				Config:                   config,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				ConfigPlanChecks:         resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					sameID.AddStateValue("packet_project_ssh_key.deploy", tfjsonpath.New("id")),
 					statecheck.ExpectKnownValue("packet_ssh_key.laptop", tfjsonpath.New("fingerprint_sha256"), knownvalue.StringExact(personal.SHA256)),

@@ -87,8 +87,8 @@ func TestAccSSHKey_optionsLineRefusedAtPlan(t *testing.T) {
 					PlanOnly:    true,
 					ExpectError: errorLike(`Error: authorized_keys options are not stored by the API`),
 				}, {
-					Config:      config,
-					PlanOnly:    true,
+					Config:   config,
+					PlanOnly: true,
 					ExpectError: errorLike(`This line starts with authorized_keys options (from="10.9.9.9",command="/bin/false",no-pty). ` +
 						`The API stores a bare key, so they would be dropped and the key would be put on servers without them: ` +
 						`an unrestricted login where a restricted one was written. Give the key without options here, and set ` +
