@@ -1,0 +1,285 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"text/template"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov5"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov5/tf5server"
+
+	"github.com/packethost/terraform-provider-packet/internal/mockapi"
+)
+
+// These tests drive the terraform CLI themselves (terraformCLI of
+// interrupt_test.go), so that they can start from a state file shaped as
+// the earlier providers wrote it, under their real registry addresses, and
+// choose which providers Terraform can install.
+
+const equinixAddress = "registry.terraform.io/equinix/equinix"
+
+// legacyStateKey is one key as a state file template needs it.
+type legacyStateKey struct{ ID, Key, Fingerprint, Created, Updated string }
+
+type legacyStateData struct {
+	UserID, ProjectID       string
+	PersonalKey, ProjectKey legacyStateKey
+}
+
+// seedLegacyKeys puts the two keys of a legacy configuration into the mock
+// as the earlier providers uploaded them: read with file(), so with the
+// trailing newline, which the API keeps.
+func seedLegacyKeys(t *testing.T, mock *mockapi.Server, personal, project testKey) legacyStateData {
+	t.Helper()
+	put := func(k mockapi.SSHKey) legacyStateKey {
+		got, err := mock.PutSSHKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return legacyStateKey{ID: got.ID, Key: got.Key, Fingerprint: got.Fingerprint,
+			Created: got.CreatedAt.UTC().Format(time.RFC3339), Updated: got.UpdatedAt.UTC().Format(time.RFC3339)}
+	}
+	return legacyStateData{
+		UserID: mockapi.DefaultUserID, ProjectID: mockapi.DefaultProjectID,
+		PersonalKey: put(mockapi.SSHKey{Label: "laptop", Key: personal.Line + "\n", UserID: mockapi.DefaultUserID}),
+		ProjectKey:  put(mockapi.SSHKey{Label: "deploy", Key: project.Line + "\n", ProjectID: mockapi.DefaultProjectID}),
+	}
+}
+
+// writeLegacyState renders testdata/legacy-state/<name> into dir/terraform.tfstate.
+func writeLegacyState(t *testing.T, dir, name string, data legacyStateData) {
+	t.Helper()
+	tmpl, err := template.New(name).Funcs(template.FuncMap{
+		"json": func(s string) (string, error) {
+			b, err := json.Marshal(s)
+			return string(b), err
+		},
+		"goTime": asGoTime,
+	}).ParseFiles(filepath.Join("testdata", "legacy-state", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := tmpl.Execute(&out, data); err != nil {
+		t.Fatal(err)
+	}
+	if !json.Valid(out.Bytes()) {
+		t.Fatalf("%s renders to invalid JSON:\n%s", name, out.String())
+	}
+	if err := os.WriteFile(filepath.Join(dir, "terraform.tfstate"), out.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// newMigrationCLI is a terraform working directory whose CLI can reach
+// exactly the providers given (served in this process under their real
+// addresses) and install nothing else: the CLI config's only installation
+// source is an empty local mirror.
+func newMigrationCLI(t *testing.T, config string, equinix *legacyFlavour) *terraformCLI {
+	t.Helper()
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance test: set TF_ACC=1")
+	}
+	cli := newTerraformCLI(t, config) // serves this provider at providerAddress
+	mirror := filepath.Join(cli.dir, "empty-mirror")
+	if err := os.Mkdir(mirror, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	rc := "provider_installation {\n  filesystem_mirror {\n    path = \"" + filepath.ToSlash(mirror) + "\"\n  }\n}\n"
+	if err := os.WriteFile(filepath.Join(cli.dir, "cli.tfrc"), []byte(rc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if equinix != nil {
+		addEquinixReattach(t, cli, *equinix)
+	}
+	return cli
+}
+
+// addEquinixReattach serves an equinix double over protocol 5 at
+// equinixAddress and adds it to the CLI's TF_REATTACH_PROVIDERS.
+func addEquinixReattach(t *testing.T, cli *terraformCLI, flavour legacyFlavour) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	configCh := make(chan *plugin.ReattachConfig, 1)
+	closed := make(chan struct{})
+	server, err := flavour.factory()()
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_ = tf5server.Serve(equinixAddress, func() tfprotov5.ProviderServer { return server },
+			tf5server.WithDebug(ctx, configCh, closed),
+			tf5server.WithGoPluginLogger(hclog.NewNullLogger()),
+			tf5server.WithLoggingSink(t),
+			tf5server.WithoutLogStderrOverride())
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-closed:
+		case <-time.After(10 * time.Second):
+			t.Error("the equinix double did not stop")
+		}
+	})
+	var cfg *plugin.ReattachConfig
+	select {
+	case cfg = <-configCh:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the equinix double did not start")
+	}
+	for i, kv := range cli.env {
+		value, ok := strings.CutPrefix(kv, "TF_REATTACH_PROVIDERS=")
+		if !ok {
+			continue
+		}
+		var all map[string]any
+		if err := json.Unmarshal([]byte(value), &all); err != nil {
+			t.Fatal(err)
+		}
+		all[equinixAddress] = map[string]any{
+			"Protocol": string(cfg.Protocol), "ProtocolVersion": cfg.ProtocolVersion, "Pid": cfg.Pid, "Test": cfg.Test,
+			"Addr": map[string]string{"Network": cfg.Addr.Network(), "String": cfg.Addr.String()},
+		}
+		merged, err := json.Marshal(all)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cli.env[i] = "TF_REATTACH_PROVIDERS=" + string(merged)
+	}
+}
+
+// fail runs a command that must fail and returns its output.
+func (c *terraformCLI) fail(args ...string) string {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd, out := c.command(ctx, args...)
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err == nil || !errors.As(err, &exit) {
+		c.t.Fatalf("%s %s: want it to fail, got %v\n%s", filepath.Base(c.bin), strings.Join(args, " "), err, out)
+	}
+	return out.String()
+}
+
+const packetRequired = `
+terraform {
+  required_providers {
+    packet = { source = "packethost/packet" }
+  }
+}
+`
+
+// TestMigrate_legacyStateFilePlansEmpty starts from terraform.tfstate as
+// the archived packethost/packet v3 wrote it (schema 0, Terraform 1.0,
+// keys with their trailing newline) and the legacy HCL unchanged: with
+// this provider in its place, the plan is empty, and packet_ssh_key's
+// deprecation gives the moved block to write.
+func TestMigrate_legacyStateFilePlansEmpty(t *testing.T) {
+	mock := testMock(t, mockapi.Options{})
+	t.Setenv(envAPIURL, mock.URL())
+	personal, project := newTestKey(t, "me@laptop"), newTestKey(t, "deploy")
+	data := seedLegacyKeys(t, mock, personal, project)
+	cli := newMigrationCLI(t, packetRequired+legacyPacketHCL(personal, project), nil)
+	writeLegacyState(t, cli.dir, "packethost-packet-v3.tfstate", data)
+
+	cli.run("init", "-input=false", "-no-color")
+	plan := cli.run("plan", "-input=false", "-no-color", "-detailed-exitcode") // exit 2 (changes) fails the test
+	if !strings.Contains(plan, "No changes.") {
+		t.Errorf("plan is not empty:\n%s", plan)
+	}
+	for _, want := range []string{"Warning: Deprecated", "moved {", "from = packet_ssh_key.NAME", "to   = packet_user_ssh_key.NAME"} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("the plan's deprecation warning lacks %q:\n%s", want, plan)
+		}
+	}
+}
+
+// TestMigrate_movedFromEquinixNeedsOnlyTheProviderInstalled starts from
+// equinix v4 state (created/updated as Go time.Date values) and a config
+// with only this provider and moved blocks. Terraform reads state only to
+// hand the raw JSON to MoveResourceState, but `terraform init` must install
+// every provider the state names: without equinix/equinix installable, init
+// fails; with the Metal-free v5 installed (no equinix_metal_* schema at
+// all), the move applies with nothing created or destroyed.
+func TestMigrate_movedFromEquinixNeedsOnlyTheProviderInstalled(t *testing.T) {
+	mock := testMock(t, mockapi.Options{})
+	t.Setenv(envAPIURL, mock.URL())
+	personal, project := newTestKey(t, "me@laptop"), newTestKey(t, "deploy")
+	data := seedLegacyKeys(t, mock, personal, project)
+	config := packetRequired + `
+provider "packet" {
+  auth_token = "` + mockapi.DefaultToken + `"
+}
+
+resource "packet_user_ssh_key" "laptop" {
+  name       = "laptop"
+  public_key = ` + quote(personal.Line+"\n") + `
+}
+
+resource "packet_project_ssh_key" "deploy" {
+  name       = "deploy"
+  public_key = ` + quote(project.Line+"\n") + `
+  project_id = "` + mockapi.DefaultProjectID + `"
+}
+
+moved {
+  from = equinix_metal_ssh_key.laptop
+  to   = packet_user_ssh_key.laptop
+}
+
+moved {
+  from = equinix_metal_project_ssh_key.deploy
+  to   = packet_project_ssh_key.deploy
+}
+`
+	without := newMigrationCLI(t, config, nil)
+	writeLegacyState(t, without.dir, "equinix-v4.tfstate", data)
+	out := without.fail("init", "-input=false", "-no-color")
+	if !strings.Contains(out, "equinix/equinix") {
+		t.Errorf("init without equinix installable failed, but not for it:\n%s", out)
+	}
+	t.Logf("init with equinix/equinix not installable:\n%s", out)
+
+	cli := newMigrationCLI(t, config, &legacyEquinixV5)
+	writeLegacyState(t, cli.dir, "equinix-v4.tfstate", data)
+	cli.run("init", "-input=false", "-no-color")
+	apply := cli.run("apply", "-auto-approve", "-input=false", "-no-color")
+	for _, want := range []string{
+		"equinix_metal_ssh_key.laptop has moved to packet_user_ssh_key.laptop",
+		"equinix_metal_project_ssh_key.deploy has moved to packet_project_ssh_key.deploy",
+		"0 added, 0 changed, 0 destroyed",
+	} {
+		if !strings.Contains(apply, want) {
+			t.Errorf("apply output lacks %q:\n%s", want, apply)
+		}
+	}
+	state := cli.run("state", "list", "-no-color")
+	if strings.Contains(state, "equinix_") || !strings.Contains(state, "packet_user_ssh_key.laptop") {
+		t.Errorf("state after the move:\n%s", state)
+	}
+	if keys := cli.stateKeys(); len(keys) != 2 || keys[0].ID != data.ProjectKey.ID && keys[0].ID != data.PersonalKey.ID {
+		t.Errorf("state keys %+v, want the two existing keys", keys)
+	}
+	if plan := cli.run("plan", "-input=false", "-no-color", "-detailed-exitcode"); !strings.Contains(plan, "No changes.") {
+		t.Errorf("plan after the move is not empty:\n%s", plan)
+	}
+	if n := len(mock.SSHKeys()); n != 2 {
+		t.Errorf("%d keys in the API, want the 2 that were there", n)
+	}
+}
+
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
