@@ -17,6 +17,7 @@ type providerData struct {
 	client        *metal.Client
 	unknownConfig bool
 	ssh           sshDefaults
+	knownProjects knownProjects // checked at plan time (ssh_key_project_check.go)
 }
 
 // apiAccess is embedded (through apiResource or apiDataSource) by everything

@@ -18,7 +18,26 @@ const (
 	routeGetKey           = "GET /ssh-keys/{id}"
 	routeUpdateKey        = "PATCH /ssh-keys/{id}"
 	routeDeleteKey        = "DELETE /ssh-keys/{id}"
+	routeGetProject       = "GET /projects/{id}"
 )
+
+// projectChecks records how many project lookups a step that creates
+// project keys makes: planning a new project key checks its project once
+// per terraform command (plan, and apply's own plan), however many keys of
+// that project are planned.
+type projectChecks struct{ perStep int }
+
+func (p *projectChecks) measure(t *testing.T, mock *mockapi.Server, want map[string]int) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		p.perStep = mock.Requests()[routeGetProject]
+		t.Logf("a step creating project keys checks the project %d time(s)", p.perStep)
+		if p.perStep < 1 || p.perStep > 2 {
+			return fmt.Errorf("%d project lookups in a step with one plan and one apply; want one per command", p.perStep)
+		}
+		want[routeGetProject] = p.perStep
+		return requestsAre(mock, want)
+	}
+}
 
 // economyConfig is count project keys, one per public key line.
 func economyConfig(mock *mockapi.Server, name string, lines []string) string {
@@ -93,6 +112,7 @@ func TestAccRequestEconomy_createUpdateDelete(t *testing.T) {
 	key := newTestKey(t, "economy")
 	lines := []string{key.Line}
 	var refresh refreshGETs
+	var projects projectChecks
 	reset := func() { mock.ResetRequests() }
 
 	resource.Test(t, resource.TestCase{
@@ -100,12 +120,11 @@ func TestAccRequestEconomy_createUpdateDelete(t *testing.T) {
 		CheckDestroy:             checkKeysGone(mock),
 		Steps: []resource.TestStep{
 			{
-				// Nothing in state yet, so nothing to refresh: the POST is all.
+				// Nothing in state yet, so nothing to refresh: the POST (and
+				// the plan-time project check) is all.
 				PreConfig: reset,
 				Config:    economyConfig(mock, "economy", lines),
-				Check: checkRequests(mock, func() map[string]int {
-					return map[string]int{routeCreateProjectKey: 1}
-				}),
+				Check:     projects.measure(t, mock, map[string]int{routeCreateProjectKey: 1}),
 			},
 			{
 				PreConfig: reset,
@@ -142,24 +161,30 @@ func TestAccRequestEconomy_refreshIsOneGETPerKey(t *testing.T) {
 		lines[i] = newTestKey(t, fmt.Sprintf("economy-%d", i)).Line
 	}
 	var refresh refreshGETs
+	var projects projectChecks
 	reset := func() { mock.ResetRequests() }
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		CheckDestroy:             checkKeysGone(mock),
 		Steps: []resource.TestStep{
-			{Config: economyConfig(mock, "economy", lines[:1])},
+			{
+				PreConfig: reset,
+				Config:    economyConfig(mock, "economy", lines[:1]),
+				Check:     projects.measure(t, mock, map[string]int{routeCreateProjectKey: 1}),
+			},
 			{
 				PreConfig: reset,
 				Config:    economyConfig(mock, "economy", lines[:1]),
 				Check:     refresh.measure(t, mock),
 			},
 			{
-				// The other n-1 keys: n-1 POSTs and no GET after any of them.
+				// The other n-1 keys: n-1 POSTs and no GET after any of them;
+				// their one project is checked as often as for one key.
 				PreConfig: reset,
 				Config:    economyConfig(mock, "economy", lines),
 				Check: checkRequests(mock, func() map[string]int {
-					return map[string]int{routeGetKey: refresh.perKey, routeCreateProjectKey: n - 1}
+					return map[string]int{routeGetKey: refresh.perKey, routeCreateProjectKey: n - 1, routeGetProject: projects.perStep}
 				}),
 			},
 			{

@@ -204,21 +204,6 @@ func (r *sshKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	resp.Diagnostics.Append(r.set(ctx, &resp.Plan, plan)...)
 }
 
-// checkProjectExists reports at plan time a project key's project that the
-// API does not have (or the token cannot see), before anything is created.
-// It needs a configured client; other failures are left to apply, which
-// reports them with the create.
-func (r *sshKeyResource) checkProjectExists(ctx context.Context, projectID types.String, diags *diag.Diagnostics) {
-	if r.owner.kind != metal.OwnerProject || projectID.IsNull() || projectID.IsUnknown() || r.data == nil || r.data.client == nil {
-		return
-	}
-	if _, err := r.data.client.GetProject(ctx, projectID.ValueString()); metal.IsNotFound(err) {
-		diags.AddAttributeError(path.Root("project_id"), "Project not found",
-			fmt.Sprintf("Project %s was not found, or this API token cannot see it: check project_id (the project's "+
-				"UUID, as the portal shows it) and that the token's user is a member of the project.", projectID.ValueString()))
-	}
-}
-
 func (r *sshKeyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan sshKeyModel
 	resp.Diagnostics.Append(r.get(ctx, req.Plan, &plan)...)
