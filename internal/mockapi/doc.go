@@ -14,13 +14,15 @@
 //	GET|DELETE /devices/{id}
 //	GET  /devices/{id}/ssh-keys           the keys snapshot onto the device that still exist
 //
-// Behaviour: X-Auth-Token must belong to a seeded user (401); a user sees
+// Behaviour: every response has an X-Request-Id, as the API's do.
+// X-Auth-Token must belong to a seeded user (401); a user sees
 // their own personal keys and the projects they are a member of with those
 // projects' keys and devices, anything else is 404; a read-only token gets 403
 // on POST/PATCH/PUT/DELETE. Errors are {"errors":[...]} as application/json.
 // Keys are checked with golang.org/x/crypto/ssh: an unparseable key, the
 // RFC 4716 form, a missing label or key, and a second key with the same
-// fingerprint under the same owner are 422. Device creation snapshots the
+// fingerprint under the same owner are 422. A key is stored and echoed
+// exactly as sent (a trailing space or newline included), as by the API. Device creation snapshots the
 // keys (cloud-init semantics): keys added later never reach the device.
 // Bodies over 1 MiB are 413, malformed JSON 422, unknown paths 404, a known
 // path with another method 405.
@@ -46,6 +48,10 @@
 // Options.Provisioner). The public IPv4 address is the machine's Host(), or
 // 127.0.0.1 without a machine; root_password is shown for 24 hours after
 // creation by Options.Clock.
+//
+// docs/guides/packet-mock.md (from templates/guides/packet-mock.md.tmpl)
+// lists every extension, flag, token and the seed format for users; keep it
+// in step.
 //
 // Faults (SetFaults) apply in this order, after routing and counting:
 // dropped connection, latency, 429 burst, random 5xx; then authentication,

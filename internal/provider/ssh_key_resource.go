@@ -102,7 +102,9 @@ func (r *sshKeyResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			MarkdownDescription: "The public key, as an OpenSSH line (`ssh-ed25519 AAAA... comment`, the `.pub` file) or " +
 				"in the RFC 4716 form PuTTYgen's \"Save public key\" writes; it is sent to the API as one OpenSSH line. " +
 				"Only a different key replaces the resource: another comment, whitespace, line endings or form of the " +
-				"same key is no change. DSA keys, RSA keys under 2048 bits and private keys are refused at plan time.",
+				"same key is no change. DSA keys, RSA keys under 2048 bits and private keys are refused at plan time, and so " +
+				"is a line with authorized_keys options (`from=\"...\",no-pty ...`): the API stores no options, so they " +
+				"would be silently dropped; set them with `packet_device_key_attachment`'s `options`.",
 			Required:   true,
 			CustomType: publicKeyType{},
 			Validators: []validator.String{uploadablePublicKey()},

@@ -39,7 +39,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"the built-in read-only and other users are left out (default: "+mockapi.DefaultToken+", plus "+
 		mockapi.ReadOnlyToken+" and "+mockapi.OtherToken+")")
 	seedFile := fs.String("seed", "", "JSON seed file (users with their tokens, projects, ssh_keys, devices); the only way to more users. "+
-		"Default: the user of --token in one project, plus a read-only member and another user with a project the first cannot see")
+		"Default: the built-in seed (a user in a project, a read-only member of it, another user with a project the first cannot see)")
 	stateFile := fs.String("state", "", "JSON state file: loaded at start if it exists (then --seed, --token and --device are ignored) and rewritten on every change")
 	errorRate := fs.Float64("error-rate", 0, "fraction (0..1) of requests answered with 500/502/503")
 	latency := fs.String("latency", "", "delay per request: a duration (50ms) or a random range (0-200ms)")

@@ -187,3 +187,35 @@ func TestSummaryLabelsEachUser(t *testing.T) {
 		}
 	}
 }
+
+// TestReferencePageDocumentsEveryFlag: the packet-mock reference page (the
+// one place its flags, tokens and extensions are documented for users)
+// names every flag the binary has.
+func TestReferencePageDocumentsEveryFlag(t *testing.T) {
+	page, err := os.ReadFile(filepath.Join("..", "..", "..", "templates", "guides", "packet-mock.md.tmpl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var help bytes.Buffer
+	run(context.Background(), []string{"--help"}, io.Discard, &help)
+	flags := 0
+	for _, line := range strings.Split(help.String(), "\n") {
+		name, ok := strings.CutPrefix(strings.TrimSpace(line), "-")
+		if !ok || strings.HasPrefix(line, "    ") {
+			continue
+		}
+		name, _, _ = strings.Cut(name, " ")
+		flags++
+		if !strings.Contains(string(page), "`--"+name) {
+			t.Errorf("the reference page does not document --%s", name)
+		}
+	}
+	if flags < 9 {
+		t.Errorf("found %d flags in --help, want at least 9:\n%s", flags, help.String())
+	}
+	for _, token := range []string{mockapi.DefaultToken, mockapi.ReadOnlyToken, mockapi.OtherToken, "X-Request-Id", "ssh_host_key", "ssh_port", mockapi.AdminPrefix} {
+		if !strings.Contains(string(page), token) {
+			t.Errorf("the reference page does not mention %s", token)
+		}
+	}
+}
