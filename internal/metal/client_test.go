@@ -80,14 +80,14 @@ func TestKeepAliveReusesOneConnection(t *testing.T) {
 func TestBaseURLKeepsItsPath(t *testing.T) {
 	for _, suffix := range []string{"/metal/v1", "/metal/v1/"} {
 		f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, n int) {
-			writeJSON(w, http.StatusOK, map[string]any{"id": userID})
+			writeJSON(w, http.StatusOK, map[string]any{"id": projectID})
 		})
 		c := newTestClient(t, f, func(cfg *Config) { cfg.BaseURL = f.URL + suffix })
-		if _, err := c.CurrentUser(context.Background()); err != nil {
+		if _, err := c.GetProject(context.Background(), projectID); err != nil {
 			t.Fatalf("%s: %v", suffix, err)
 		}
-		if got := f.seen()[0].Path; got != "/metal/v1/users/me" {
-			t.Errorf("base %q: request path = %q, want /metal/v1/users/me", suffix, got)
+		if got := f.seen()[0].Path; got != "/metal/v1/projects/"+projectID {
+			t.Errorf("base %q: request path = %q, want /metal/v1/projects/%s", suffix, got, projectID)
 		}
 	}
 }

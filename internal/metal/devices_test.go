@@ -113,22 +113,11 @@ func TestListDeviceSSHKeys(t *testing.T) {
 	}
 }
 
-func TestCurrentUserAndProject(t *testing.T) {
+func TestGetProject(t *testing.T) {
 	f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, n int) {
-		if r.URL.Path == "/metal/v1/users/me" {
-			writeJSON(w, 200, map[string]any{"id": userID, "email": "ops@example.com", "full_name": "Op Erator"})
-			return
-		}
 		writeJSON(w, 200, map[string]any{"id": projectID, "name": "infra"})
 	})
 	c := newTestClient(t, f, nil)
-	u, err := c.CurrentUser(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if *u != (User{ID: userID, Email: "ops@example.com", FullName: "Op Erator"}) {
-		t.Errorf("user = %+v", u)
-	}
 	p, err := c.GetProject(context.Background(), projectID)
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +125,7 @@ func TestCurrentUserAndProject(t *testing.T) {
 	if *p != (Project{ID: projectID, Name: "infra"}) {
 		t.Errorf("project = %+v", p)
 	}
-	if got := f.seen()[1].Path; got != "/metal/v1/projects/"+projectID {
+	if got := f.seen()[0].Path; got != "/metal/v1/projects/"+projectID {
 		t.Errorf("project path = %s", got)
 	}
 }

@@ -17,17 +17,17 @@ func TestRetry429HonoursRetryAfter(t *testing.T) {
 			writeJSON(w, http.StatusTooManyRequests, apiErrors("slow down"))
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"id": userID, "email": "a@b.c"})
+		writeJSON(w, http.StatusOK, map[string]any{"id": projectID, "name": "infra"})
 	})
 	// Backoff alone would wait at most 5ms: only the header explains a 1s wait.
 	c := newTestClient(t, f, nil)
 
-	u, err := c.CurrentUser(context.Background())
+	p, err := c.GetProject(context.Background(), projectID)
 	if err != nil {
-		t.Fatalf("CurrentUser: %v", err)
+		t.Fatalf("GetProject: %v", err)
 	}
-	if u.ID != userID {
-		t.Errorf("user id = %q, want %q", u.ID, userID)
+	if p.ID != projectID {
+		t.Errorf("project id = %q, want %q", p.ID, projectID)
 	}
 	seen := f.seen()
 	if len(seen) != 2 {
