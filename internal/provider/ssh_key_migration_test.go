@@ -100,7 +100,8 @@ func TestAccMigrate_legacyHCLAndStatePlanEmpty(t *testing.T) {
 
 // TestAccMigrate_movedFromEachEarlierType: a moved block from each earlier
 // type: no create, no destroy, the same key id, the source gone from state,
-// then an empty plan (which terraform-plugin-testing runs after each step).
+// then an empty plan (which terraform-plugin-testing runs after each step),
+// also once the moved block and the earlier provider are gone.
 // For equinix the Metal-free v5 is the provider installed at the move:
 // Terraform does not need the source's schema (it hands the raw state to
 // MoveResourceState), only the provider named in state to be installed.
@@ -156,6 +157,12 @@ func TestAccMigrate_movedFromEachEarlierType(t *testing.T) {
 							statecheck.ExpectKnownValue(tc.to, tfjsonpath.New("fingerprint"), knownvalue.StringExact(key.MD5)),
 							statecheck.ExpectKnownValue(tc.to, tfjsonpath.New("created"), knownvalue.StringRegexp(rfc3339Prefix)),
 						},
+					},
+					{
+						// Then the moved block and the earlier provider can go.
+						ProtoV6ProviderFactories: testProviderFactories,
+						Config:                   providerBlock(mock) + body(tc.to),
+						PlanOnly:                 true,
 					},
 				},
 			})

@@ -277,6 +277,21 @@ moved {
 	if n := len(mock.SSHKeys()); n != 2 {
 		t.Errorf("%d keys in the API, want the 2 that were there", n)
 	}
+
+	// Afterwards equinix is no longer needed: without it and without the
+	// moved blocks, init works and the plan is empty.
+	after := newMigrationCLI(t, config[:strings.Index(config, "moved {")], nil)
+	moved, err := os.ReadFile(filepath.Join(cli.dir, "terraform.tfstate"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(after.dir, "terraform.tfstate"), moved, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	after.run("init", "-input=false", "-no-color")
+	if plan := after.run("plan", "-input=false", "-no-color", "-detailed-exitcode"); !strings.Contains(plan, "No changes.") {
+		t.Errorf("plan without equinix and the moved blocks is not empty:\n%s", plan)
+	}
 }
 
 func quote(s string) string {
