@@ -280,7 +280,8 @@ moved {
 
 	// Afterwards equinix is no longer needed: without it and without the
 	// moved blocks, init works and the plan is empty.
-	after := newMigrationCLI(t, config[:strings.Index(config, "moved {")], nil)
+	withoutMoves, _, _ := strings.Cut(config, "moved {")
+	after := newMigrationCLI(t, withoutMoves, nil)
 	moved, err := os.ReadFile(filepath.Join(cli.dir, "terraform.tfstate"))
 	if err != nil {
 		t.Fatal(err)
