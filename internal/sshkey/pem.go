@@ -49,7 +49,7 @@ func parsePEM(text []byte, opts Options) (*Key, error) {
 	}
 	switch f {
 	case FormatOpenSSHPrivate:
-		return parseOpenSSHPrivate(block.Bytes, text)
+		return parseOpenSSHPrivate(block.Bytes)
 	case FormatPEMPKIX, FormatPEMPKCS1Public:
 		return parsePEMPublic(block, f)
 	}
