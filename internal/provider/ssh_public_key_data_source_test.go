@@ -1,18 +1,28 @@
 package provider
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/packethost/terraform-provider-packet/internal/sshkey"
 )
 
 // The fixtures were made by ssh-keygen and puttygen; their expected values
@@ -264,8 +274,170 @@ func TestAccKeyFunctions(t *testing.T) {
 				ExpectError: errorLike(`hash must be "md5" or "sha256", got "sha1"`),
 			},
 			{
+				Config:      fmt.Sprintf("output \"x\" {\n  value = provider::packet::public_key_fingerprint(%q, \"%s\")\n}\n", good[1].Line, strings.Repeat("sha", 1000)),
+				ExpectError: errorLike(`hash must be "md5" or "sha256", got "` + strings.Repeat("sha", 13) + `s" (first 40 of 3000 bytes)`),
+			},
+			{
 				Config:      "output \"x\" {\n  value = provider::packet::normalize_public_key(\"ssh-ed25519 not-base64!\")\n}\n",
 				ExpectError: errorLike("base64 blob does not decode"),
+			},
+		},
+	})
+}
+
+// readSSHPublicKey runs the data source's Read in-process with the given
+// attributes set (all others null) and returns its diagnostics.
+func readSSHPublicKey(t *testing.T, set map[string]string) diag.Diagnostics {
+	t.Helper()
+	ctx := context.Background()
+	ds := NewSSHPublicKeyDataSource()
+	var schemaResp datasource.SchemaResponse
+	ds.Schema(ctx, datasource.SchemaRequest{}, &schemaResp)
+	objType, ok := schemaResp.Schema.Type().TerraformType(ctx).(tftypes.Object)
+	if !ok {
+		t.Fatal("schema is not an object")
+	}
+	values := map[string]tftypes.Value{}
+	for name, typ := range objType.AttributeTypes {
+		values[name] = tftypes.NewValue(typ, nil)
+	}
+	for name, v := range set {
+		values[name] = tftypes.NewValue(tftypes.String, v)
+	}
+	raw := tftypes.NewValue(objType, values)
+	resp := datasource.ReadResponse{State: tfsdk.State{Schema: schemaResp.Schema, Raw: raw}}
+	ds.Read(ctx, datasource.ReadRequest{Config: tfsdk.Config{Schema: schemaResp.Schema, Raw: raw}}, &resp)
+	return resp.Diagnostics
+}
+
+// TestSSHPublicKeyDataSource_weakKeyWarningIsSentences: the warning for a
+// DSA or short RSA key is separate sentences, not two run together (issue 15).
+func TestSSHPublicKeyDataSource_weakKeyWarningIsSentences(t *testing.T) {
+	cases := map[string]string{
+		"keys/dsa1024.pub": "This is a DSA key: the platform rejects DSA keys; generate an ed25519 or RSA >= 2048 key. " +
+			"The key is read, but packet_project_ssh_key and packet_user_ssh_key refuse it.",
+		"keys/rsa1024-weak.pub": "RSA key of 1024 bits: the platform needs at least 2048; generate a new key (ssh-keygen -t ed25519). " +
+			"The key is read, but packet_project_ssh_key and packet_user_ssh_key refuse it.",
+	}
+	for file, want := range cases {
+		diags := readSSHPublicKey(t, map[string]string{"path": fixturePath(t, keyFixture{File: file})})
+		if diags.HasError() || diags.WarningsCount() != 1 {
+			t.Fatalf("%s: diagnostics %v, want one warning", file, diags)
+		}
+		w := diags.Warnings()[0]
+		if w.Summary() != "Weak SSH key" || w.Detail() != want {
+			t.Errorf("%s: warning %q: %q\nwant %q", file, w.Summary(), w.Detail(), want)
+		}
+	}
+}
+
+// TestReadKeyFile_refusesLargeFilesUnread: a 50 MB file is refused from its
+// size, and a file whose size says nothing (a device) after reading one byte
+// over the bound; neither costs memory beyond the bound.
+func TestReadKeyFile_refusesLargeFilesUnread(t *testing.T) {
+	big := filepath.Join(t.TempDir(), "big.log")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(50 << 20); err != nil { // sparse: no 50 MB written
+		t.Fatal(err)
+	}
+	f.Close()
+	cases := map[string]struct {
+		path     string
+		want     string
+		maxAlloc uint64
+	}{
+		"50 MB file": {big, "the input is 52428800 bytes (50.0 MiB); the limit for an SSH key is 65536 bytes (64.0 KiB)", 16 << 10},
+		"device":     {"/dev/zero", "reading stopped at the limit of 65536 bytes and the file goes on", 4 * sshkey.MaxInputSize},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			if _, err := os.Stat(c.path); err != nil {
+				t.Fatalf("%s: %v", c.path, err) // no skip: a missing /dev/zero is a broken machine
+			}
+			var err error
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			_, err = readKeyFile(c.path)
+			runtime.ReadMemStats(&after)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("readKeyFile(%s) = %v, want %q", c.path, err, c.want)
+			}
+			if got := after.TotalAlloc - before.TotalAlloc; got > c.maxAlloc {
+				t.Errorf("refusing %s allocated %d bytes, want at most %d", c.path, got, c.maxAlloc)
+			}
+		})
+	}
+}
+
+// BenchmarkRefuseLargeKeyFile: the time a 50 MB file costs the data source
+// before it is refused (the target is well under a second).
+func BenchmarkRefuseLargeKeyFile(b *testing.B) {
+	big := filepath.Join(b.TempDir(), "big.log")
+	if err := os.WriteFile(big, nil, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.Truncate(big, 50<<20); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := readKeyFile(big); err == nil {
+			b.Fatal("accepted")
+		}
+	}
+}
+
+// errorInOrder matches texts (as errorLike does) that appear in this order,
+// with anything between them: a summary, the attribute, the detail.
+func errorInOrder(texts ...string) *regexp.Regexp {
+	parts := make([]string, len(texts))
+	for i, text := range texts {
+		parts[i] = errorLike(text).String()
+	}
+	return regexp.MustCompile(strings.Join(parts, `[\s\S]*?`))
+}
+
+// writeBigFile writes n bytes of log-like text, which is no key.
+func writeBigFile(t *testing.T, n int) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "big.log")
+	line := []byte("2026-01-01T00:00:00Z info request served in 12ms\n")
+	if err := os.WriteFile(p, bytes.Repeat(line, n/len(line)+1)[:n], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestAccKeyInput_50MBIsRefusedClearly: 50 MB given to the data source as a
+// path or as content, and to both functions, is a clear error naming the
+// size and the limit.
+func TestAccKeyInput_50MBIsRefusedClearly(t *testing.T) {
+	t.Parallel()
+	big := writeBigFile(t, 50<<20)
+	const sizeErr = "the input is 52428800 bytes (50.0 MiB); the limit for an SSH key is 65536 bytes (64.0 KiB)"
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		TerraformVersionChecks:   functionsNeedTerraform18,
+		Steps: []resource.TestStep{
+			{
+				Config:      fmt.Sprintf("provider \"packet\" {}\ndata \"packet_ssh_public_key\" \"k\" {\n  path = %q\n}\n", big),
+				ExpectError: errorInOrder("Error: Cannot read the key file", "with data.packet_ssh_public_key.k", sizeErr),
+			},
+			{
+				Config:      fmt.Sprintf("provider \"packet\" {}\ndata \"packet_ssh_public_key\" \"k\" {\n  content = file(%q)\n}\n", big),
+				ExpectError: errorInOrder("Error: Cannot read the SSH key", "with data.packet_ssh_public_key.k", sizeErr),
+			},
+			{
+				Config:      fmt.Sprintf("output \"x\" {\n  value = provider::packet::normalize_public_key(file(%q))\n}\n", big),
+				ExpectError: errorLike(sizeErr),
+			},
+			{
+				Config:      fmt.Sprintf("output \"x\" {\n  value = provider::packet::public_key_fingerprint(file(%q), \"sha256\")\n}\n", big),
+				ExpectError: errorLike(sizeErr),
 			},
 		},
 	})
