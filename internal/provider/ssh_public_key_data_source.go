@@ -161,7 +161,7 @@ func (d *sshPublicKeyDataSource) Read(ctx context.Context, req datasource.ReadRe
 }
 
 // keyInputBoundsDoc documents the bounds every key input shares.
-var keyInputBoundsDoc = fmt.Sprintf("Inputs are bounded: a key file or string of more than %d KiB is refused before it is "+
+var keyInputBoundsDoc = fmt.Sprintf("Inputs are bounded: a key file, string or argument of more than %d KiB is refused before it is "+
 	"parsed (the largest real key files, those of a 16384-bit RSA key, are under 13 KiB), as are a comment over %d bytes, "+
 	"`authorized_keys` options over %d KiB and RSA keys over %d bits.",
 	sshkey.MaxInputSize>>10, sshkey.MaxCommentLength, sshkey.MaxOptionsLength>>10, sshkey.MaxRSABits)
