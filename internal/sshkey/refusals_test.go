@@ -120,3 +120,17 @@ func TestRSASizesUpToTheLimitParse(t *testing.T) {
 		}
 	}
 }
+
+// TestOversizedPEMPrivateKeyIsRefusedUnparsed: a private key larger than
+// any real one is refused before x509 validates it.
+func TestOversizedPEMPrivateKeyIsRefusedUnparsed(t *testing.T) {
+	der := make([]byte, maxPrivateKeyDER+1)
+	for _, label := range []string{"RSA PRIVATE KEY", "PRIVATE KEY"} {
+		in := pem.EncodeToMemory(&pem.Block{Type: label, Bytes: der})
+		_, err := Parse(in, Options{})
+		want := "PEM private key: the private key is 12289 bytes (12.0 KiB) of DER, more than a 16384-bit RSA key needs"
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", label, err, want)
+		}
+	}
+}
