@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -441,4 +443,106 @@ func TestAccKeyInput_50MBIsRefusedClearly(t *testing.T) {
 			},
 		},
 	})
+}
+
+// rssChildEnv names the case a child process of TestKeyInput_peakRSS runs.
+const rssChildEnv = "PACKET_TEST_RSS_CASE"
+
+// TestKeyInput_peakRSS: refusing a 50 MB file, a 50 MB string and a line
+// with a million options grows the process by less than 64 MB, and by no
+// more than the input itself plus 4 MiB (three times that under -race):
+// nothing is copied or parsed. Each
+// case runs in a fresh child process (this test binary) that reports its
+// resident size before the input exists and its peak (VmHWM) after the
+// refusal. A string input is in memory before the provider sees it, as it
+// is when Terraform sends it; a file is never read whole.
+func TestKeyInput_peakRSS(t *testing.T) {
+	if os.Getenv(rssChildEnv) != "" {
+		t.Skip("running as a child process")
+	}
+	big := filepath.Join(t.TempDir(), "big.log")
+	if err := os.WriteFile(big, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(big, 50<<20); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"path", "content", "options", "function"} {
+		t.Run(name, func(t *testing.T) {
+			cmd := exec.CommandContext(context.Background(), os.Args[0], "-test.run=^TestKeyInputPeakRSSChild$", "-test.v")
+			cmd.Env = append(os.Environ(), rssChildEnv+"="+name, "PACKET_TEST_BIG_FILE="+big)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("child: %v\n%s", err, out)
+			}
+			m := regexp.MustCompile(`before_kb=(\d+) peak_kb=(\d+) in_memory_kb=(\d+) refused=(.*)`).FindSubmatch(out)
+			if m == nil {
+				t.Fatalf("child printed no sizes:\n%s", out)
+			}
+			before, _ := strconv.Atoi(string(m[1]))
+			peak, _ := strconv.Atoi(string(m[2]))
+			input, _ := strconv.Atoi(string(m[3]))
+			growth := peak - before
+			t.Logf("%s: resident %d KiB before, peak %d KiB: grew %d KiB, of which the input in memory %d KiB", name, before, peak, growth, input)
+			// Under -race every bound is scaled by memoryFactor (shadow memory).
+			if growth > memoryFactor*64<<10 {
+				t.Errorf("%s: the process grew by %d KiB, want under %d MiB", name, growth, memoryFactor*64)
+			}
+			if beyond := growth - memoryFactor*input; beyond > memoryFactor*4<<10 {
+				t.Errorf("%s: the process grew by %d KiB beyond the input, want at most %d MiB", name, beyond, memoryFactor*4)
+			}
+			if !strings.Contains(string(m[4]), "the limit for an SSH key is 65536 bytes") {
+				t.Errorf("%s: refused with %q", name, m[4])
+			}
+		})
+	}
+}
+
+// TestKeyInputPeakRSSChild is the child of TestKeyInput_peakRSS.
+func TestKeyInputPeakRSSChild(t *testing.T) {
+	name := os.Getenv(rssChildEnv)
+	if name == "" {
+		t.Skip("helper process of TestKeyInput_peakRSS")
+	}
+	status := func(field string) string {
+		b, err := os.ReadFile("/proc/self/status")
+		if err != nil {
+			t.Fatal(err) // Linux only, like CI; no silent skip
+		}
+		m := regexp.MustCompile(field + `:\s+(\d+) kB`).FindSubmatch(b)
+		if m == nil {
+			t.Fatalf("no %s in /proc/self/status", field)
+		}
+		return string(m[1])
+	}
+	line := "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl x"
+	runtime.GC()
+	before := status("VmRSS")
+	var msg string
+	var input int
+	switch name {
+	case "path":
+		diags := readSSHPublicKey(t, map[string]string{"path": os.Getenv("PACKET_TEST_BIG_FILE")})
+		msg = diags.Errors()[0].Detail()
+	case "content":
+		content := strings.Repeat("log line\n", 50<<20/9)
+		input = len(content)
+		msg = readSSHPublicKey(t, map[string]string{"content": content}).Errors()[0].Detail()
+	case "options":
+		var sb strings.Builder // built in place: a + would copy it once more
+		sb.Grow(7*1_000_000 + len("no-pty ") + len(line))
+		for range 1_000_000 {
+			sb.WriteString("no-pty,")
+		}
+		sb.WriteString("no-pty " + line)
+		content := sb.String()
+		input = len(content)
+		msg = readSSHPublicKey(t, map[string]string{"content": content}).Errors()[0].Detail()
+	case "function":
+		arg := strings.Repeat("log line\n", 50<<20/9)
+		input = len(arg)
+		_, ferr := parsePublicKeyArgument(arg)
+		msg = ferr.Error()
+	}
+	fmt.Printf("before_kb=%s peak_kb=%s in_memory_kb=%d refused=%s\n", before, status("VmHWM"), input>>10, strings.ReplaceAll(msg, "\n", " "))
 }
