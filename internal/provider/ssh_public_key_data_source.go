@@ -190,11 +190,15 @@ func readKeyFile(name string) ([]byte, error) {
 	if err := sshkey.CheckSize(info.Size()); err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(io.LimitReader(f, sshkey.MaxInputSize+1))
-	if err != nil {
+	// One buffer of the bound and a byte: the memory a file costs never
+	// depends on what the file holds.
+	data := make([]byte, sshkey.MaxInputSize+1)
+	n, err := io.ReadFull(f, data)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return nil, shortPathError(err)
 	}
-	if len(data) > sshkey.MaxInputSize {
+	data = data[:n]
+	if n > sshkey.MaxInputSize {
 		return nil, fmt.Errorf("reading stopped at the limit of %d bytes and the file goes on (it is not a regular "+
 			"file, or it grew): is this the right file?", sshkey.MaxInputSize)
 	}
