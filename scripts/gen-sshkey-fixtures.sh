@@ -10,6 +10,7 @@
 # testdata/expectations.json (testdata/fuzz/ is left alone). Every key is a fresh,
 # throw-away test key; encrypted ones use the passphrase "correct horse". Running it
 # again gives a new but equally complete set, so it is safe to re-run at any time.
+# It takes a few minutes, most of them making the 16384-bit RSA key.
 #
 # The expected values never come from our own parser: for every fixture a real tool
 # (ssh-keygen, puttygen) writes an OpenSSH public line, the "oracle", and
