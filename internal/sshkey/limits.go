@@ -11,18 +11,18 @@ import (
 const (
 	// MaxInputSize is the largest input Parse reads. The largest real key
 	// files are those of a 16384-bit RSA key, the most ssh-keygen makes:
-	// about 12.5 KiB as a PEM or OpenSSH private key, 9.5 KiB as a .ppk.
+	// 12.4 KiB as an OpenSSH private key, 12.3 KiB as PEM, 9.7 KiB as a .ppk.
 	// 64 KiB leaves five times that, and room for an authorized_keys line
 	// with MaxOptionsLength of options.
 	MaxInputSize = 64 << 10
 
-	// MaxCommentLength is the longest comment kept, in bytes: RFC 4716
+	// MaxCommentLength is the longest comment accepted, in bytes: RFC 4716
 	// caps a header value (the Comment) at 1024 bytes, and the same bound
 	// applies to comments from every other format.
 	MaxCommentLength = 1024
 
 	// MaxOptionsLength bounds the authorized_keys options in front of a
-	// key, in bytes: a from="..." list of some 400 networks, or a long
+	// key, in bytes: a from="..." list of some 500 networks, or a long
 	// command="...", fits; more is a sign of the wrong input.
 	MaxOptionsLength = 8 << 10
 
