@@ -8,7 +8,7 @@
 # device with the PuTTY key over SSH, destroys everything and stops the mock.
 #
 # Needs: the binaries of `make build` (or BIN_DIR pointing at them), terraform or
-# tofu on PATH (or TF_CLI=path), and the OpenSSH client (else `go` for a Go client).
+# tofu on PATH (or TF_CLI=path), curl, and the OpenSSH client (else `go` for a Go client).
 # No account, no network: everything listens on 127.0.0.1.
 #
 # Environment:
@@ -38,6 +38,7 @@ tf=${TF_CLI:-$(command -v terraform || command -v tofu || true)}
 for b in terraform-provider-packet packet-mock; do
   [[ -x $bin_dir/$b ]] || fail "$bin_dir/$b is missing: run 'make build' (or 'make demo', which builds first)."
 done
+command -v curl >/dev/null || fail "needs curl, to read the simulated device's host key from packet-mock."
 ssh_client=${SSH_CLIENT:-$(command -v ssh >/dev/null && echo openssh || echo go)}
 case $ssh_client in
 openssh) command -v ssh >/dev/null || fail "SSH_CLIENT=openssh but ssh is not on PATH." ;;
@@ -132,8 +133,11 @@ tf output -no-color attached
 # --- a real login with the attached key ---------------------------------------------
 host=$(tf output -raw device_host)
 port=$(tf output -raw device_ssh_port)
-host_key=$(tf output -raw device_ssh_host_key)
-# The device's host key comes from the API, so the login checks it strictly.
+# The public API has no host-key field; packet-mock adds one (a mock-only
+# extension), so the login can check the simulated device's host key strictly.
+host_key=$(curl -fsS -H "X-Auth-Token: $token" "${api_url%/}/devices/$device_id" |
+  sed -n 's/.*"ssh_host_key":"\([^"]*\)".*/\1/p')
+[[ -n $host_key ]] || fail "packet-mock did not give web-1's host key."
 printf '[%s]:%s %s\n' "$host" "$port" "$host_key" >"$work/known_hosts"
 # ssh refuses private keys others can read; git does not keep the mode.
 install -m 600 "$demo_src/keys/putty-demo.openssh" "$work/login_key"

@@ -46,8 +46,7 @@ resource "packet_device_key_attachment" "putty" {
   ssh_key_id = packet_project_ssh_key.putty.id
 }
 
-# Where and how to reach the device for the login check (the host key comes
-# from the API, so the check needs no "trust on first use").
+# Where and how to reach the device for the login check.
 data "packet_device" "web" {
   id = var.device_id
 }

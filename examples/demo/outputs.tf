@@ -33,7 +33,3 @@ output "device_host" {
 output "device_ssh_port" {
   value = data.packet_device.web.ssh_port
 }
-
-output "device_ssh_host_key" {
-  value = data.packet_device.web.ssh_host_key
-}

@@ -166,6 +166,7 @@ func (p *packetProvider) DataSources(_ context.Context) []func() datasource.Data
 		NewProjectSSHKeysDataSource,
 		NewUserSSHKeysDataSource,
 		NewDeviceDataSource,
+		NewDevicesDataSource,
 	}
 }
 
