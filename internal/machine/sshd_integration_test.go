@@ -186,14 +186,14 @@ func TestAgainstRealOpenSSH(t *testing.T) {
 	srv := startRealSSHD(t, initial)
 	tgt := Target{Host: "127.0.0.1", Port: srv.port, User: srv.user, AuthorizedKeysPath: srv.authorizedKeys, Timeout: 10 * time.Second}
 	trust := HostKeyPolicy{HostKey: srv.hostKey}
-	creds := Credentials{PrivateKeyPEM: admin.pem}
+	creds := Credentials{Keys: keyOf(admin.pem)}
 	t.Setenv("SSH_AUTH_SOCK", "")
 
 	k := newKey(t, "attached")
 	if canLogin(t, "127.0.0.1", srv.port, srv.user, k) {
 		t.Fatal("key logs in before it was added")
 	}
-	changed, err := AddKey(ctxT(t), tgt, trust, creds, k.line, k.pub)
+	changed, err := addKey(ctxT(t), tgt, trust, creds, k)
 	if err != nil || !changed {
 		t.Fatalf("AddKey = %v, %v", changed, err)
 	}
@@ -215,19 +215,19 @@ func TestAgainstRealOpenSSH(t *testing.T) {
 	if err := os.WriteFile(khFile, []byte(line+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if has, err := HasKey(ctxT(t), tgt, HostKeyPolicy{KnownHostsFile: khFile}, creds, k.pub); err != nil || !has {
+	if has, err := hasKey(ctxT(t), tgt, HostKeyPolicy{KnownHostsFile: khFile}, creds, k.pub); err != nil || !has {
 		t.Fatalf("HasKey via known_hosts = %v, %v", has, err)
 	}
 
 	// A wrong expected host key is refused before anything is written.
 	impostor := newKey(t, "")
-	if _, err := RemoveKey(ctxT(t), tgt, HostKeyPolicy{HostKey: impostor.line}, creds, k.pub); !errors.As(err, new(*HostKeyMismatchError)) {
+	if _, err := removeKey(ctxT(t), tgt, HostKeyPolicy{HostKey: impostor.line}, creds, k); !errors.As(err, new(*HostKeyMismatchError)) {
 		t.Fatalf("mismatch against sshd: %v", err)
 	}
 
-	removed, err := RemoveKey(ctxT(t), tgt, trust, creds, k.pub)
-	if err != nil || removed != 1 {
-		t.Fatalf("RemoveKey = %d, %v", removed, err)
+	removed, err := removeKey(ctxT(t), tgt, trust, creds, k)
+	if err != nil || !removed {
+		t.Fatalf("RemoveKey = %v, %v", removed, err)
 	}
 	if canLogin(t, "127.0.0.1", srv.port, srv.user, k) {
 		t.Fatal("removed key still logs in to sshd")
@@ -248,7 +248,7 @@ func TestAgainstRealOpenSSHParallelAndFreshDirectory(t *testing.T) {
 	admin := newKey(t, "admin")
 	srv := startRealSSHD(t, []byte(admin.line+"\n"))
 	t.Setenv("SSH_AUTH_SOCK", "")
-	creds := Credentials{PrivateKeyPEM: admin.pem}
+	creds := Credentials{Keys: keyOf(admin.pem)}
 	trust := HostKeyPolicy{HostKey: srv.hostKey}
 
 	// sshd keeps reading the admin key from its own file; the edits go to a
@@ -262,7 +262,7 @@ func TestAgainstRealOpenSSHParallelAndFreshDirectory(t *testing.T) {
 		keys[i] = newKey(t, fmt.Sprintf("k%d", i))
 		k := keys[i]
 		wg.Go(func() {
-			if _, err := AddKey(ctxT(t), tgt, trust, creds, k.line, k.pub); err != nil {
+			if _, err := addKey(ctxT(t), tgt, trust, creds, k); err != nil {
 				t.Error(err)
 			}
 		})

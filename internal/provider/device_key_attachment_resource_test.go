@@ -284,15 +284,16 @@ func TestAccDeviceKeyAttachment_drift(t *testing.T) {
 				Check: func(*terraform.State) error { return f.canLogIn(t, added) },
 			},
 			{
-				// The device was deleted: the attachment leaves state.
+				// The device was deleted: the attachment leaves state, and
+				// the plan to attach it again says the device is gone.
 				PreConfig: func() {
 					if !f.mock.DeleteDevice(f.device.ID) {
 						t.Fatal("device was not in the mock")
 					}
 				},
-				Config:             config,
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
+				Config:      config,
+				PlanOnly:    true,
+				ExpectError: errorLike("There is no device " + f.device.ID),
 			},
 			{
 				Config: f.providerWithKey() + newProjectKeyHCL(added),
