@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/packethost/terraform-provider-packet/internal/metal"
 	"github.com/packethost/terraform-provider-packet/internal/sshkey"
@@ -31,8 +32,9 @@ func (r *deviceKeyAttachmentResource) ModifyPlan(ctx context.Context, req resour
 	woKey := writeOnlyKey(ctx, req.Config)
 
 	var device *metal.Device
-	if creating && !plan.DeviceID.IsUnknown() && !plan.SSHKeyID.IsUnknown() {
-		found := lookUp(ctx, r.data.client, plan.DeviceID.ValueString(), plan.SSHKeyID.ValueString())
+	if creating {
+		// Each id that is known is checked; an unknown one waits for apply.
+		found := lookUp(ctx, r.data.client, knownOrEmpty(plan.DeviceID), knownOrEmpty(plan.SSHKeyID))
 		resp.Diagnostics.Append(found.missingAsErrors()...)
 		if resp.Diagnostics.HasError() {
 			return
@@ -73,18 +75,23 @@ type lookedUp struct {
 	diags           diag.Diagnostics
 }
 
-// lookUp reads the device and the key.
+// lookUp reads the device and the key; an empty id is not looked up.
 func lookUp(ctx context.Context, client *metal.Client, deviceID, keyID string) lookedUp {
 	out := lookedUp{deviceID: deviceID, keyID: keyID}
-	device, err := client.GetDevice(ctx, deviceID)
-	switch {
-	case metal.IsNotFound(err):
-		return out
-	case err != nil:
-		out.diags.AddAttributeError(path.Root("device_id"), "Could not read the device", err.Error())
+	if deviceID != "" {
+		device, err := client.GetDevice(ctx, deviceID)
+		switch {
+		case metal.IsNotFound(err):
+			return out
+		case err != nil:
+			out.diags.AddAttributeError(path.Root("device_id"), "Could not read the device", err.Error())
+			return out
+		}
+		out.device = device
+	}
+	if keyID == "" {
 		return out
 	}
-	out.device = device
 	apiKey, err := client.GetSSHKey(ctx, keyID)
 	switch {
 	case metal.IsNotFound(err):
@@ -108,12 +115,19 @@ func (l lookedUp) missingAsErrors() diag.Diagnostics {
 	if diags.HasError() {
 		return diags
 	}
-	if l.device == nil {
+	if l.device == nil && l.deviceID != "" {
 		diags.AddAttributeError(path.Root("device_id"), "Device not found",
 			fmt.Sprintf("There is no device %s, or this API token cannot see it. Check device_id.", l.deviceID))
-	} else if l.key == nil {
+	} else if l.key == nil && l.keyID != "" {
 		diags.AddAttributeError(path.Root("ssh_key_id"), "SSH key not found",
 			fmt.Sprintf("There is no SSH key %s, or this API token cannot see it. Check ssh_key_id.", l.keyID))
 	}
 	return diags
+}
+
+func knownOrEmpty(v types.String) string {
+	if v.IsUnknown() {
+		return ""
+	}
+	return v.ValueString()
 }

@@ -38,8 +38,20 @@ func (c *fakeClock) advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 func newDeviceFixture(t *testing.T) *deviceFixture {
 	t.Helper()
+	return newDeviceFixtureWith(t, mockapi.SSHProvisioner)
+}
+
+// newSpecOnlyDeviceFixture is a device whose JSON holds what the real API
+// has (no host key) plus the mock's ssh_port.
+func newSpecOnlyDeviceFixture(t *testing.T) *deviceFixture {
+	t.Helper()
+	return newDeviceFixtureWith(t, mockapi.SSHProvisionerConfig{NoHostKeyExtension: true}.Provisioner())
+}
+
+func newDeviceFixtureWith(t *testing.T, provisioner mockapi.Provisioner) *deviceFixture {
+	t.Helper()
 	clock := &fakeClock{}
-	mock := testMock(t, mockapi.Options{Provisioner: mockapi.SSHProvisioner, Clock: clock.now})
+	mock := testMock(t, mockapi.Options{Provisioner: provisioner, Clock: clock.now})
 	operator := newTestKey(t, "operator@ci")
 	opKey, err := mock.PutSSHKey(mockapi.SSHKey{Label: "operator", Key: operator.Line, ProjectID: mockapi.DefaultProjectID})
 	if err != nil {
