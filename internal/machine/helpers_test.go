@@ -217,7 +217,7 @@ func contextWithTimeout(t *testing.T, d time.Duration) (context.Context, context
 // proxy pipes c to addr until either side closes.
 func proxy(c net.Conn, addr string) {
 	defer c.Close()
-	up, err := net.Dial("tcp", addr)
+	up, err := new(net.Dialer).DialContext(context.Background(), "tcp", addr)
 	if err != nil {
 		return
 	}

@@ -56,11 +56,11 @@ type hostKeyCheck struct {
 	seen    ssh.PublicKey // the host key accepted (so later errors are about login)
 }
 
-// outcome is what the callback saw: its error, and the key accepted if any.
-func (c *hostKeyCheck) outcome() (failure error, seen ssh.PublicKey) {
+// outcome is what the callback saw: the key accepted if any, and its error.
+func (c *hostKeyCheck) outcome() (seen ssh.PublicKey, failure error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.failure, c.seen
+	return c.seen, c.failure
 }
 
 // newHostKeyCheck prepares verification for addr under policy p.

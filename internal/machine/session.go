@@ -133,7 +133,7 @@ func dialOnce(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) (*
 		}
 		return nil, fmt.Errorf("start SFTP on %s (the server needs the sftp subsystem enabled): %w", addr, err)
 	}
-	_, seen := check.outcome()
+	seen, _ := check.outcome()
 	out := Outcome{Use: check.use}
 	if seen != nil {
 		out.HostKey = HostKeyLine(seen)
@@ -144,7 +144,7 @@ func dialOnce(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) (*
 // handshakeError tells apart a refused host key, a refused login and a
 // connection that failed on the way.
 func handshakeError(ctx context.Context, err error, check *hostKeyCheck, a *auth, user, addr string) error {
-	failure, seen := check.outcome()
+	seen, failure := check.outcome()
 	passed := seen != nil
 	if failure != nil {
 		return failure

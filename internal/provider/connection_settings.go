@@ -27,19 +27,18 @@ const (
 
 // Attribute paths the resolution and its errors speak of.
 var (
-	pathSSH                = path.Root("ssh")
-	pathSSHHost            = pathSSH.AtName("host")
-	pathSSHHostKey         = pathSSH.AtName("host_key")
-	pathSSHKnownHostsFile  = pathSSH.AtName("known_hosts_file")
-	pathSSHInsecure        = pathSSH.AtName("insecure_ignore_host_key")
-	pathSSHPrivateKeyFile  = pathSSH.AtName("private_key_file")
-	pathSSHPrivateKeyWO    = pathSSH.AtName("private_key_wo")
-	pathSSHRootPassword    = pathSSH.AtName("use_root_password")
-	pathSSHAuthorizedKeys  = pathSSH.AtName("authorized_keys_path")
-	pathPinnedHostKey      = path.Root("pinned_host_key")
-	labelProviderKey       = "the provider's ssh.private_key"
-	labelWriteOnlyKey      = "ssh.private_key_wo"
-	providerKnownHostsPath = "the provider's ssh.known_hosts_file"
+	pathSSH               = path.Root("ssh")
+	pathSSHHost           = pathSSH.AtName("host")
+	pathSSHHostKey        = pathSSH.AtName("host_key")
+	pathSSHKnownHostsFile = pathSSH.AtName("known_hosts_file")
+	pathSSHInsecure       = pathSSH.AtName("insecure_ignore_host_key")
+	pathSSHPrivateKeyFile = pathSSH.AtName("private_key_file")
+	pathSSHPrivateKeyWO   = pathSSH.AtName("private_key_wo")
+	pathSSHRootPassword   = pathSSH.AtName("use_root_password")
+	pathSSHAuthorizedKeys = pathSSH.AtName("authorized_keys_path")
+	pathPinnedHostKey     = path.Root("pinned_host_key")
+	labelProviderKey      = "the provider's ssh.private_key"
+	labelWriteOnlyKey     = "ssh.private_key_wo"
 )
 
 // connectionSettings is the resource's `ssh` attribute as plain Go.

@@ -339,8 +339,11 @@ func TestAccDeviceKeyAttachment_insecureReallyTurnsTheCheckOff(t *testing.T) {
 			},
 			Check: func(*terraform.State) error {
 				got, err := impostor.AuthorizedKeys()
-				if err != nil || !bytes.Contains(got, []byte(added.Line)) {
-					return fmt.Errorf("the key did not reach the machine at the given address: %q %v", got, err)
+				if err != nil {
+					return err
+				}
+				if !bytes.Contains(got, []byte(added.Line)) {
+					return fmt.Errorf("the key did not reach the machine at the given address: %q", got)
 				}
 				return nil
 			},
