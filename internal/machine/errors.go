@@ -26,7 +26,7 @@ func (e *UnreachableError) Unwrap() error { return e.Err }
 type AuthError struct {
 	User    string
 	Addr    string
-	Tried   []string // credential names only, e.g. "private_key_file /home/me/.ssh/id_ed25519"
+	Tried   []string // credential names only, e.g. "private key file /home/me/.ssh/id_ed25519"
 	Skipped []string // credentials that could not be used, with the reason
 	Err     error
 }

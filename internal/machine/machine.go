@@ -1,8 +1,12 @@
 // Package machine edits a user's authorized_keys on a live machine over
-// SSH/SFTP: verify the host key, log in with whatever credentials are
-// available, then read-modify-write the file atomically (temp file + rename)
-// and read it back to prove the edit landed. Edits of one file from this
-// process are serialised so parallel callers never lose a line.
+// SSH/SFTP: verify the host key (or trust it on first use and report it),
+// log in with whatever credentials are available, then read-modify-write
+// the file as its admin left it (symlink target, mode, owner, line endings)
+// under a lock file beside it, replacing it atomically only if it did not
+// change meanwhile, and read it back to prove the edit landed. Edits of one
+// file are serialised inside this process too, so parallel callers in one
+// process or many never lose a line. Refused or reset connections are
+// retried with bounded backoff.
 package machine
 
 import (
