@@ -48,12 +48,11 @@ func TestAccDeviceKeyAttachment_twoTerraformProcessesAtOnce(t *testing.T) {
 	var lines []string
 	workspaces := make([]string, 2)
 	for w := range workspaces {
-		var keys strings.Builder
+		var mine []string
 		for i := range perWorkspace {
-			k := newTestKey(t, fmt.Sprintf("ws%d-key%d", w, i))
-			lines = append(lines, k.Line)
-			fmt.Fprintf(&keys, "    %q,\n", k.Line)
+			mine = append(mine, newTestKey(t, fmt.Sprintf("ws%d-key%d", w, i)).Line)
 		}
+		lines = append(lines, mine...)
 		workspaces[w] = t.TempDir()
 		writeFile(t, filepath.Join(workspaces[w], "main.tf"), fmt.Sprintf(`
 terraform {
@@ -69,22 +68,7 @@ provider "packet" {
     agent            = false
   }
 }
-locals {
-  keys = [
-%s  ]
-}
-resource "packet_project_ssh_key" "k" {
-  count      = length(local.keys)
-  project_id = %q
-  name       = "workspace-%d-${count.index}"
-  public_key = local.keys[count.index]
-}
-resource "packet_device_key_attachment" "k" {
-  count      = length(local.keys)
-  device_id  = %q
-  ssh_key_id = packet_project_ssh_key.k[count.index].id
-}
-`, mockapi.DefaultToken, f.mock.URL(), keyFile, keys.String(), mockapi.DefaultProjectID, w, f.device.ID))
+`, mockapi.DefaultToken, f.mock.URL(), keyFile)+manyAttachmentsHCL("k", fmt.Sprintf("workspace-%d", w), mine, f.device.ID, ""))
 	}
 
 	run := func(args ...string) {

@@ -228,29 +228,11 @@ func TestAccDeviceKeyAttachment_attachLoginDetach(t *testing.T) {
 
 func TestAccDeviceKeyAttachment_thirtyInParallel(t *testing.T) {
 	f := newDeviceFixture(t)
-	var keys strings.Builder
 	var lines []string
 	for i := range 30 {
-		k := newTestKey(t, fmt.Sprintf("k%02d", i))
-		lines = append(lines, k.Line)
-		fmt.Fprintf(&keys, "%q,\n", k.Line)
+		lines = append(lines, newTestKey(t, fmt.Sprintf("k%02d", i)).Line)
 	}
-	config := f.providerWithKey() + fmt.Sprintf(`
-locals {
-  keys = [%s]
-}
-resource "packet_project_ssh_key" "many" {
-  count      = length(local.keys)
-  project_id = %q
-  name       = "many-${count.index}"
-  public_key = local.keys[count.index]
-}
-resource "packet_device_key_attachment" "many" {
-  count      = length(local.keys)
-  device_id  = %q
-  ssh_key_id = packet_project_ssh_key.many[count.index].id
-}
-`, keys.String(), mockapi.DefaultProjectID, f.device.ID)
+	config := f.providerWithKey() + manyAttachmentsHCL("many", "many", lines, f.device.ID, "")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		CheckDestroy: func(*terraform.State) error {
@@ -456,4 +438,32 @@ func TestAccDeviceKeyAttachment_unreachableAtRefreshKeepsState(t *testing.T) {
 			},
 		},
 	})
+}
+
+// manyAttachmentsHCL makes one project key per line (named prefix-N) and
+// attaches each to the device as packet_device_key_attachment.<name>[N],
+// with ssh as the attachments' ssh attribute ("" for none).
+func manyAttachmentsHCL(name, prefix string, lines []string, deviceID, ssh string) string {
+	var list strings.Builder
+	for _, l := range lines {
+		fmt.Fprintf(&list, "    %q,\n", l)
+	}
+	return fmt.Sprintf(`
+locals {
+  %[1]s_keys = [
+%[2]s  ]
+}
+resource "packet_project_ssh_key" %[1]q {
+  count      = length(local.%[1]s_keys)
+  project_id = %[3]q
+  name       = "%[4]s-${count.index}"
+  public_key = local.%[1]s_keys[count.index]
+}
+resource "packet_device_key_attachment" %[1]q {
+  count      = length(local.%[1]s_keys)
+  device_id  = %[5]q
+  ssh_key_id = packet_project_ssh_key.%[1]s[count.index].id
+  %[6]s
+}
+`, name, list.String(), mockapi.DefaultProjectID, prefix, deviceID, ssh)
 }
