@@ -12,11 +12,12 @@ import (
 
 // Connection attempts per operation, and the backoff between them: sshd
 // drops new connections beyond MaxStartups (10:30:100 by default) with a
-// reset or a bare EOF, which clears up within a second or two.
+// reset or a bare EOF, which clears up within seconds. A machine that is
+// really down costs about ten seconds of retries before the error.
 const (
-	dialAttempts = 6
+	dialAttempts = 8
 	backoffBase  = 150 * time.Millisecond
-	backoffMax   = 2 * time.Second
+	backoffMax   = 3 * time.Second
 )
 
 // backoff is the wait before attempt n+1: exponential with full jitter.
