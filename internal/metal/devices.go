@@ -19,7 +19,7 @@ type Device struct {
 	IPAddresses                          []IPAddress
 	RootPassword                         string   // empty once the API stops showing it (after 24 h)
 	SSHKeyIDs                            []string // keys the platform put on the device at provisioning
-	SSHHostKey                           string   // mock extension; empty on the real API
+	SSHHostKey                           string   // packet-mock extension, absent from the real API: the attachment never uses it
 	SSHPort                              int      // mock extension; 0 when absent
 	CreatedAt                            string
 }
