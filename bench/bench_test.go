@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -186,4 +187,15 @@ func devNull(t *testing.T) *os.File {
 	}
 	t.Cleanup(func() { f.Close() })
 	return f
+}
+
+func TestPlanCases(t *testing.T) {
+	got := planCases(kinds, []time.Duration{0, 50 * time.Millisecond})
+	want := []planCase{{kindFloor, 0}, {kindBare, 0}, {kindProvider, 0}, {kindProvider, 50 * time.Millisecond}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("planCases = %v; want %v (the floor and bare once, the provider at every latency)", got, want)
+	}
+	if got := planCases([]kind{kindProvider}, []time.Duration{0}); len(got) != 1 || got[0] != (planCase{kindProvider, 0}) {
+		t.Fatalf("planCases when profiling = %v; want the provider at 0 ms only", got)
+	}
 }

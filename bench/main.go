@@ -34,6 +34,7 @@ type options struct {
 	latencies   []time.Duration
 	destroy     bool
 	keep        bool
+	cpuProfile  string
 }
 
 func main() {
@@ -64,6 +65,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.out, "out", "", "report file (default: BENCHMARKS.md in the repository root)")
 	fs.StringVar(&o.terraform, "terraform", "", "terraform binary (default: terraform on PATH)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directories (state, configs) for inspection")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "profile instead of measuring: build bench/profiledprovider, run the provider's plans "+
+		"at the first -latency only, and write their merged CPU profile to this file (no report)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -116,11 +119,13 @@ func parseDurations(s string) ([]time.Duration, error) {
 // bench holds what every run shares.
 type bench struct {
 	opts      options
+	kinds     []kind // what is applied and planned: all kinds, or only the provider when profiling
 	tmp       string
 	cliConfig string
 	log       io.Writer
 	start     time.Time
 	samples   []sample
+	profiles  *profiles // nil unless -cpuprofile
 }
 
 func run(ctx context.Context, args []string, log io.Writer) error {
@@ -151,7 +156,7 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 	if _, err := os.Stat(filepath.Join(opts.providerDir, providerExe)); err != nil {
 		return fmt.Errorf("%s is missing: run make build (make bench does)", filepath.Join(opts.providerDir, providerExe))
 	}
-	b := &bench{opts: opts, log: log, start: time.Now()}
+	b := &bench{opts: opts, kinds: kinds, log: log, start: time.Now()}
 
 	if b.tmp, err = os.MkdirTemp("", "packet-bench-"); err != nil {
 		return err
@@ -162,11 +167,21 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 		defer os.RemoveAll(b.tmp)
 	}
 	bareDir := filepath.Join(b.tmp, "bare")
-	if err := buildBare(ctx, opts.repo, bareDir); err != nil {
+	if err := goBuild(ctx, opts.repo, "./bench/bareprovider", filepath.Join(bareDir, bareExe)); err != nil {
 		return err
 	}
+	if opts.cpuProfile != "" {
+		if b.profiles, err = newProfiles(b.tmp); err != nil {
+			return err
+		}
+		b.opts.providerDir = filepath.Join(b.tmp, "profiled")
+		if err := goBuild(ctx, opts.repo, "./bench/profiledprovider", filepath.Join(b.opts.providerDir, providerExe)); err != nil {
+			return err
+		}
+		b.kinds, b.opts.latencies = []kind{kindProvider}, b.opts.latencies[:1]
+	}
 	b.cliConfig = filepath.Join(b.tmp, "terraform.rc")
-	if err := os.WriteFile(b.cliConfig, []byte(cliConfig(opts.providerDir, bareDir)), 0o600); err != nil {
+	if err := os.WriteFile(b.cliConfig, []byte(cliConfig(b.opts.providerDir, bareDir)), 0o600); err != nil {
 		return err
 	}
 
@@ -178,6 +193,15 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 		if err := b.runN(ctx, n, keys); err != nil {
 			return err
 		}
+	}
+
+	if b.profiles != nil {
+		if err := b.profiles.merge(ctx, opts.cpuProfile); err != nil {
+			return err
+		}
+		fmt.Fprintf(log, "bench: wrote the CPU profile of %d provider processes to %s in %s\n", len(b.profiles.kept),
+			opts.cpuProfile, time.Since(b.start).Round(time.Second))
+		return nil
 	}
 
 	previous, _ := os.ReadFile(opts.out) // its Analysis section, if any, is kept
@@ -194,13 +218,13 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 	return nil
 }
 
-// buildBare builds bench/bareprovider into dir.
-func buildBare(ctx context.Context, repo, dir string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", filepath.Join(dir, bareExe), "./bench/bareprovider")
+// goBuild builds the package into the binary out.
+func goBuild(ctx context.Context, repo, pkg, out string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, pkg)
 	cmd.Dir = repo
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("building bench/bareprovider: %w\n%s", err, out)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("building %s: %w\n%s", pkg, err, msg)
 	}
 	return nil
 }
@@ -213,10 +237,16 @@ type planCase struct {
 
 // planCases are a round's plans: the floor and the bare provider (which call
 // no API) once, the provider at every latency.
-func planCases(latencies []time.Duration) []planCase {
-	cases := []planCase{{kindFloor, 0}, {kindBare, 0}}
-	for _, l := range latencies {
-		cases = append(cases, planCase{kindProvider, l})
+func planCases(ks []kind, latencies []time.Duration) []planCase {
+	var cases []planCase
+	for _, k := range ks {
+		if k != kindProvider {
+			cases = append(cases, planCase{k, 0})
+			continue
+		}
+		for _, l := range latencies {
+			cases = append(cases, planCase{kindProvider, l})
+		}
 	}
 	return cases
 }
@@ -231,10 +261,13 @@ func (b *bench) runN(ctx context.Context, n int, keys []string) error {
 	}
 	defer mock.Stop()
 	spaces := map[kind]*workspace{}
-	for _, k := range kinds {
+	for _, k := range b.kinds {
 		var env []string
 		if k == kindProvider {
 			env = mock.Env()
+			if b.profiles != nil {
+				env = append(append(env, b.profiles.env()...), quietProviderLogs...)
+			}
 		}
 		dir := filepath.Join(b.tmp, fmt.Sprintf("%s-%d", k, n))
 		if spaces[k], err = newWorkspace(dir, b.opts.terraform, b.cliConfig, k, mock.projectID, keys, env...); err != nil {
@@ -251,6 +284,11 @@ func (b *bench) runN(ctx context.Context, n int, keys []string) error {
 		if err != nil {
 			return fmt.Errorf("%s N=%d%s run %d: %w", k, n, latencyLabel(latency), run+1, err)
 		}
+		if b.profiles != nil {
+			if err := b.profiles.collect(p == phasePlan); err != nil {
+				return err
+			}
+		}
 		s := sample{kind: k, n: n, latency: latency, run: run, phase: p, timing: timing}
 		if k == kindProvider {
 			s.requests = mock.TakeRequests()
@@ -261,20 +299,20 @@ func (b *bench) runN(ctx context.Context, n int, keys []string) error {
 			seconds(timing.wall), seconds(timing.cpu), seconds(timing.providerCPU), total(s.requests), megabytes(timing.peakRSS))
 		return nil
 	}
-	for _, k := range kinds {
+	for _, k := range b.kinds {
 		if err := phase(k, 0, 0, phaseApply); err != nil {
 			return err
 		}
 	}
 	for r := range b.opts.runs {
-		for _, c := range planCases(b.opts.latencies) {
+		for _, c := range planCases(b.kinds, b.opts.latencies) {
 			if err := phase(c.kind, c.latency, r, phasePlan); err != nil {
 				return err
 			}
 		}
 	}
 	if b.opts.destroy {
-		for _, k := range kinds {
+		for _, k := range b.kinds {
 			if err := phase(k, 0, 0, phaseDestroy); err != nil {
 				return err
 			}

@@ -205,7 +205,8 @@ func renderReport(in reportInput) string {
 	w("```sh\nmake bench                # builds bin/, then go run ./bench: N = 100, 1000, 3000 at 0 and 50 ms\n")
 	w("go run ./bench -quick     # N = 1,000 only\n")
 	w("go run ./bench -n 100 -runs 1 -latency 0 -out /tmp/quick.md   # a quick look\n")
-	w("go run ./bench -provider-dir /path/to/other/build -out /tmp/other.md   # another build of the provider\n```\n")
+	w("go run ./bench -provider-dir /path/to/other/build -out /tmp/other.md   # another build of the provider\n")
+	w("go run ./bench -n 1000 -latency 0 -cpuprofile /tmp/p.pprof   # CPU profile of the provider's plans (no report)\n```\n")
 	if in.analysis != "" {
 		w("\n%s", in.analysis)
 	}

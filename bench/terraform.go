@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -68,6 +69,10 @@ const (
 // for the bare provider, as the real provider's main does for itself when
 // TF_LOG and TF_LOG_PROVIDER are unset: both are measured as quiet.
 var quietFrameworkLogs = []string{"TF_LOG_SDK=OFF", "TF_LOG_SDK_PROTO=OFF", "TF_LOG_SDK_FRAMEWORK=OFF"}
+
+// quietProviderLogs is what main.go's quietSDKLogs sets, for the profiled
+// build of the provider, which has its own main.
+var quietProviderLogs = append(slices.Clone(quietFrameworkLogs), "TF_LOG_PROVIDER_PACKET=OFF")
 
 // configFor renders the root module: N resources from var.public_keys.
 // Every kind carries the same values, so the states have about the same size.
