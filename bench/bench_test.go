@@ -102,12 +102,13 @@ func TestTargets(t *testing.T) {
 	sums := planSums(3*time.Second, 3500*time.Millisecond, 2900*time.Millisecond, 1200*time.Millisecond, pages)
 	sums[group{kindProvider, 3000, 0, phaseApply}] = summary{medianWall: time.Second, medianRSS: 39 << 20}
 	sums[group{kindProvider, 3000, 0, phasePlan}] = summary{medianWall: time.Second, medianRSS: 30 << 20, requests: map[string]int{listRoute: 3}}
+	sums[group{kindAttachment, 100, 0, phasePlan}] = summary{medianWall: time.Second, medianConnections: 1}
 	want := map[string]bool{
-		"no-change plan": true,  // 3.5 s vs 3 s: 1.17× ≤ 1.3×; 3 s vs 2.9 s: 1.03× ≤ 1.1×
-		"provider CPU":   true,  // 1.2 ms per instance
-		"a no-change":    true,  // one list page at N=1000, three at N=3000
-		"refresh of":     false, // not measured: never counted as met
-		"provider peak":  true,  // 39 MB at N=3000
+		"no-change plan": true, // 3.5 s vs 3 s: 1.17× ≤ 1.3×; 3 s vs 2.9 s: 1.03× ≤ 1.1×
+		"provider CPU":   true, // 1.2 ms per instance
+		"a no-change":    true, // one list page at N=1000, three at N=3000
+		"refresh of":     true, // one SSH connection for 100 attachments
+		"provider peak":  true, // 39 MB at N=3000
 	}
 	got := verdicts(sums)
 	for k, w := range want {
@@ -118,12 +119,13 @@ func TestTargets(t *testing.T) {
 
 	// Each goal can fail.
 	slow := planSums(3*time.Second, 4*time.Second, 2*time.Second, 2*time.Second, map[string]int{listRoute: 1, "GET /ssh-keys/{id}": 1})
+	slow[group{kindAttachment, 100, 0, phasePlan}] = summary{medianWall: time.Second, medianConnections: 100}
 	for _, tg := range targets(slow) {
 		if tg.met {
 			t.Errorf("target %q met with figures that miss it: %s", tg.name, tg.detail)
 		}
 	}
-	if got := verdicts(map[group]summary{}); got["provider CPU"] || got["a no-change"] || got["provider peak"] {
+	if got := verdicts(map[group]summary{}); got["provider CPU"] || got["a no-change"] || got["provider peak"] || got["refresh of"] {
 		t.Errorf("with nothing measured some target counts as met: %v", got)
 	}
 }
@@ -172,7 +174,7 @@ func TestParseOptions(t *testing.T) {
 	if o, err := parseOptions([]string{"-quick"}, os.Stderr); err != nil || len(o.ns) != 1 || o.ns[0] != targetN {
 		t.Fatalf("-quick: options %+v, %v; want N = %d only", o, err, targetN)
 	}
-	for _, bad := range [][]string{{"-n", "0"}, {"-n", "x"}, {"-runs", "0"}, {"-latency", "-1s"}, {"-latency", "fast"}} {
+	for _, bad := range [][]string{{"-n", "0"}, {"-n", "x"}, {"-runs", "0"}, {"-latency", "-1s"}, {"-latency", "fast"}, {"-attachments", "-1"}} {
 		if _, err := parseOptions(bad, devNull(t)); err == nil {
 			t.Errorf("parseOptions(%v) accepted", bad)
 		}

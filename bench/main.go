@@ -35,6 +35,7 @@ type options struct {
 	destroy     bool
 	keep        bool
 	cpuProfile  string
+	attachments int
 }
 
 func main() {
@@ -59,6 +60,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	latencies := fs.String("latency", "0,50ms", "mock latencies per request the provider's plans run at, comma-separated")
 	fs.IntVar(&o.runs, "runs", 3, "plan runs per N, kind and latency, interleaved (the tables show the median)")
 	fs.IntVar(&o.parallelism, "parallelism", 10, "terraform -parallelism")
+	fs.IntVar(&o.attachments, "attachments", attachmentsOnDevice, "keys attached to one device for the attachment refresh (0 skips it)")
 	fs.BoolVar(&o.destroy, "destroy", false, "also time one destroy per N and kind at the end")
 	fs.StringVar(&o.repo, "repo", "", "repository root with bin/ (default: the module root above the current directory)")
 	fs.StringVar(&o.providerDir, "provider-dir", "", "directory with the terraform-provider-packet to measure (default: bin/ of the repository)")
@@ -80,8 +82,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	if o.latencies, err = parseDurations(*latencies); err != nil {
 		return o, fmt.Errorf("-latency: %w", err)
 	}
-	if o.runs < 1 || o.parallelism < 1 {
-		return o, errors.New("-runs and -parallelism must be at least 1")
+	if o.runs < 1 || o.parallelism < 1 || o.attachments < 0 {
+		return o, errors.New("-runs and -parallelism must be at least 1, -attachments not negative")
 	}
 	return o, nil
 }
@@ -195,6 +197,16 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 		}
 	}
 
+	if b.opts.attachments > 0 && b.profiles == nil {
+		keys, err := publicKeys(b.opts.attachments)
+		if err != nil {
+			return err
+		}
+		if err := b.runAttachments(ctx, b.opts.attachments, keys); err != nil {
+			return err
+		}
+	}
+
 	if b.profiles != nil {
 		if err := b.profiles.merge(ctx, opts.cpuProfile); err != nil {
 			return err
@@ -270,7 +282,7 @@ func (b *bench) runN(ctx context.Context, n int, keys []string) error {
 			}
 		}
 		dir := filepath.Join(b.tmp, fmt.Sprintf("%s-%d", k, n))
-		if spaces[k], err = newWorkspace(dir, b.opts.terraform, b.cliConfig, k, mock.projectID, keys, env...); err != nil {
+		if spaces[k], err = newWorkspace(dir, b.opts.terraform, b.cliConfig, k, configFor(k, mock.projectID), keys, env...); err != nil {
 			return err
 		}
 		if !b.opts.keep {

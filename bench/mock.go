@@ -20,6 +20,11 @@ func startMock() (*mockAPI, error) {
 	if err != nil {
 		return nil, fmt.Errorf("packet-mock: %w", err)
 	}
+	return listen(srv)
+}
+
+// listen serves srv on a free loopback port.
+func listen(srv *mockapi.Server) (*mockAPI, error) {
 	if err := srv.Listen("127.0.0.1:0"); err != nil {
 		srv.Close()
 		return nil, fmt.Errorf("packet-mock: %w", err)

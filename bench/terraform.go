@@ -33,6 +33,8 @@ func (k kind) exe() string {
 		return providerExe
 	case kindBare:
 		return bareExe
+	case kindAttachment:
+		return providerExe
 	}
 	return ""
 }
@@ -132,11 +134,11 @@ type workspace struct {
 	env       []string
 }
 
-func newWorkspace(dir, terraform, cliConfigFile string, k kind, projectID string, keys []string, extraEnv ...string) (*workspace, error) {
+func newWorkspace(dir, terraform, cliConfigFile string, k kind, config string, keys []string, extraEnv ...string) (*workspace, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(configFor(k, projectID)), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(config), 0o600); err != nil {
 		return nil, err
 	}
 	vars, err := json.Marshal(map[string][]string{"public_keys": keys})
