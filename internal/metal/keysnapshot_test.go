@@ -342,3 +342,42 @@ func TestKeySnapshotsListingBegunBeforeAWriteIsNotKept(t *testing.T) {
 		t.Fatalf("Get after the delete: %v; want not found (the older listing must not answer)", err)
 	}
 }
+
+func TestKeySnapshotsFailedListingIsNotKept(t *testing.T) {
+	f := newSnapshotFixture(t, 2)
+	f.mock.SetFaults(mockapi.Faults{ErrorRateByRoute: map[string]float64{routeListProjectKeys: 1}})
+	if _, err := f.keys.Get(t.Context(), mockProject, f.ids[0]); err == nil {
+		t.Fatal("Get succeeded while every listing fails")
+	}
+	f.mock.SetFaults(mockapi.Faults{})
+	f.mock.ResetRequests()
+	for _, id := range f.ids {
+		f.get(t, id)
+	}
+	f.requestsAre(t, map[string]int{routeListProjectKeys: 1})
+}
+
+func TestKeySnapshotsCallerGivesUpAlone(t *testing.T) {
+	f := newSnapshotFixture(t, 2)
+	f.mock.SetFaults(mockapi.Faults{LatencyMin: 200 * time.Millisecond, LatencyMax: 200 * time.Millisecond})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.keys.Get(ctx, mockProject, f.ids[0])
+		done <- err
+	}()
+	time.Sleep(20 * time.Millisecond) // the cancelled caller leads the listing
+	other := make(chan error, 1)
+	go func() {
+		_, err := f.keys.Get(t.Context(), mockProject, f.ids[1])
+		other <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("a cancelled Get succeeded")
+	}
+	if err := <-other; err != nil {
+		t.Fatalf("another caller of the same listing failed with the cancelled one: %v", err)
+	}
+}
