@@ -147,6 +147,7 @@ func (p *packetProvider) Configure(ctx context.Context, req provider.ConfigureRe
 		return
 	}
 	data.client = client
+	data.keys = metal.NewKeySnapshots(client, 0)
 }
 
 func (p *packetProvider) Resources(_ context.Context) []func() resource.Resource {
