@@ -31,9 +31,12 @@ const (
 )
 
 // Config configures a Client. Zero durations take the defaults (250ms, 5s,
-// 60s); MaxRetries 0 means a failed request is not retried.
+// 60s); MaxRetries 0 means a failed request is not retried. TokenSource says
+// where the token came from (such as "the PACKET_AUTH_TOKEN environment
+// variable"), so that an error can name it when the API refuses the token.
 type Config struct {
 	Token, BaseURL, Version    string
+	TokenSource                string
 	MaxRetries                 int
 	RetryWaitMin, RetryWaitMax time.Duration
 	RequestTimeout             time.Duration
@@ -43,7 +46,9 @@ type Config struct {
 type Client struct {
 	api      *packngo.Client
 	token    string
+	baseURL  string // where requests go, for errors that must say where
 	basePath string // path of the base URL, e.g. "/metal/v1/", to resolve pagination links
+	tokenSrc string // where the token came from, for a 401
 	retry    Config // MaxRetries and RetryWait*, for retries done above HTTP (see CreateSSHKey)
 	pacer    pacer  // holds requests back while the API says the rate limit is used up
 	requests atomic.Int64
@@ -63,7 +68,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	cfg = withDefaults(cfg)
 
-	c := &Client{token: cfg.Token, basePath: base.Path,
+	c := &Client{token: cfg.Token, baseURL: base.String(), basePath: base.Path, tokenSrc: cfg.TokenSource,
 		retry: Config{MaxRetries: cfg.MaxRetries, RetryWaitMin: cfg.RetryWaitMin, RetryWaitMax: cfg.RetryWaitMax}}
 	api, err := packngo.NewClient(
 		packngo.WithAuth(consumerToken, cfg.Token),
@@ -131,7 +136,7 @@ func userAgent(version string) string {
 // carry a query; body (if not nil) is sent as JSON and a 2xx response body is
 // decoded into out (if not nil).
 func (c *Client) call(ctx context.Context, method, path string, body, out any) error {
-	info := &requestInfo{method: method, path: displayPath(path)}
+	info := &requestInfo{method: method, path: displayPath(path), started: time.Now()}
 	ctx = withRequestInfo(c.logContext(ctx), info)
 
 	// packngo's Do records rate-limit headers on its Client without a lock;
@@ -153,6 +158,7 @@ func (c *Client) call(ctx context.Context, method, path string, body, out any) e
 	resp, err := api.Do(req, &raw)
 	if err != nil {
 		apiErr := newError(info, httpResponse(resp), err, c.token) //nolint:bodyclose // packngo's Do has closed it
+		c.addHint(apiErr)
 		logFailure(ctx, apiErr)
 		return apiErr
 	}

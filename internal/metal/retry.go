@@ -16,6 +16,12 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 )
 
+// connectionRefusedBudget bounds how long refused connections are retried: a
+// stopped API (or packet-mock) refuses every try, and ten retries with backoff
+// would keep a person waiting for 22 s before saying so. A restarting server
+// gets a couple of seconds.
+const connectionRefusedBudget = 2 * time.Second
+
 // maxServerWait bounds how long a Retry-After or X-RateLimit-Reset may make us
 // wait before one retry; the caller's context can always cut it shorter.
 const maxServerWait = 5 * time.Minute
@@ -63,6 +69,10 @@ func retryPolicy(ctx context.Context, resp *http.Response, err error) (bool, err
 		return false, nil // not one of our calls: don't guess whether it is safe
 	}
 	if err != nil {
+		if isConnectionRefused(err) {
+			// Nothing was sent, so even a POST is safe to repeat, for a short while.
+			return time.Since(info.started) < connectionRefusedBudget, nil
+		}
 		return info.idempotent() && !isPermanentTransportError(err), nil
 	}
 	switch {

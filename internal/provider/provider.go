@@ -107,7 +107,7 @@ func (p *packetProvider) Configure(ctx context.Context, req provider.ConfigureRe
 		return
 	}
 
-	data := &providerData{version: p.version, ssh: cfg.SSH.defaults()}
+	data := &providerData{ssh: cfg.SSH.defaults()}
 	resp.DataSourceData = data
 	resp.ResourceData = data
 
@@ -119,7 +119,7 @@ func (p *packetProvider) Configure(ctx context.Context, req provider.ConfigureRe
 		return
 	}
 
-	token := firstNonEmpty(cfg.AuthToken.ValueString(), os.Getenv(envAuthToken), os.Getenv(envMetalAuthToken))
+	token, tokenSource := apiToken(cfg.AuthToken.ValueString())
 	if token == "" {
 		// Not an error yet: parsing keys needs no API. Resources that call
 		// the API report it when they need the client.
@@ -137,6 +137,7 @@ func (p *packetProvider) Configure(ctx context.Context, req provider.ConfigureRe
 
 	client, err := metal.New(metal.Config{
 		Token:          token,
+		TokenSource:    tokenSource,
 		BaseURL:        firstNonEmpty(cfg.APIURL.ValueString(), os.Getenv(envAPIURL), metal.DefaultBaseURL),
 		Version:        p.version,
 		MaxRetries:     int(maxRetries),
@@ -173,6 +174,20 @@ func (p *packetProvider) Functions(_ context.Context) []func() function.Function
 		NewNormalizePublicKeyFunction,
 		NewPublicKeyFingerprintFunction,
 	}
+}
+
+// apiToken picks the token the way the auth_token description says, and says
+// where it came from, so that a refused token's error can name the setting.
+func apiToken(configured string) (token, source string) {
+	if configured != "" {
+		return configured, `auth_token in the provider "packet" block`
+	}
+	for _, env := range []string{envAuthToken, envMetalAuthToken} {
+		if v := os.Getenv(env); v != "" {
+			return v, "the " + env + " environment variable"
+		}
+	}
+	return "", ""
 }
 
 func firstNonEmpty(values ...string) string {

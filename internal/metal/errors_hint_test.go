@@ -1,0 +1,116 @@
+package metal
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestUnauthorizedSaysWhichSettingGaveTheToken(t *testing.T) {
+	for _, source := range []string{"auth_token in the provider block", "the PACKET_AUTH_TOKEN environment variable"} {
+		t.Run(source, func(t *testing.T) {
+			f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, n int) {
+				writeJSON(w, http.StatusUnauthorized, apiErrors("invalid authentication token"))
+			})
+			c := newTestClient(t, f, func(cfg *Config) { cfg.TokenSource = source })
+			_, err := c.GetSSHKey(context.Background(), keyID)
+			want := "GET /ssh-keys/" + keyID + ": 401 Unauthorized: invalid authentication token. " +
+				"The API refused the token from " + source + ": check that it is a current API token, or set another one"
+			if err == nil || !strings.HasPrefix(err.Error(), want) {
+				t.Fatalf("error = %v\nwant it to start with %s", err, want)
+			}
+			if strings.Contains(err.Error(), testToken) {
+				t.Errorf("the error shows the token: %v", err)
+			}
+			if !IsStatus(err, http.StatusUnauthorized) {
+				t.Errorf("IsStatus(401) = false")
+			}
+		})
+	}
+}
+
+func TestNotFoundWithoutBasePathSaysSo(t *testing.T) {
+	f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		writeJSON(w, http.StatusNotFound, apiErrors("Not found"))
+	})
+	c := newTestClient(t, f, func(cfg *Config) { cfg.BaseURL = f.URL })
+	_, err := c.GetSSHKey(context.Background(), keyID)
+	want := "GET /ssh-keys/" + keyID + ": 404 Not Found: Not found. The API URL " + f.URL + "/ has no /metal/v1/ " +
+		"base path, which is probably missing: set api_url (or PACKET_API_URL) to " + f.URL + "/metal/v1/"
+	if err == nil || err.Error() != want {
+		t.Fatalf("error = %v\nwant    %s", err, want)
+	}
+	// Not proof that the key is gone: a refresh must fail, not drop it from state.
+	if IsNotFound(err) {
+		t.Errorf("IsNotFound = true for a 404 that comes from a wrong API URL")
+	}
+}
+
+func TestNotFoundUnderTheBasePathHasNoHint(t *testing.T) {
+	f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		writeJSON(w, http.StatusNotFound, apiErrors("Not found"))
+	})
+	_, err := newTestClient(t, f, nil).GetSSHKey(context.Background(), keyID)
+	if want := "GET /ssh-keys/" + keyID + ": 404 Not Found: Not found"; err == nil || err.Error() != want {
+		t.Fatalf("error = %v\nwant    %s", err, want)
+	}
+	if !IsNotFound(err) {
+		t.Errorf("IsNotFound = false")
+	}
+}
+
+// closedAddress is a loopback address where nothing listens.
+func closedAddress(t *testing.T) string {
+	t.Helper()
+	l, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	return addr
+}
+
+func TestConnectionRefusedFailsFastAndSaysWhere(t *testing.T) {
+	addr := closedAddress(t)
+	base := "http://" + addr + "/metal/v1/"
+	for _, method := range []string{http.MethodGet, http.MethodPost} {
+		t.Run(method, func(t *testing.T) {
+			// The provider's defaults: 10 retries with 250ms..5s backoff took 22 s here.
+			c, err := New(Config{Token: testToken, BaseURL: base, MaxRetries: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			if method == http.MethodGet {
+				_, err = c.GetSSHKey(context.Background(), keyID)
+			} else {
+				_, err = c.CreateSSHKey(context.Background(), Owner{Kind: OwnerProject, ID: projectID}, SSHKeyCreate{Label: "x", Key: "ssh-ed25519 AAAA"})
+			}
+			took := time.Since(start)
+			if err == nil {
+				t.Fatal("no error from a closed port")
+			}
+			if took > connectionRefusedBudget+defaultRetryWaitMax {
+				t.Errorf("gave up after %v, want at most %v", took.Round(time.Millisecond), connectionRefusedBudget+defaultRetryWaitMax)
+			}
+			for _, want := range []string{"connection refused", "Nothing accepts connections at " + base, "is the API (or packet-mock) running"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error lacks %q:\n%v", want, err)
+				}
+			}
+			// Nothing reached a server, so nothing can have been created.
+			if IsAmbiguous(err) {
+				t.Errorf("IsAmbiguous = true for a refused connection")
+			}
+			var apiErr *Error
+			if !errors.As(err, &apiErr) || apiErr.Attempts < 2 {
+				t.Errorf("attempts = %d, want a few retries within the budget", apiErr.Attempts)
+			}
+		})
+	}
+}
