@@ -6,6 +6,8 @@
 #   scripts/tools.sh terraform [VERSION]  print the path of Terraform (default: the base version)
 #   scripts/tools.sh tofu [VERSION]       print the path of OpenTofu
 #   scripts/tools.sh all                  install all of them, print one "name version path" line each
+#   scripts/tools.sh bin-dir [VERSION]    print a directory holding that Terraform as `terraform`,
+#                                         for tools that look it up on PATH (tfplugindocs)
 #
 # A binary on PATH of exactly the pinned version is used as is. Anything else is
 # built from the Go module proxy (the only thing a machine with Go needs to
@@ -25,12 +27,18 @@ fail() {
   exit 1
 }
 
-# on_path NAME WANT_LINE: the path of NAME on PATH when `NAME version` prints
-# WANT_LINE as its first line (the exact pinned version), else nothing.
+# prints_version BINARY WANT_LINE: whether `BINARY version` prints WANT_LINE
+# (the exact pinned version) as a line of its own. Not only the first line:
+# OpenTofu may print a CLI configuration warning before it.
+prints_version() {
+  "$1" version 2>/dev/null | grep -Fx "$2" >/dev/null
+}
+
+# on_path NAME WANT_LINE: the path of NAME on PATH when it is that version.
 on_path() {
   local path
   path=$(command -v "$1" 2>/dev/null) || return 0
-  if [[ $("$path" version 2>/dev/null | head -n 1) == "$2" ]]; then
+  if prints_version "$path" "$2"; then
     echo "$path"
   fi
 }
@@ -45,10 +53,14 @@ module_dir() {
   sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p' <<<"$json"
 }
 
-# go_build SRC_DIR PKG OUT: build a CLI inside its own module (their go.mod
-# files carry replace directives, which `go install pkg@version` ignores).
+# go_build SRC_DIR MODULE PKG OUT: build a CLI inside its own module (their
+# go.mod files carry replace directives, which `go install pkg@version`
+# ignores). version.dev=no is what their release builds set: without it the
+# CLI calls itself "vX.Y.Z-dev", a pre-release that version checks sort below X.Y.Z.
 go_build() {
-  (cd "$1" && GOFLAGS="-mod=mod -buildvcs=false" CGO_ENABLED=0 go build -trimpath -o "$3" "$2")
+  (cd "$1" && "$repo/scripts/lib/progress.sh" "go build $3 in $1" \
+    env GOFLAGS="-mod=mod -buildvcs=false" CGO_ENABLED=0 \
+    go build -trimpath -ldflags "-s -w -X $2/version.dev=no" -o "$4" "$3")
 }
 
 # Terraform's module zips (1.11 and 1.14 alike) lack the nested modules its
@@ -88,7 +100,7 @@ build_cli() {
     patch_terraform_source "$scratch"
     dir=$scratch
   fi
-  go_build "$dir" "$pkg" "$out.tmp.$$" || {
+  go_build "$dir" "$module" "$pkg" "$out.tmp.$$" || {
     rm -f "$out.tmp.$$"
     fail "building $name $version failed (see above)."
   }
@@ -117,7 +129,7 @@ cli() {
   if [[ ! -x $out ]]; then
     with_lock build_cli "$name" "$version" "$out"
   fi
-  [[ $("$out" version 2>/dev/null | head -n 1) == "$want" ]] ||
+  prints_version "$out" "$want" ||
     fail "$out does not print '$want' as its version; remove it and retry."
   echo "$out"
 }
@@ -144,7 +156,8 @@ install_golangci_lint() {
   gobin=$(mktemp -d "$tools_dir/.gobin.XXXXXX")
   # `go install pkg@version` builds with the linter's own go.mod and go.sum, so
   # none of its dependencies enter this module's go.mod.
-  (cd "$tools_dir" && GOFLAGS=-buildvcs=false GOBIN=$gobin go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$version") || {
+  (cd "$tools_dir" && "$repo/scripts/lib/progress.sh" "go install golangci-lint@$version" \
+    env GOFLAGS=-buildvcs=false GOBIN="$gobin" go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$version") || {
     rm -rf "$gobin"
     fail "installing golangci-lint $version failed (see above)."
   }
@@ -186,8 +199,15 @@ all)
   tofu=$(cli tofu "$OPENTOFU_VERSION")
   echo "tofu $OPENTOFU_VERSION $tofu"
   ;;
+bin-dir)
+  tf=$(cli terraform "${2:-$TERRAFORM_BASE_VERSION}")
+  dir=$tools_dir/path-terraform-${2:-$TERRAFORM_BASE_VERSION}
+  mkdir -p "$dir"
+  ln -sfn "$tf" "$dir/terraform"
+  echo "$dir"
+  ;;
 *)
-  sed -n '2,9s/^# \{0,1\}//p' "$0" >&2
+  sed -n '2,11s/^# \{0,1\}//p' "$0" >&2
   exit 2
   ;;
 esac
