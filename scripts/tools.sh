@@ -87,7 +87,7 @@ build_cli() {
   terraform) module=github.com/hashicorp/terraform pkg=. ;;
   tofu) module=github.com/opentofu/opentofu pkg=./cmd/tofu ;;
   esac
-  say "building $name $version from the Go module proxy into $out (once; about 4-8 min on 2 cores, cold)"
+  say "building $name $version from the Go module proxy into $out (once: about 3-5 min on 2 cores, with the Go build cache cold)"
   local start=$SECONDS
   dir=$(module_dir "$module" "$version")
   [[ -d $dir ]] || fail "no module directory for $module@$version."
@@ -152,7 +152,7 @@ golangci_lint() {
 
 install_golangci_lint() {
   local version=$1 out=$2 gobin start=$SECONDS
-  say "installing golangci-lint $version into $out (once; about 3-5 min on 2 cores, cold)"
+  say "installing golangci-lint $version into $out (once: about 1.5 min on 2 cores, with the Go build cache cold)"
   gobin=$(mktemp -d "$tools_dir/.gobin.XXXXXX")
   # `go install pkg@version` builds with the linter's own go.mod and go.sum, so
   # none of its dependencies enter this module's go.mod.
@@ -186,9 +186,8 @@ golangci-lint) golangci_lint ;;
 terraform) cli terraform "${2:-$TERRAFORM_BASE_VERSION}" ;;
 tofu) cli tofu "${2:-$OPENTOFU_VERSION}" ;;
 all)
-  say "making sure these are installed (each is built once into $tools_dir when not on PATH):"
-  say "  golangci-lint $GOLANGCI_LINT_VERSION, Terraform $TERRAFORM_BASE_VERSION and $TERRAFORM_LATEST_VERSION, OpenTofu $OPENTOFU_VERSION"
-  say "  cold, on 2 cores, that is roughly 15-25 min in all; afterwards it takes a second"
+  # Each build says what it builds and roughly how long; on a fresh machine
+  # all four take 10-15 min on 2 cores, afterwards this takes a second.
   # One at a time, and stop at the first failure.
   lint=$(golangci_lint)
   echo "golangci-lint $GOLANGCI_LINT_VERSION $lint"
