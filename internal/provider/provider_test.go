@@ -122,3 +122,25 @@ func TestAccStoppedAPIFailsFastAndSaysWhere(t *testing.T) {
 		}},
 	})
 }
+
+func TestAPITokenSaysWhereItCameFrom(t *testing.T) {
+	tests := []struct {
+		name, configured, packet, metal string
+		wantToken, wantSource           string
+	}{
+		{"block first", "from-block", "from-packet", "from-metal", "from-block", `auth_token in the provider "packet" block`},
+		{"then PACKET_AUTH_TOKEN", "", "from-packet", "from-metal", "from-packet", "the PACKET_AUTH_TOKEN environment variable"},
+		{"then METAL_AUTH_TOKEN", "", "", "from-metal", "from-metal", "the METAL_AUTH_TOKEN environment variable"},
+		{"none", "", "", "", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(envAuthToken, tt.packet)
+			t.Setenv(envMetalAuthToken, tt.metal)
+			token, source := apiToken(tt.configured)
+			if token != tt.wantToken || source != tt.wantSource {
+				t.Errorf("apiToken(%q) = %q, %q; want %q, %q", tt.configured, token, source, tt.wantToken, tt.wantSource)
+			}
+		})
+	}
+}
