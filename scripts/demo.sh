@@ -40,6 +40,9 @@ fail() {
 # --- what we need -------------------------------------------------------------
 tf=${TF_CLI:-$(command -v terraform || command -v tofu || true)}
 [[ -n $tf ]] || fail "needs terraform or tofu on PATH (or TF_CLI=path); install one and retry."
+# "terraform" or "tofu", also for scripts/tools.sh's terraform-v1.11.4.
+tf_name=$(basename "$tf")
+tf_name=${tf_name%%-v[0-9]*}
 for b in terraform-provider-packet packet-mock; do
   [[ -x $bin_dir/$b ]] || fail "$bin_dir/$b is missing: run 'make build' (or 'make demo', which builds first)."
 done
@@ -115,7 +118,7 @@ device_id=$(summary device_id)
 printf '  api_url    = %s\n  project_id = %s\n  device_id  = %s (web-1)\n' "$api_url" "$project_id" "$device_id"
 
 # --- Terraform against the local build --------------------------------------------
-step "Pointing $(basename "$tf") at the local build in $bin_dir (dev_overrides, no registry, no init)"
+step "Pointing $tf_name at the local build in $bin_dir (dev_overrides, no registry, no init)"
 write_dev_overrides_config "$tf" "$bin_dir" "$work/cli.tfrc"
 export TF_CLI_CONFIG_FILE=$work/cli.tfrc
 export CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1 TF_INPUT=0
@@ -126,7 +129,7 @@ rm -rf "$work/demo/.terraform"
 export TF_VAR_api_url=$api_url TF_VAR_token=$token TF_VAR_project_id=$project_id TF_VAR_device_id=$device_id
 tf() { "$tf" -chdir="$work/demo" "$@"; }
 
-step "$(basename "$tf") apply: PuTTY .ppk -> project key, OpenSSH .pub -> personal key, project key -> attached to web-1"
+step "$tf_name apply: PuTTY .ppk -> project key, OpenSSH .pub -> personal key, project key -> attached to web-1"
 echo "(the outputs are the fingerprints as the portal shows them, MD5, and as ssh-keygen -l prints them, SHA256)"
 tf apply -auto-approve -no-color -compact-warnings
 
@@ -172,7 +175,7 @@ case $plan_status in
 esac
 
 # --- destroy ---------------------------------------------------------------------------
-step "$(basename "$tf") destroy: the key leaves web-1's authorized_keys, both keys leave the API"
+step "$tf_name destroy: the key leaves web-1's authorized_keys, both keys leave the API"
 tf destroy -auto-approve -no-color -compact-warnings
 
 step "Checking that the PuTTY key no longer logs in"
