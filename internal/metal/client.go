@@ -136,7 +136,7 @@ func userAgent(version string) string {
 // carry a query; body (if not nil) is sent as JSON and a 2xx response body is
 // decoded into out (if not nil).
 func (c *Client) call(ctx context.Context, method, path string, body, out any) error {
-	info := &requestInfo{method: method, path: displayPath(path), started: time.Now()}
+	info := &requestInfo{method: method, path: displayPath(path)}
 	ctx = withRequestInfo(c.logContext(ctx), info)
 
 	// packngo's Do records rate-limit headers on its Client without a lock;

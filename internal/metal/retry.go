@@ -16,11 +16,11 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 )
 
-// connectionRefusedBudget bounds how long refused connections are retried: a
-// stopped API (or packet-mock) refuses every try, and ten retries with backoff
-// would keep a person waiting for 22 s before saying so. A restarting server
-// gets a couple of seconds.
-const connectionRefusedBudget = 2 * time.Second
+// connectionRefusedRetries bounds the retries of a refused connection: a
+// stopped API (or packet-mock) refuses every try, and all of max_retries with
+// backoff kept a person waiting 22 s before saying so. Three retries give a
+// restarting server up to 1.75 s with the default backoff (250ms, 500ms, 1s).
+const connectionRefusedRetries = 3
 
 // maxServerWait bounds how long a Retry-After or X-RateLimit-Reset may make us
 // wait before one retry; the caller's context can always cut it shorter.
@@ -70,8 +70,8 @@ func retryPolicy(ctx context.Context, resp *http.Response, err error) (bool, err
 	}
 	if err != nil {
 		if isConnectionRefused(err) {
-			// Nothing was sent, so even a POST is safe to repeat, for a short while.
-			return time.Since(info.started) < connectionRefusedBudget, nil
+			// Nothing was sent, so even a POST is safe to repeat, a few times.
+			return int(info.attempts.Load()) <= connectionRefusedRetries, nil
 		}
 		return info.idempotent() && !isPermanentTransportError(err), nil
 	}

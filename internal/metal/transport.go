@@ -13,7 +13,6 @@ import (
 type requestInfo struct {
 	method   string
 	path     string
-	started  time.Time // of the first attempt, to bound retries of refused connections
 	attempts atomic.Int32
 }
 
