@@ -31,12 +31,13 @@ const (
 )
 
 // Config configures a Client. Zero durations take the defaults (250ms, 5s,
-// 60s); MaxRetries 0 means a failed request is not retried. TokenSource says
-// where the token came from (such as "the PACKET_AUTH_TOKEN environment
-// variable"), so that an error can name it when the API refuses the token.
+// 60s); MaxRetries 0 means a failed request is not retried. TokenSource and
+// BaseURLSource say where the token and the URL came from (such as "the
+// PACKET_AUTH_TOKEN environment variable"), so that an error that points at
+// one of them can say where to fix it; empty when unknown or the default.
 type Config struct {
 	Token, BaseURL, Version    string
-	TokenSource                string
+	TokenSource, BaseURLSource string
 	MaxRetries                 int
 	RetryWaitMin, RetryWaitMax time.Duration
 	RequestTimeout             time.Duration
@@ -46,12 +47,14 @@ type Config struct {
 type Client struct {
 	api      *packngo.Client
 	token    string
-	baseURL  string // where requests go, for errors that must say where
 	basePath string // path of the base URL, e.g. "/metal/v1/", to resolve pagination links
-	tokenSrc string // where the token came from, for a 401
 	retry    Config // MaxRetries and RetryWait*, for retries done above HTTP (see CreateSSHKey)
 	pacer    pacer  // holds requests back while the API says the rate limit is used up
 	requests atomic.Int64
+
+	// For errors that point at the configuration: the base URL, and where it
+	// and the token came from.
+	baseURL, baseURLSource, tokenSource string
 }
 
 // New builds a client. It does not contact the API.
@@ -68,7 +71,8 @@ func New(cfg Config) (*Client, error) {
 	}
 	cfg = withDefaults(cfg)
 
-	c := &Client{token: cfg.Token, baseURL: base.String(), basePath: base.Path, tokenSrc: cfg.TokenSource,
+	c := &Client{token: cfg.Token, basePath: base.Path,
+		baseURL: base.String(), baseURLSource: cfg.BaseURLSource, tokenSource: cfg.TokenSource,
 		retry: Config{MaxRetries: cfg.MaxRetries, RetryWaitMin: cfg.RetryWaitMin, RetryWaitMax: cfg.RetryWaitMax}}
 	api, err := packngo.NewClient(
 		packngo.WithAuth(consumerToken, cfg.Token),

@@ -107,24 +107,28 @@ func isConnectionRefused(err error) bool { return errors.Is(err, syscall.ECONNRE
 const apiBasePath = "/metal/v1/"
 
 // addHint tells the person reading the error what probably went wrong when
-// the failure points at the provider's configuration.
+// the failure points at the client's configuration, and where that came from.
 func (c *Client) addHint(e *Error) {
 	switch {
 	case e.StatusCode == http.StatusUnauthorized:
-		source := c.tokenSrc
-		if source == "" {
-			source = "the provider configuration"
-		}
-		e.Hint = "The API refused the token from " + source + ": check that it is a current API token, or set " +
-			"another one in auth_token or the PACKET_AUTH_TOKEN (or METAL_AUTH_TOKEN) environment variable"
+		e.Hint = "The API refused the token" + from(c.tokenSource) + ": check that it is a current API token, " +
+			"or set another one"
 	case e.StatusCode == http.StatusNotFound && !strings.HasSuffix(c.basePath, apiBasePath):
 		e.wrongBaseURL = true
-		e.Hint = fmt.Sprintf("The API URL %s has no %s base path, which is probably missing: set api_url "+
-			"(or PACKET_API_URL) to %s", c.baseURL, apiBasePath, strings.TrimSuffix(c.baseURL, "/")+apiBasePath)
+		e.Hint = fmt.Sprintf("The API URL %s%s has no %s base path, which is probably missing: use %s",
+			c.baseURL, from(c.baseURLSource), apiBasePath, strings.TrimSuffix(c.baseURL, "/")+apiBasePath)
 	case e.StatusCode == 0 && isConnectionRefused(e.Err):
-		e.Hint = fmt.Sprintf("Nothing accepts connections at %s: is the API (or packet-mock) running there, "+
-			"and are api_url and PACKET_API_URL right?", c.baseURL)
+		e.Hint = fmt.Sprintf("Nothing accepts connections at %s%s: is the API (or packet-mock) running there, "+
+			"and is that the right URL?", c.baseURL, from(c.baseURLSource))
 	}
+}
+
+// from is " from SOURCE", or nothing when the source is not known.
+func from(source string) string {
+	if source == "" {
+		return ""
+	}
+	return " from " + source
 }
 
 const redacted = "[REDACTED]"

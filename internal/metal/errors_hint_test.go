@@ -36,10 +36,10 @@ func TestNotFoundWithoutBasePathSaysSo(t *testing.T) {
 	f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		writeJSON(w, http.StatusNotFound, apiErrors("Not found"))
 	})
-	c := newTestClient(t, f, func(cfg *Config) { cfg.BaseURL = f.URL })
+	c := newTestClient(t, f, func(cfg *Config) { cfg.BaseURL, cfg.BaseURLSource = f.URL, "the PACKET_API_URL environment variable" })
 	_, err := c.GetSSHKey(context.Background(), keyID)
-	want := "GET /ssh-keys/" + keyID + ": 404 Not Found: Not found. The API URL " + f.URL + "/ has no /metal/v1/ " +
-		"base path, which is probably missing: set api_url (or PACKET_API_URL) to " + f.URL + "/metal/v1/"
+	want := "GET /ssh-keys/" + keyID + ": 404 Not Found: Not found. The API URL " + f.URL + "/ from the PACKET_API_URL " +
+		"environment variable has no /metal/v1/ base path, which is probably missing: use " + f.URL + "/metal/v1/"
 	if err == nil || err.Error() != want {
 		t.Fatalf("error = %v\nwant    %s", err, want)
 	}
@@ -80,7 +80,7 @@ func TestConnectionRefusedFailsFastAndSaysWhere(t *testing.T) {
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
 		t.Run(method, func(t *testing.T) {
 			// max_retries 10, the provider's default, took 22 s here; short backoff keeps the test quick.
-			c, err := New(Config{Token: testToken, BaseURL: base, MaxRetries: 10,
+			c, err := New(Config{Token: testToken, BaseURL: base, BaseURLSource: "api_url", MaxRetries: 10,
 				RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
@@ -93,7 +93,8 @@ func TestConnectionRefusedFailsFastAndSaysWhere(t *testing.T) {
 			if err == nil {
 				t.Fatal("no error from a closed port")
 			}
-			for _, want := range []string{"connection refused", "Nothing accepts connections at " + base, "is the API (or packet-mock) running"} {
+			for _, want := range []string{"connection refused. Nothing accepts connections at " + base + " from api_url: " +
+				"is the API (or packet-mock) running there, and is that the right URL?"} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("error lacks %q:\n%v", want, err)
 				}

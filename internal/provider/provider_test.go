@@ -84,7 +84,7 @@ func TestAccRefusedTokenNamesTheSettingItCameFrom(t *testing.T) {
 			},
 			{
 				Config:      projectKeyWith(t, fmt.Sprintf("api_url = %q\nauth_token = \"also-wrong\"", mock.URL())),
-				ExpectError: errorLike(`The API refused the token from auth_token in the provider "packet" block`),
+				ExpectError: errorLike(`The API refused the token from auth_token in the provider "packet" block: check`),
 			},
 		},
 	})
@@ -98,8 +98,8 @@ func TestAccAPIURLWithoutBasePathSaysItIsProbablyMissing(t *testing.T) {
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{{
 			Config: projectKeyWith(t, fmt.Sprintf("api_url = %q\nauth_token = %q", root, mockapi.DefaultToken)),
-			ExpectError: errorLike("404 Not Found: Not found. The API URL " + root + " has no /metal/v1/ base path, " +
-				"which is probably missing: set api_url (or PACKET_API_URL) to " + mock.URL()),
+			ExpectError: errorLike("404 Not Found: Not found. The API URL " + root + ` from api_url in the provider "packet" ` +
+				"block has no /metal/v1/ base path, which is probably missing: use " + mock.URL()),
 		}},
 	})
 }
@@ -117,16 +117,16 @@ func TestAccStoppedAPIFailsFastAndSaysWhere(t *testing.T) {
 		Steps: []resource.TestStep{{
 			// The default max_retries (10): refused connections must not use them all.
 			Config: projectKeyWith(t, fmt.Sprintf("api_url = %q\nauth_token = %q", url, mockapi.DefaultToken)),
-			ExpectError: errorLike("connection refused. Nothing accepts connections at " + url +
-				": is the API (or packet-mock) running there, and are api_url and PACKET_API_URL right?"),
+			ExpectError: errorLike("connection refused. Nothing accepts connections at " + url + ` from api_url in the ` +
+				`provider "packet" block: is the API (or packet-mock) running there, and is that the right URL?`),
 		}},
 	})
 }
 
-func TestAPITokenSaysWhereItCameFrom(t *testing.T) {
+func TestSettingsSayWhereTheyCameFrom(t *testing.T) {
 	tests := []struct {
 		name, configured, packet, metal string
-		wantToken, wantSource           string
+		wantValue, wantSource           string
 	}{
 		{"block first", "from-block", "from-packet", "from-metal", "from-block", `auth_token in the provider "packet" block`},
 		{"then PACKET_AUTH_TOKEN", "", "from-packet", "from-metal", "from-packet", "the PACKET_AUTH_TOKEN environment variable"},
@@ -137,9 +137,9 @@ func TestAPITokenSaysWhereItCameFrom(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv(envAuthToken, tt.packet)
 			t.Setenv(envMetalAuthToken, tt.metal)
-			token, source := apiToken(tt.configured)
-			if token != tt.wantToken || source != tt.wantSource {
-				t.Errorf("apiToken(%q) = %q, %q; want %q, %q", tt.configured, token, source, tt.wantToken, tt.wantSource)
+			value, source := fromSetting(tt.configured, "auth_token", envAuthToken, envMetalAuthToken)
+			if value != tt.wantValue || source != tt.wantSource {
+				t.Errorf("fromSetting(%q) = %q, %q; want %q, %q", tt.configured, value, source, tt.wantValue, tt.wantSource)
 			}
 		})
 	}
