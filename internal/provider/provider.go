@@ -107,7 +107,7 @@ func (p *packetProvider) Configure(ctx context.Context, req provider.ConfigureRe
 		return
 	}
 
-	data := &providerData{version: p.version, ssh: cfg.SSH.defaults()}
+	data := &providerData{ssh: cfg.SSH.defaults()}
 	resp.DataSourceData = data
 	resp.ResourceData = data
 
@@ -119,7 +119,7 @@ func (p *packetProvider) Configure(ctx context.Context, req provider.ConfigureRe
 		return
 	}
 
-	token := firstNonEmpty(cfg.AuthToken.ValueString(), os.Getenv(envAuthToken), os.Getenv(envMetalAuthToken))
+	token, tokenSource := fromSetting(cfg.AuthToken.ValueString(), "auth_token", envAuthToken, envMetalAuthToken)
 	if token == "" {
 		// Not an error yet: parsing keys needs no API. Resources that call
 		// the API report it when they need the client.
@@ -135,9 +135,12 @@ func (p *packetProvider) Configure(ctx context.Context, req provider.ConfigureRe
 		timeout, _ = time.ParseDuration(cfg.RequestTimeout.ValueString()) // validated by the schema
 	}
 
+	apiURL, apiURLSource := fromSetting(cfg.APIURL.ValueString(), "api_url", envAPIURL)
 	client, err := metal.New(metal.Config{
 		Token:          token,
-		BaseURL:        firstNonEmpty(cfg.APIURL.ValueString(), os.Getenv(envAPIURL), metal.DefaultBaseURL),
+		TokenSource:    tokenSource,
+		BaseURL:        firstNonEmpty(apiURL, metal.DefaultBaseURL),
+		BaseURLSource:  apiURLSource,
 		Version:        p.version,
 		MaxRetries:     int(maxRetries),
 		RequestTimeout: timeout,
@@ -176,6 +179,21 @@ func (p *packetProvider) Functions(_ context.Context) []func() function.Function
 		NewNormalizePublicKeyFunction,
 		NewPublicKeyFingerprintFunction,
 	}
+}
+
+// fromSetting picks a value the way the attributes' descriptions say: the
+// attribute, else the first environment variable that is set. source names
+// the one that supplied it, so an error about the value can say where to fix it.
+func fromSetting(configured, attribute string, envs ...string) (value, source string) {
+	if configured != "" {
+		return configured, attribute + ` in the provider "packet" block`
+	}
+	for _, env := range envs {
+		if v := os.Getenv(env); v != "" {
+			return v, "the " + env + " environment variable"
+		}
+	}
+	return "", ""
 }
 
 func firstNonEmpty(values ...string) string {

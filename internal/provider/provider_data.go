@@ -13,7 +13,6 @@ import (
 
 // providerData is what Configure hands to every resource and data source.
 type providerData struct {
-	version       string
 	client        *metal.Client
 	keys          *metal.KeySnapshots // refresh by list: one listing per owner, shared by every Read
 	unknownConfig bool
