@@ -13,7 +13,7 @@ type key struct{}
 // keeper behaves like the framework: it keeps every RPC's context after the
 // RPC returned.
 type keeper struct {
-	tfprotov6.ProviderServer
+	Server // the RPCs the test does not call
 	kept   []context.Context
 	during []any
 }
@@ -58,7 +58,7 @@ func TestCancellationReachesTheRPC(t *testing.T) {
 // canceller cancels the incoming context mid-RPC, as Terraform does on Ctrl-C,
 // and reports whether a context derived the way the framework derives it saw that.
 type canceller struct {
-	tfprotov6.ProviderServer
+	Server // the RPCs the test does not call
 	cancel context.CancelFunc
 	saw    *bool
 }
