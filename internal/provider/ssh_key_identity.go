@@ -46,6 +46,16 @@ func (r *sshKeyResource) IdentitySchema(_ context.Context, _ resource.IdentitySc
 	resp.IdentitySchema = identityschema.Schema{Attributes: attrs}
 }
 
+// importDoc is the resource description's paragraph on import.
+func (r *sshKeyResource) importDoc() string {
+	doc := "Import by the key's id, or (Terraform and OpenTofu 1.12+) by its identity."
+	if r.owner.deprecation == "" {
+		doc += " To find keys made in the portal and adopt them, use the list resource of the same name with " +
+			"`terraform query -generate-config-out` (Terraform 1.14+): it writes a resource and an import block for each."
+	}
+	return doc
+}
+
 // setIdentity writes the key's identity; identity is nil when the resource
 // is served without identity support.
 func (r *sshKeyResource) setIdentity(ctx context.Context, identity *tfsdk.ResourceIdentity, m sshKeyModel) diag.Diagnostics {

@@ -161,7 +161,7 @@ func (r *sshKeyResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 		// reads as it is. A schema change that needs its state rewritten bumps
 		// this and adds an UpgradeState step from every earlier version.
 		Version:             0,
-		MarkdownDescription: r.owner.summary + "\n\nImport by the key's id, or (Terraform and OpenTofu 1.12+) by its identity.",
+		MarkdownDescription: r.owner.summary + "\n\n" + r.importDoc(),
 		DeprecationMessage:  r.owner.deprecation,
 		Attributes:          attrs,
 	}
