@@ -322,3 +322,33 @@ func (c *terraformCLI) editState(edit func(instance map[string]any)) {
 		c.t.Fatal(err)
 	}
 }
+
+// TestAccProjectSSHKey_identityOnReplace: another key replaces the
+// resource, and the identity follows the new key (an identity may change
+// only on replace).
+func TestAccProjectSSHKey_identityOnReplace(t *testing.T) {
+	t.Parallel()
+	mock := testMock(t, mockapi.Options{})
+	first, second := newTestKey(t, "first"), newTestKey(t, "second")
+	differentID := statecheck.CompareValue(compare.ValuesDiffer())
+	step := func(key testKey, checks ...plancheck.PlanCheck) resource.TestStep {
+		return resource.TestStep{
+			Config:           projectKeyConfig(mock, "rotated", key.Line),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: checks},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectIdentityValueMatchesState(projectKeyAddr, tfjsonpath.New("id")),
+				statecheck.ExpectIdentityValue(projectKeyAddr, tfjsonpath.New("project_id"), knownvalue.StringExact(mockapi.DefaultProjectID)),
+				differentID.AddStateValue(projectKeyAddr, tfjsonpath.New("id")),
+			},
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		TerraformVersionChecks:   identityNeedsTerraform112,
+		CheckDestroy:             checkKeysGone(mock),
+		Steps: []resource.TestStep{
+			step(first),
+			step(second, plancheck.ExpectResourceAction(projectKeyAddr, plancheck.ResourceActionDestroyBeforeCreate)),
+		},
+	})
+}

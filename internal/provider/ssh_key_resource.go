@@ -288,6 +288,8 @@ func (r *sshKeyResource) Read(ctx context.Context, req resource.ReadRequest, res
 	got, err := client.GetSSHKey(ctx, state.ID.ValueString())
 	if metal.IsNotFound(err) {
 		tflog.Warn(ctx, "key no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})
+		// The framework (v1.19) wants an identity after every Read, even one that removes the resource.
+		resp.Diagnostics.Append(r.setIdentity(ctx, resp.Identity, state)...)
 		resp.State.RemoveResource(ctx)
 		return
 	}
