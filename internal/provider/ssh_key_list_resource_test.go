@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/querycheck"
@@ -13,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
+	"github.com/packethost/terraform-provider-packet/internal/metal"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi"
 )
 
@@ -216,4 +218,39 @@ func TestAccSSHKeyList_badFilters(t *testing.T) {
 			step(`    algorithm = "dsa2"`, "algorithm"),
 		},
 	})
+}
+
+// TestKeyFilter_fingerprintForms: every form people paste finds the key,
+// and a stored key that does not parse is still found by the API's MD5.
+func TestKeyFilter_fingerprintForms(t *testing.T) {
+	key := newTestKey(t, "forms")
+	stored := newKeyFacts(metal.SSHKey{Label: "k", Key: key.Line, Fingerprint: key.MD5})
+	unparsable := newKeyFacts(metal.SSHKey{Label: "k", Key: "ssh-ed25519 not-base64", Fingerprint: strings.ToUpper(key.MD5)})
+	if unparsable.parsed != nil {
+		t.Fatal("the broken key parses")
+	}
+	for _, form := range []string{
+		key.MD5,
+		strings.ToUpper(key.MD5),
+		"MD5:" + key.MD5,
+		strings.ReplaceAll(key.MD5, ":", ""),
+		key.SHA256,
+		key.SHA256 + "=",
+		"sha256:" + strings.TrimPrefix(key.SHA256, "SHA256:"),
+	} {
+		f, err := newKeyFilter(sshKeyListConfig{Fingerprint: types.StringValue(form)})
+		if err != nil {
+			t.Fatalf("%q: %v", form, err)
+		}
+		if !f.keeps(stored) {
+			t.Errorf("fingerprint %q does not find the key", form)
+		}
+		if wantKept := !f.fingerprint.SHA256; f.keeps(unparsable) != wantKept {
+			t.Errorf("fingerprint %q on a key that does not parse: kept %v, want %v", form, !wantKept, wantKept)
+		}
+	}
+	other, _ := newKeyFilter(sshKeyListConfig{Fingerprint: types.StringValue(newTestKey(t, "other").SHA256)})
+	if other.keeps(stored) {
+		t.Error("another key's fingerprint finds the key")
+	}
 }
