@@ -94,6 +94,9 @@ func (r *sshKeyResource) ImportState(ctx context.Context, req resource.ImportSta
 	if !project.IsNull() {
 		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("project_id"), project)...)
 	}
+	// What is known now; the Read that follows an import fills in the
+	// project when the import named none.
+	resp.Diagnostics.Append(r.setIdentity(ctx, resp.Identity, sshKeyModel{ID: id, ProjectID: project})...)
 }
 
 // checkProject refuses a project key whose project is not the one state
