@@ -10,6 +10,7 @@
 # testdata/expectations.json (testdata/fuzz/ is left alone). Every key is a fresh,
 # throw-away test key; encrypted ones use the passphrase "correct horse". Running it
 # again gives a new but equally complete set, so it is safe to re-run at any time.
+# It takes a few minutes, most of them making the 16384-bit RSA key.
 #
 # The expected values never come from our own parser: for every fixture a real tool
 # (ssh-keygen, puttygen) writes an OpenSSH public line, the "oracle", and
@@ -96,6 +97,9 @@ LONG_COMMENT="a very long comment: $(printf 'for the packet provider tests %.0s'
 gen rsa2048 rsa 2048 "alice@laptop" no
 gen rsa3072-enc rsa 3072 "bob's work key, 2024" yes
 gen rsa4096 rsa 4096 "ops team deploy key" no
+# The largest key ssh-keygen makes, so the size bounds are seen to fit real files
+# with room to spare (making it takes a few minutes).
+gen rsa16384 rsa 16384 "the largest key ssh-keygen makes" no
 gen rsa1024-weak rsa 1024 "old weak key" no
 gen ed25519 ed25519 256 "carol on her laptop" no
 gen ed25519-enc ed25519 256 "dave (encrypted)" yes
@@ -136,6 +140,30 @@ done
 echo "$(cut -d' ' -f1,2 "$K/ed25519.pub") carol on her laptop, continued" >"$WORK/handmade.oracle"
 expect "$K/ed25519.handmade.rfc4716" rfc4716 "$WORK/handmade.oracle" false
 
+# Line terminators: RFC 4716 §3.1 lets a block end its lines in CR, LF or CRLF, and
+# mix them. Each block above is written again with bare CR, with CRLF, and with the
+# three in turn (headers, continued headers, body and END line alike). The key
+# oracle is `ssh-keygen -i` of the rewritten file itself; the comment is the one of
+# the LF block's oracle (ssh-keygen -i drops comments).
+# eol_variants SRC ORACLE
+eol_variants() {
+	local src=$1 oracle=$2 base=${1%.rfc4716} comment v name
+	comment=$(head -n1 "$oracle" | cut -s -d' ' -f3-)
+	tr -d '\r' <"$src" | tr '\n' '\r' >"$base.cr.rfc4716"
+	tr -d '\r' <"$src" | sed 's/$/\r/' >"$base.crlf.rfc4716"
+	tr -d '\r' <"$src" | awk '{ e = NR % 3 == 1 ? "\r" : (NR % 3 == 2 ? "\n" : "\r\n"); printf "%s%s", $0, e }' \
+		>"$base.mixed.rfc4716"
+	for v in cr crlf mixed; do
+		name=$(basename "$base").$v
+		ssh-keygen -i -f "$base.$v.rfc4716" >"$WORK/$name.key"
+		echo "$(head -n1 "$WORK/$name.key")${comment:+ $comment}" >"$WORK/$name.oracle"
+		expect "$base.$v.rfc4716" rfc4716 "$WORK/$name.oracle" false
+	done
+}
+eol_variants "$K/rsa2048.keygen.rfc4716" "$WORK/rsa2048.keygen.oracle"
+eol_variants "$K/ed25519-long.putty.rfc4716" "$WORK/ed25519-long.putty.oracle"
+eol_variants "$K/ed25519.handmade.rfc4716" "$WORK/handmade.oracle"
+
 # --- PuTTY .ppk --------------------------------------------------------------
 # ppk NAME SRC VERSION ENCRYPTED(yes|no)
 ppk() {
@@ -153,6 +181,7 @@ ppk ed25519-enc.v3.ppk ed25519 3 yes
 ppk ed25519-enc.v2.ppk ed25519 2 yes
 ppk rsa2048.v3.ppk rsa2048 3 no
 ppk ecdsa256.v2.ppk ecdsa256 2 no
+ppk rsa16384.v3.ppk rsa16384 3 no
 [[ -f $K/dsa1024 ]] && ppk dsa1024.v3.ppk dsa1024 3 no
 puttygen "$K/ed25519.v3.ppk" -O public-openssh -o "$K/ed25519.putty-openssh.pub"
 expect "$K/ed25519.putty-openssh.pub" openssh "$K/ed25519.putty-openssh.pub" false
@@ -183,6 +212,7 @@ pem_private rsa2048-enc.pkcs1.pem rsa2048 PEM pem-pkcs1 yes
 pem_private ecdsa256.sec1.pem ecdsa256 PEM pem-sec1 no
 pem_private ecdsa521-enc.sec1.pem ecdsa521 PEM pem-sec1 yes
 pem_private rsa4096.pkcs8.pem rsa4096 PKCS8 pem-pkcs8 no
+pem_private rsa16384.pkcs1.pem rsa16384 PEM pem-pkcs1 no
 pem_private ecdsa256.pkcs8.pem ecdsa256 PKCS8 pem-pkcs8 no
 
 # Ed25519 in PKCS#8/PKIX: ssh-keygen cannot write these, openssl can. The oracle line
@@ -245,7 +275,7 @@ expect_error "$B/empty.txt" "the input is empty"
 printf '\x00\x01\x02\xff\xfe binary \x00\x89PNG\r\n\x1a\n' >"$B/binary.bin"
 expect_error "$B/binary.bin" "not a recognised SSH key"
 printf 'ssh-ed25519 %s truncated\n' "$(cut -d' ' -f2 "$K/ed25519.pub" | cut -c1-40)" >"$B/truncated.pub"
-expect_error "$B/truncated.pub" "key blob is truncated or malformed"
+expect_error "$B/truncated.pub" "key blob is truncated: it ends inside the Ed25519 public key"
 printf 'ssh-ed25519 AAAAC3Nz!!!not*base64 oops\n' >"$B/bad-base64.pub"
 expect_error "$B/bad-base64.pub" "base64 blob does not decode"
 printf 'ssh-rsa %s mislabelled\n' "$(cut -d' ' -f2 "$K/ed25519.pub")" >"$B/mislabelled.pub"
@@ -272,6 +302,28 @@ expect_error "$K/rsa2048-enc.pkcs1.pem" "PEM private key: encrypted PEM key: set
 expect_error "$K/rsa2048-enc.pkcs1.pem" "PEM private key: passphrase does not decrypt it" "wrong horse"
 openssl pkcs8 -topk8 -v2 aes-256-cbc -passout "pass:$PASS" -in "$K/rsa2048.pkcs1.pem" -out "$B/encrypted.pkcs8.pem"
 expect_error "$B/encrypted.pkcs8.pem" "encrypted PKCS#8 private keys are not supported" "$PASS"
+
+# RSA keys no tool makes, built from the rsa2048 modulus: exponent 1, an even
+# exponent, a 25-bit one; and a modulus one bit over ssh-keygen's 16384-bit maximum.
+rsa_blob() { { ssh_string "$(hexof ssh-rsa)"; ssh_string "$1"; ssh_string "$2"; } | base64 -w0; }
+n2048=$(blob_field "$K/rsa2048.pub" 2)
+echo "ssh-rsa $(rsa_blob 01 "$n2048") e=1" >"$B/rsa-exponent-1.pub"
+expect_error "$B/rsa-exponent-1.pub" "OpenSSH public key: the RSA public exponent is 1"
+echo "ssh-rsa $(rsa_blob 010000 "$n2048") even" >"$B/rsa-exponent-even.pub"
+expect_error "$B/rsa-exponent-even.pub" "the RSA public exponent 65536 is even"
+echo "ssh-rsa $(rsa_blob 01000001 "$n2048") 25 bits" >"$B/rsa-exponent-large.pub"
+expect_error "$B/rsa-exponent-large.pub" "the RSA public exponent is too large (25 bits; SSH allows at most 24 bits"
+n16385=01$(head -c 2048 /dev/urandom | xxd -p | tr -d '\n')
+echo "ssh-rsa $(rsa_blob 010001 "${n16385%?}f") 16385 bits" >"$B/rsa16385.pub"
+expect_error "$B/rsa16385.pub" "RSA key of 16385 bits is too large: the limit is 16384 bits"
+# Over the size bounds: a comment, an option list, a whole input.
+echo "$(cut -d' ' -f1,2 "$K/ed25519.pub") $(head -c 1025 /dev/zero | tr '\0' c)" >"$B/comment-too-long.pub"
+expect_error "$B/comment-too-long.pub" "the comment is 1025 bytes (1.0 KiB); the limit is 1024 bytes (1.0 KiB)"
+printf 'from="%s" %s\n' "$(for i in $(seq 1 700); do printf '10.%d.%d.0/24,' $((i / 256)) $((i % 256)); done)10.255.255.0/24" \
+	"$(cat "$K/ed25519.pub")" >"$B/options-too-long.authorized_keys"
+expect_error "$B/options-too-long.authorized_keys" "authorized_keys line: the options before the key are"
+for i in $(seq 1 1200); do echo "2026-01-01T00:00:00Z info request served in 12ms path=/v1/items/$i"; done >"$B/big.log"
+expect_error "$B/big.log" "the limit for an SSH key is 65536 bytes (64.0 KiB)"
 
 jq -s 'sort_by(.file, (.error // ""), .passphrase)' "$ENTRIES" >"$OUT/expectations.json"
 echo "wrote $(jq length "$OUT/expectations.json") expectations for $(find "$K" "$B" -type f | wc -l) files into $OUT"

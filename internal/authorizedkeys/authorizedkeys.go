@@ -17,7 +17,7 @@ import (
 )
 
 // line is one line of the file: its text without the line ending, and the
-// ending itself ("\n", "\r\n" or "" for a last line without one).
+// ending itself ("\n", "\r\n", "\r" or "" for a last line without one).
 type line struct {
 	text   []byte
 	ending string
@@ -29,21 +29,21 @@ type File struct {
 	lines []line
 }
 
-// Parse splits data into lines. It never fails: comments, blank lines and
-// lines it cannot read as a key are kept verbatim and simply never match.
+// Parse splits data into lines at LF, CRLF and bare CR, so a file written on
+// any system round-trips byte for byte. It never fails: comments, blank
+// lines and lines it cannot read as a key are kept verbatim and never match.
 func Parse(data []byte) *File {
 	f := &File{}
 	for len(data) > 0 {
 		var l line
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			l.text, data = data[:i], data[i+1:]
-			l.ending = "\n"
-			if n := len(l.text); n > 0 && l.text[n-1] == '\r' {
-				l.text = l.text[:n-1]
-				l.ending = "\r\n"
-			}
-		} else {
+		i := bytes.IndexAny(data, "\r\n")
+		switch {
+		case i < 0:
 			l.text, data = data, nil
+		case data[i] == '\r' && i+1 < len(data) && data[i+1] == '\n':
+			l.text, l.ending, data = data[:i], "\r\n", data[i+2:]
+		default:
+			l.text, l.ending, data = data[:i], string(data[i]), data[i+1:]
 		}
 		l.text = bytes.Clone(l.text)
 		l.blob = keyBlob(l.text)
@@ -71,6 +71,62 @@ func (f *File) Contains(pub ssh.PublicKey) bool {
 		}
 	}
 	return false
+}
+
+// Line returns the text of the first line holding pub (options, key and
+// comment as the file has them) and whether there is one.
+func (f *File) Line(pub ssh.PublicKey) (string, bool) {
+	if i := f.index(pub, ""); i >= 0 {
+		return string(f.lines[i].text), true
+	}
+	return "", false
+}
+
+// Replace puts text in place of the first line holding pub, keeping its
+// position and line ending, and reports whether the file changed.
+func (f *File) Replace(pub ssh.PublicKey, text string) bool {
+	if strings.ContainsAny(text, "\r\n") {
+		return false
+	}
+	i := f.index(pub, "")
+	if i < 0 || string(f.lines[i].text) == text {
+		return false
+	}
+	f.lines[i].text = []byte(text)
+	return true
+}
+
+// RemoveLine drops the one line that was written as text for pub: the line
+// with exactly that text or, when someone edited it since (its options, its
+// comment), the only line holding pub. With several lines holding pub and
+// none equal to text it removes nothing, since it cannot tell which is the
+// caller's. It reports whether a line was removed.
+func (f *File) RemoveLine(pub ssh.PublicKey, text string) bool {
+	i := f.index(pub, text)
+	if i < 0 {
+		if f.Count(pub) != 1 {
+			return false
+		}
+		i = f.index(pub, "")
+	}
+	last := i == len(f.lines)-1
+	noEnding := f.lines[i].ending == ""
+	f.lines = append(f.lines[:i], f.lines[i+1:]...)
+	if last && noEnding && len(f.lines) > 0 {
+		f.lines[len(f.lines)-1].ending = ""
+	}
+	return true
+}
+
+// index is the first line holding pub (with exactly text, when given), or -1.
+func (f *File) index(pub ssh.PublicKey, text string) int {
+	want := pub.Marshal()
+	for i, l := range f.lines {
+		if bytes.Equal(l.blob, want) && (text == "" || string(l.text) == text) {
+			return i
+		}
+	}
+	return -1
 }
 
 // Count returns how many lines hold pub (a key can be listed more than once).

@@ -308,3 +308,76 @@ func BenchmarkRemove(b *testing.B) {
 		_ = f.Bytes()
 	}
 }
+
+func TestBareCRAndMixedEndingsRoundTripThroughAddAndRemove(t *testing.T) {
+	a, aLine := testKey(t, 21)
+	b, bLine := testKey(t, 22)
+	for _, original := range []string{
+		aLine + " one\r" + "# two\r",            // classic Mac endings
+		aLine + " one\r\n# two\n" + "# three\r", // mixed, bare CR last
+		aLine + " one\r",                        // one line, bare CR
+		"# only\r\n" + aLine,                    // no ending on the last line
+	} {
+		f := Parse([]byte(original))
+		if got := string(f.Bytes()); got != original {
+			t.Fatalf("round trip of %q gave %q", original, got)
+		}
+		if !f.Contains(a) {
+			t.Fatalf("%q: key a not found", original)
+		}
+		if !f.Add(bLine+" added", b) {
+			t.Fatalf("%q: Add did nothing", original)
+		}
+		if !Parse(f.Bytes()).Contains(b) {
+			t.Fatalf("%q: added key not found in %q", original, f.Bytes())
+		}
+		if !f.RemoveLine(b, bLine+" added") {
+			t.Fatalf("%q: RemoveLine did nothing", original)
+		}
+		if got := string(f.Bytes()); got != original {
+			t.Fatalf("add+remove of %q gave %q", original, got)
+		}
+	}
+}
+
+func TestReplaceKeepsPositionAndEnding(t *testing.T) {
+	a, aLine := testKey(t, 31)
+	_, bLine := testKey(t, 32)
+	original := "# head\r\n" + aLine + " me\r\n" + bLine + "\r\n"
+	f := Parse([]byte(original))
+	if !f.Replace(a, `no-pty `+aLine+" me") {
+		t.Fatal("Replace did nothing")
+	}
+	want := "# head\r\n" + `no-pty ` + aLine + " me\r\n" + bLine + "\r\n"
+	if got := string(f.Bytes()); got != want {
+		t.Fatalf("after Replace:\n%q\nwant\n%q", got, want)
+	}
+	if line, ok := f.Line(a); !ok || line != `no-pty `+aLine+" me" {
+		t.Fatalf("Line = %q, %v", line, ok)
+	}
+	if f.Replace(a, `no-pty `+aLine+" me") {
+		t.Fatal("Replace with the same text reported a change")
+	}
+}
+
+func TestRemoveLineRemovesOnlyTheCallersLine(t *testing.T) {
+	a, aLine := testKey(t, 41)
+	mine := `no-pty ` + aLine + " mine"
+	// Exactly one line: it is removed even if edited by hand since.
+	f := Parse([]byte("# x\n" + `command="x" ` + aLine + " edited\n"))
+	if !f.RemoveLine(a, mine) || f.Contains(a) {
+		t.Fatalf("the only line holding the key was not removed: %q", f.Bytes())
+	}
+	// Two lines and one is exactly ours: only ours goes.
+	other := aLine + " admin"
+	f = Parse([]byte(other + "\n" + mine + "\n"))
+	if !f.RemoveLine(a, mine) || string(f.Bytes()) != other+"\n" {
+		t.Fatalf("after RemoveLine: %q", f.Bytes())
+	}
+	// Two lines, neither ours: nothing is removed.
+	both := other + "\n" + aLine + " admin2\n"
+	f = Parse([]byte(both))
+	if f.RemoveLine(a, mine) || string(f.Bytes()) != both {
+		t.Fatalf("RemoveLine removed a line it could not tell was the caller's: %q", f.Bytes())
+	}
+}

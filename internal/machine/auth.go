@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"strings"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
@@ -15,14 +14,25 @@ import (
 )
 
 // Credentials are what may be offered to log in. Every available one is
-// offered, in the order of DESIGN.md §6: PrivateKeyPEM, the ssh-agent,
-// PrivateKeyFile, then Password. None of them is ever logged or put in an error.
+// offered, in this order: Keys, the ssh-agent, KeyFile, then Password. None
+// of them is ever logged or put in an error.
 type Credentials struct {
-	PrivateKeyPEM  []byte // private key content (provider-level, sensitive)
-	PrivateKeyFile string // path of a private key file; "~/" is expanded
-	Passphrase     []byte // for an encrypted PrivateKeyPEM / PrivateKeyFile
-	UseAgent       bool   // offer the keys of the agent at SSH_AUTH_SOCK
-	Password       string // e.g. the device's root password, read from the API just before use
+	Keys     []PrivateKey // private key contents, in the order to offer them
+	KeyFile  string       // path of a private key file; "~/" is expanded
+	UseAgent bool         // offer the keys of the agent at SSH_AUTH_SOCK
+	Password string       // e.g. the device's root password, read from the API just before use
+}
+
+// PrivateKey is one private key's content and the name errors call it by
+// (the caller's name for where it came from, never the key itself).
+type PrivateKey struct {
+	Label string
+	PEM   []byte
+}
+
+// Any reports whether there is anything to offer at all.
+func (c Credentials) Any() bool {
+	return len(c.Keys) > 0 || c.KeyFile != "" || c.UseAgent || c.Password != ""
 }
 
 // auth is the set of methods built from Credentials for one connection.
@@ -47,12 +57,12 @@ func buildAuth(ctx context.Context, c Credentials) *auth {
 	var agentKeys func() ([]ssh.Signer, error)
 	var fileSigner ssh.Signer
 
-	if len(c.PrivateKeyPEM) > 0 {
-		if s, err := parseSigner(c.PrivateKeyPEM, c.Passphrase); err != nil {
-			a.skipped = append(a.skipped, "private_key: "+err.Error())
+	for _, k := range c.Keys {
+		if s, err := parseSigner(k.PEM); err != nil {
+			a.skipped = append(a.skipped, k.Label+": "+err.Error())
 		} else {
 			static = append(static, s)
-			a.tried = append(a.tried, "private_key")
+			a.tried = append(a.tried, k.Label)
 		}
 	}
 	if c.UseAgent {
@@ -66,12 +76,12 @@ func buildAuth(ctx context.Context, c Credentials) *auth {
 			a.tried = append(a.tried, "ssh-agent")
 		}
 	}
-	if c.PrivateKeyFile != "" {
-		if s, err := signerFromFile(c.PrivateKeyFile, c.Passphrase); err != nil {
-			a.skipped = append(a.skipped, fmt.Sprintf("private_key_file %s: %v", c.PrivateKeyFile, err))
+	if c.KeyFile != "" {
+		if s, err := signerFromFile(c.KeyFile); err != nil {
+			a.skipped = append(a.skipped, fmt.Sprintf("private key file %s: %v", c.KeyFile, err))
 		} else {
 			fileSigner = s
-			a.tried = append(a.tried, "private_key_file "+c.PrivateKeyFile)
+			a.tried = append(a.tried, "private key file "+c.KeyFile)
 		}
 	}
 	if len(static) > 0 || agentKeys != nil || fileSigner != nil {
@@ -108,7 +118,7 @@ func buildAuth(ctx context.Context, c Credentials) *auth {
 	return a
 }
 
-func signerFromFile(path string, passphrase []byte) (ssh.Signer, error) {
+func signerFromFile(path string) (ssh.Signer, error) {
 	p, err := homedir.Expand(path)
 	if err != nil {
 		return nil, err
@@ -121,35 +131,19 @@ func signerFromFile(path string, passphrase []byte) (ssh.Signer, error) {
 		}
 		return nil, err
 	}
-	return parseSigner(data, passphrase)
+	return parseSigner(data)
 }
 
-// parseSigner parses a private key. Its errors describe the problem, never the key.
-func parseSigner(pemBytes, passphrase []byte) (ssh.Signer, error) {
-	var (
-		s   ssh.Signer
-		err error
-	)
-	if len(passphrase) > 0 {
-		s, err = ssh.ParsePrivateKeyWithPassphrase(pemBytes, passphrase)
-	} else {
-		s, err = ssh.ParsePrivateKey(pemBytes)
-	}
+// parseSigner parses an unencrypted private key. Its errors describe the
+// problem, never the key.
+func parseSigner(pemBytes []byte) (ssh.Signer, error) {
+	s, err := ssh.ParsePrivateKey(pemBytes)
 	if err == nil {
 		return s, nil
 	}
 	var missing *ssh.PassphraseMissingError
-	switch {
-	case errors.As(err, &missing):
-		return nil, errors.New("the private key is encrypted and no passphrase was given")
-	case len(passphrase) > 0 && isDecryptionError(err):
-		return nil, errors.New("cannot decrypt the private key: wrong passphrase?")
-	default:
-		return nil, errors.New("cannot parse the private key (expected an OpenSSH or PEM private key)")
+	if errors.As(err, &missing) {
+		return nil, errors.New("the private key is encrypted; give an unencrypted key or load it into an ssh-agent")
 	}
-}
-
-func isDecryptionError(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, "decrypt") || strings.Contains(msg, "password") || strings.Contains(msg, "passphrase")
+	return nil, errors.New("cannot parse the private key (expected an OpenSSH or PEM private key)")
 }

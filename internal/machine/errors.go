@@ -2,6 +2,7 @@ package machine
 
 import (
 	"fmt"
+	"io/fs"
 	"strings"
 )
 
@@ -25,7 +26,7 @@ func (e *UnreachableError) Unwrap() error { return e.Err }
 type AuthError struct {
 	User    string
 	Addr    string
-	Tried   []string // credential names only, e.g. "private_key_file /home/me/.ssh/id_ed25519"
+	Tried   []string // credential names only, e.g. "private key file /home/me/.ssh/id_ed25519"
 	Skipped []string // credentials that could not be used, with the reason
 	Err     error
 }
@@ -34,7 +35,7 @@ func (e *AuthError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "SSH login as %q to %s failed", e.User, e.Addr)
 	if len(e.Tried) == 0 {
-		b.WriteString(": no credentials available (set the provider's ssh.private_key or private_key_file, run an ssh-agent, or set use_root_password)")
+		b.WriteString(": no credentials to offer (no private key, no usable ssh-agent, no key file, no password)")
 	} else {
 		fmt.Fprintf(&b, "; tried: %s", strings.Join(e.Tried, ", "))
 	}
@@ -49,19 +50,47 @@ func (e *AuthError) Error() string {
 
 func (e *AuthError) Unwrap() error { return e.Err }
 
+// HostKeySource says where an expected host key came from.
+type HostKeySource int
+
+const (
+	// SourceGiven: the caller gave the host key itself.
+	SourceGiven HostKeySource = iota
+	// SourceKnownHosts: a known_hosts file.
+	SourceKnownHosts
+	// SourcePinned: the key seen at the first connection (trust on first use).
+	SourcePinned
+)
+
+func (s HostKeySource) String() string {
+	switch s {
+	case SourceKnownHosts:
+		return "the known_hosts file"
+	case SourcePinned:
+		return "the host key pinned at the first connection"
+	default:
+		return "the expected host key"
+	}
+}
+
 // HostKeyMismatchError: the machine presented a host key other than the expected one.
 type HostKeyMismatchError struct {
-	Addr     string
-	Expected []string // SHA256 fingerprints that would have been accepted
-	Got      string   // SHA256 fingerprint presented
-	GotType  string
-	Source   string // where the expected key came from: "host_key" or the known_hosts path
+	Addr           string
+	Expected       []string // SHA256 fingerprints that would have been accepted
+	Got            string   // SHA256 fingerprint presented
+	GotType        string
+	Source         HostKeySource
+	KnownHostsFile string // with SourceKnownHosts
 }
 
 func (e *HostKeyMismatchError) Error() string {
-	return fmt.Sprintf("host key mismatch for %s: expected %s (from %s), got %s %s; nothing was changed on the machine. "+
-		"If the machine was reinstalled, update the expected host key; otherwise something may be intercepting the connection",
-		e.Addr, strings.Join(e.Expected, " or "), e.Source, e.GotType, e.Got)
+	from := e.Source.String()
+	if e.Source == SourceKnownHosts {
+		from += " " + e.KnownHostsFile
+	}
+	return fmt.Sprintf("host key mismatch for %s: expected %s (%s), the machine presented %s %s; nothing was changed on the machine. "+
+		"If the machine was reinstalled, its host key changed and the expected one must be updated; otherwise something may be intercepting the connection",
+		e.Addr, strings.Join(e.Expected, " or "), from, e.GotType, e.Got)
 }
 
 // UnknownHostError: the known_hosts file has no entry for the machine.
@@ -73,12 +102,12 @@ type UnknownHostError struct {
 }
 
 func (e *UnknownHostError) Error() string {
-	return fmt.Sprintf("host %s is not in known_hosts file %s (it presented %s %s); add it there or set connection.host_key",
+	return fmt.Sprintf("host %s is not in the known_hosts file %s (it presented %s %s); nothing was changed on the machine",
 		e.Addr, e.KnownHostsFile, e.GotType, e.Got)
 }
 
-// HostKeyPolicyError: the configuration gives no way to verify the host key,
-// or the way it gives cannot be used.
+// HostKeyPolicyError: the expected host key or known_hosts file given cannot
+// be used (unparsable, unreadable).
 type HostKeyPolicyError struct {
 	Reason string
 }
@@ -98,6 +127,57 @@ func (e *PermissionError) Error() string {
 }
 
 func (e *PermissionError) Unwrap() error { return e.Err }
+
+// ReadOnlyError: the file exists but its owner may not write it, which says
+// someone made it read-only on purpose; it is left alone.
+type ReadOnlyError struct {
+	Path string
+	Addr string
+	Mode fs.FileMode
+}
+
+func (e *ReadOnlyError) Error() string {
+	return fmt.Sprintf("%s on %s is read-only (mode %04o): its owner cannot write it, so it is left as it is; "+
+		"make it writable by its owner (e.g. chmod 600) if it should be edited", e.Path, e.Addr, e.Mode.Perm())
+}
+
+// NotRegularError: the path (after following symlinks) is not a plain file.
+type NotRegularError struct {
+	Path string
+	Addr string
+	Kind string
+}
+
+func (e *NotRegularError) Error() string {
+	return fmt.Sprintf("%s on %s is %s, not a regular file", e.Path, e.Addr, e.Kind)
+}
+
+// LockedError: another editor held the machine-side lock beyond the wait.
+type LockedError struct {
+	LockPath string
+	Addr     string
+	Holder   string
+	Err      error
+}
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("waiting for the edit lock %s on %s (held by %s): %v", e.LockPath, e.Addr, e.Holder, e.Err)
+}
+
+func (e *LockedError) Unwrap() error { return e.Err }
+
+// ConflictError: the file kept changing under us (an editor that ignores the
+// lock), so no version could be replaced safely.
+type ConflictError struct {
+	Path     string
+	Addr     string
+	Attempts int
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("%s on %s changed while it was being edited, %d times in a row; nothing was overwritten. "+
+		"Something else edits the file without taking the lock; try again", e.Path, e.Addr, e.Attempts)
+}
 
 // VerifyError: the file read back after writing does not hold the edit.
 type VerifyError struct {

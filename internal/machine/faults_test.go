@@ -19,7 +19,7 @@ func TestThirtyParallelAddsUnderDroppedConnections(t *testing.T) {
 	admin := newKey(t, "admin")
 	initial := initialFile(t, admin)
 	dev := startDevice(t, initial)
-	creds := Credentials{PrivateKeyPEM: admin.pem}
+	creds := Credentials{Keys: keyOf(admin.pem)}
 	keys := newKeys(t, 30)
 	// Room for about a third of the keys: the rest are cut off mid-write.
 	lineLen := len(keys[0].line) + 2
@@ -33,7 +33,7 @@ func TestThirtyParallelAddsUnderDroppedConnections(t *testing.T) {
 	)
 	for _, k := range keys {
 		wg.Go(func() {
-			changed, err := AddKey(ctxT(t), targetOf(dev), trustOf(dev), creds, k.line, k.pub)
+			changed, err := addKey(ctxT(t), targetOf(dev), trustOf(dev), creds, k)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -59,7 +59,7 @@ func TestThirtyParallelAddsUnderDroppedConnections(t *testing.T) {
 	dev.SetFaults(sshserver.Faults{})
 	for _, k := range failed {
 		wg.Go(func() {
-			if _, err := AddKey(ctxT(t), targetOf(dev), trustOf(dev), creds, k.line, k.pub); err != nil {
+			if _, err := addKey(ctxT(t), targetOf(dev), trustOf(dev), creds, k); err != nil {
 				t.Errorf("AddKey after the fault: %v", err)
 				return
 			}

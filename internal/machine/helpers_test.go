@@ -1,10 +1,12 @@
 package machine
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
 	"errors"
+	"io"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -182,4 +184,46 @@ func shortTempDir(t *testing.T) (string, error) {
 		return dir, nil
 	}
 	return "", errors.New("temp dir path too long for a unix socket")
+}
+
+// keyOf offers one private key, labelled as the provider labels its own.
+func keyOf(pemBytes []byte) []PrivateKey {
+	return []PrivateKey{{Label: "private_key", PEM: pemBytes}}
+}
+
+// addKey runs AddKey and reports whether it wrote the line.
+func addKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, k testKey) (bool, error) {
+	res, err := AddKey(ctx, t, hk, c, k.line, k.pub)
+	return res.Added, err
+}
+
+// removeKey runs RemoveKey for the line AddKey wrote for k.
+func removeKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, k testKey) (bool, error) {
+	res, err := RemoveKey(ctx, t, hk, c, k.line, k.pub)
+	return res.Removed, err
+}
+
+// hasKey runs FindKey.
+func hasKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, pub ssh.PublicKey) (bool, error) {
+	res, err := FindKey(ctx, t, hk, c, pub)
+	return res.Found, err
+}
+
+func contextWithTimeout(t *testing.T, d time.Duration) (context.Context, context.CancelFunc) {
+	t.Helper()
+	return context.WithTimeout(t.Context(), d)
+}
+
+// proxy pipes c to addr until either side closes.
+func proxy(c net.Conn, addr string) {
+	defer c.Close()
+	up, err := new(net.Dialer).DialContext(context.Background(), "tcp", addr)
+	if err != nil {
+		return
+	}
+	defer up.Close()
+	done := make(chan struct{}, 2)
+	go func() { _, _ = io.Copy(up, c); done <- struct{}{} }()
+	go func() { _, _ = io.Copy(c, up); done <- struct{}{} }()
+	<-done
 }

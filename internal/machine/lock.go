@@ -1,8 +1,19 @@
 package machine
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
 	"sync"
+	"time"
+
+	"github.com/pkg/sftp"
 )
 
 // fileLocks serialises edits of one file on one machine inside this process,
@@ -50,4 +61,149 @@ func (l *fileLocks) drop(key string, fl *fileLock) {
 	if fl.refs == 0 {
 		delete(l.locks, key)
 	}
+}
+
+// The machine-side lock: a file created with O_EXCL next to the edited
+// file, so editors in other processes (another pipeline, another
+// workspace) wait for each other too. It holds who took it and when; a lock
+// older than lockStaleAfter by its own clock, or unchanged for that long
+// while we waited, is taken to be left by a run that died and is broken.
+var (
+	lockStaleAfter = 2 * time.Minute
+	// A lock file without its "taken:" line was cut off while being written
+	// (its writer writes it right after creating it).
+	lockIncompleteAfter = 5 * time.Second
+	lockPoll            = 100 * time.Millisecond
+)
+
+// lockSuffix names the lock file: "<file>.packet-lock".
+const lockSuffix = ".packet-lock"
+
+// lockOwner identifies this process's locks in the lock file.
+var lockOwner = func() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s pid %d (%s)", host, os.Getpid(), randomSuffix())
+}()
+
+// remoteLock takes the lock of file p on the machine and returns its release.
+func (s *session) remoteLock(ctx context.Context, p string, redial func(context.Context) (*session, error)) (func(), error) {
+	lockPath := p + lockSuffix
+	mine := fmt.Sprintf("packet terraform provider edit lock\nowner: %s\ntaken: %d\n", lockOwner+" "+randomSuffix(), time.Now().Unix())
+	var (
+		lastSeen  string
+		seenSince time.Time
+	)
+	for {
+		created, err := s.createExclusive(lockPath, []byte(mine))
+		if err == nil {
+			return func() { s.releaseLock(ctx, lockPath, mine, redial) }, nil
+		}
+		if created {
+			s.releaseLock(ctx, lockPath, mine, redial) // a partly written lock of ours
+		}
+		if created || (!errors.Is(err, fs.ErrExist) && !isExistError(err)) {
+			return nil, s.fileError(ctx, "create the lock file", lockPath, err)
+		}
+		held, rerr := s.readFile(lockPath)
+		if rerr != nil {
+			return nil, s.fileError(ctx, "read the lock file", lockPath, rerr)
+		}
+		if string(held) != lastSeen {
+			lastSeen, seenSince = string(held), time.Now()
+		}
+		if held != nil && lockIsStale(held, time.Since(seenSince)) {
+			s.breakLock(lockPath, held)
+			continue
+		}
+		wait := lockPoll/2 + rand.N(lockPoll) //nolint:gosec // jitter, not security
+		if err := sleepCtx(ctx, wait); err != nil {
+			return nil, &LockedError{LockPath: lockPath, Addr: s.addr, Holder: lockHolder(held), Err: err}
+		}
+	}
+}
+
+// createExclusive creates p with content, failing if it exists; created
+// says whether the file was made (and so is ours to clean up on failure).
+func (s *session) createExclusive(p string, content []byte) (created bool, err error) {
+	f, err := s.sftp.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	if err != nil {
+		return false, err
+	}
+	_, werr := f.Write(content)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	return true, werr
+}
+
+// releaseLock removes the lock if it holds mine or only part of it (a lock
+// broken as stale and retaken by someone else is theirs now). When this
+// connection died it uses a fresh one, bounded in time.
+func (s *session) releaseLock(ctx context.Context, lockPath, mine string, redial func(context.Context) (*session, error)) {
+	release := func(on *session) error {
+		held, err := on.readFile(lockPath)
+		if err != nil {
+			return err
+		}
+		if held != nil && strings.HasPrefix(mine, string(held)) {
+			return on.sftp.Remove(lockPath)
+		}
+		return nil
+	}
+	if release(s) == nil {
+		return
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	fresh, err := redial(cctx)
+	if err != nil {
+		return
+	}
+	defer fresh.close()
+	_ = release(fresh)
+}
+
+// lockIsStale: the lock says it was taken too long ago, or it has not
+// changed for that long while we waited (its clock may be off), or it was
+// never completely written.
+func lockIsStale(held []byte, unchangedFor time.Duration) bool {
+	taken, ok := lockTakenAt(held)
+	if !ok {
+		return unchangedFor > lockIncompleteAfter
+	}
+	return taken.Before(time.Now().Add(-lockStaleAfter)) || unchangedFor > lockStaleAfter
+}
+
+// breakLock removes a stale lock if it still holds what was judged stale.
+func (s *session) breakLock(lockPath string, stale []byte) {
+	if held, err := s.readFile(lockPath); err == nil && bytes.Equal(held, stale) {
+		_ = s.sftp.Remove(lockPath)
+	}
+}
+
+// isExistError: SFTP v3 servers report O_EXCL on an existing file as a
+// plain failure, so look at the file instead of the status code.
+func isExistError(err error) bool {
+	var se *sftp.StatusError
+	return errors.As(err, &se) && se.FxCode() == sftp.ErrSSHFxFailure
+}
+
+func lockTakenAt(held []byte) (time.Time, bool) {
+	for _, l := range strings.Split(string(held), "\n") {
+		if v, ok := strings.CutPrefix(l, "taken: "); ok && strings.HasSuffix(string(held), "\n") {
+			if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+				return time.Unix(n, 0), true
+			}
+		}
+	}
+	return time.Time{}, false
+}
+
+func lockHolder(held []byte) string {
+	for _, l := range strings.Split(string(held), "\n") {
+		if v, ok := strings.CutPrefix(l, "owner: "); ok {
+			return v
+		}
+	}
+	return "an unknown editor"
 }

@@ -1,11 +1,16 @@
 // Package machine edits a user's authorized_keys on a live machine over
-// SSH/SFTP: verify the host key, log in with whatever credentials are
-// available, then read-modify-write the file atomically (temp file + rename)
-// and read it back to prove the edit landed. Edits of one file from this
-// process are serialised so parallel callers never lose a line.
+// SSH/SFTP: verify the host key (or trust it on first use and report it),
+// log in with whatever credentials are available, then read-modify-write
+// the file as its admin left it (symlink target, mode, owner, line endings)
+// under a lock file beside it, replacing it atomically only if it did not
+// change meanwhile, and read it back to prove the edit landed. Edits of one
+// file are serialised inside this process too, so parallel callers in one
+// process or many never lose a line. Refused or reset connections are
+// retried with bounded backoff.
 package machine
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -29,17 +34,30 @@ import (
 // may need a fresh connection when the failure was a dropped one.
 const cleanupTimeout = 15 * time.Second
 
+// editAttempts bounds compare-before-rename retries when the file changes
+// under us (an editor that does not take the lock).
+const editAttempts = 5
+
+// AddResult says what AddKey found and did.
+type AddResult struct {
+	Outcome
+	Added    bool   // the line was written
+	Existing string // the line already holding the key (so nothing was written), else ""
+}
+
 // AddKey appends line (an authorized_keys line holding pub) unless a line
-// with that key is already there, and reports whether the file changed.
-func AddKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, line string, pub ssh.PublicKey) (bool, error) {
+// with that key is already there, in which case it reports that line and
+// leaves the file alone.
+func AddKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, line string, pub ssh.PublicKey) (AddResult, error) {
+	var res AddResult
 	if err := authorizedkeys.CheckLine(line, pub); err != nil {
-		return false, err
+		return res, err
 	}
-	changed := false
-	err := edit(ctx, t, hk, c,
+	out, err := edit(ctx, t, hk, c, true,
 		func(f *authorizedkeys.File) bool {
-			changed = f.Add(line, pub)
-			return changed
+			res.Existing, _ = f.Line(pub)
+			res.Added = res.Existing == "" && f.Add(line, pub)
+			return res.Added
 		},
 		func(f *authorizedkeys.File) string {
 			if !f.Contains(pub) {
@@ -47,94 +65,170 @@ func AddKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, line
 			}
 			return ""
 		})
-	return changed && err == nil, err
+	res.Outcome = out
+	if err != nil {
+		res.Added = false
+	}
+	return res, err
 }
 
-// RemoveKey drops exactly the lines holding pub and returns how many.
-func RemoveKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, pub ssh.PublicKey) (int, error) {
-	removed := 0
-	err := edit(ctx, t, hk, c,
+// ReplaceResult says what ReplaceKey did.
+type ReplaceResult struct {
+	Outcome
+	Changed bool
+}
+
+// ReplaceKey makes the line holding pub read line (for new options), in
+// place; when no line holds pub it appends line.
+func ReplaceKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, line string, pub ssh.PublicKey) (ReplaceResult, error) {
+	var res ReplaceResult
+	if err := authorizedkeys.CheckLine(line, pub); err != nil {
+		return res, err
+	}
+	out, err := edit(ctx, t, hk, c, true,
 		func(f *authorizedkeys.File) bool {
-			removed = f.Remove(pub)
-			return removed > 0
+			res.Changed = f.Replace(pub, line) || f.Add(line, pub)
+			return res.Changed
 		},
 		func(f *authorizedkeys.File) string {
-			if f.Contains(pub) {
+			if got, _ := f.Line(pub); got != line {
+				return "the key line does not read as written"
+			}
+			return ""
+		})
+	res.Outcome = out
+	return res, err
+}
+
+// RemoveResult says what RemoveKey did.
+type RemoveResult struct {
+	Outcome
+	Removed bool
+}
+
+// RemoveKey drops the one line that was written as line for pub (see
+// authorizedkeys.File.RemoveLine); every other line stays.
+func RemoveKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, line string, pub ssh.PublicKey) (RemoveResult, error) {
+	var res RemoveResult
+	before := 0
+	out, err := edit(ctx, t, hk, c, false,
+		func(f *authorizedkeys.File) bool {
+			before = f.Count(pub)
+			res.Removed = f.RemoveLine(pub, line)
+			return res.Removed
+		},
+		func(f *authorizedkeys.File) string {
+			if f.Count(pub) != before-1 {
 				return "the key line is still there"
 			}
 			return ""
 		})
+	res.Outcome = out
 	if err != nil {
-		return 0, err
+		res.Removed = false
 	}
-	return removed, nil
+	return res, err
 }
 
-// HasKey reports whether some line of the file holds pub. A missing file or
-// directory means no. It takes no lock: writers replace the file atomically.
-func HasKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, pub ssh.PublicKey) (bool, error) {
+// FindResult says what FindKey saw.
+type FindResult struct {
+	Outcome
+	Line  string // the first line holding the key
+	Found bool
+}
+
+// FindKey returns the line holding pub, if any. A missing file or directory
+// means none. It takes no lock: writers replace the file atomically.
+func FindKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, pub ssh.PublicKey) (FindResult, error) {
+	var res FindResult
 	t = t.withDefaults()
 	s, err := dial(ctx, t, hk, c)
 	if err != nil {
-		return false, err
+		return res, err
 	}
 	defer s.close()
-	p, err := s.resolve(t.AuthorizedKeysPath)
+	res.Outcome = s.outcome
+	p, err := s.locate(ctx, t.AuthorizedKeysPath)
 	if err != nil {
-		return false, s.fileError(ctx, "resolve", t.AuthorizedKeysPath, err)
+		return res, err
 	}
 	data, err := s.readFile(p)
 	if err != nil {
-		return false, s.fileError(ctx, "read", p, err)
+		return res, s.fileError(ctx, "read", p, err)
 	}
-	return authorizedkeys.Parse(data).Contains(pub), nil
+	res.Line, res.Found = authorizedkeys.Parse(data).Line(pub)
+	return res, nil
 }
 
 // edit runs one locked read-modify-write-verify cycle. change edits the
 // parsed file and reports whether it changed; verify returns "" when the
-// re-read file holds the edit, or what is wrong.
-func edit(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials,
+// re-read file holds the edit, or what is wrong. create says whether a
+// missing file (and directory) may be created.
+func edit(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, create bool,
 	change func(*authorizedkeys.File) bool, verify func(*authorizedkeys.File) string,
-) error {
+) (Outcome, error) {
 	t = t.withDefaults()
 	release, err := editLocks.acquire(ctx, lockKey(t))
 	if err != nil {
-		return fmt.Errorf("waiting for another edit of %s on %s: %w", t.AuthorizedKeysPath, t.addr(), err)
+		return Outcome{}, fmt.Errorf("waiting for another edit of %s on %s: %w", t.AuthorizedKeysPath, t.addr(), err)
 	}
 	defer release()
 
 	s, err := dial(ctx, t, hk, c)
 	if err != nil {
-		return err
+		return Outcome{}, err
 	}
 	defer s.close()
+	redial := func(rctx context.Context) (*session, error) { return dial(rctx, t, hk, c) }
 
-	p, err := s.resolve(t.AuthorizedKeysPath)
+	p, err := s.locate(ctx, t.AuthorizedKeysPath)
 	if err != nil {
-		return s.fileError(ctx, "resolve", t.AuthorizedKeysPath, err)
+		return s.outcome, err
 	}
-	data, err := s.readFile(p)
+	mode, owner, exists, err := s.fileMode(ctx, p)
 	if err != nil {
-		return s.fileError(ctx, "read", p, err)
+		return s.outcome, err
 	}
-	f := authorizedkeys.Parse(data)
-	if !change(f) {
-		return nil
+	if !exists {
+		if !create {
+			return s.outcome, nil // nothing there to remove
+		}
+		if err := s.mkdirPrivate(path.Dir(p)); err != nil {
+			return s.outcome, s.fileError(ctx, "create directory", path.Dir(p), err)
+		}
 	}
-	if err := s.mkdirPrivate(path.Dir(p)); err != nil {
-		return s.fileError(ctx, "create directory", path.Dir(p), err)
-	}
-	if err := s.replaceFile(ctx, p, f.Bytes(), func(rctx context.Context) (*session, error) { return dial(rctx, t, hk, c) }); err != nil {
-		return err
-	}
-	back, err := s.readFile(p)
+	unlock, err := s.remoteLock(ctx, p, redial)
 	if err != nil {
-		return s.fileError(ctx, "read back", p, err)
+		return s.outcome, err
 	}
-	if problem := verify(authorizedkeys.Parse(back)); problem != "" {
-		return &VerifyError{Path: p, Addr: s.addr, Reason: problem}
+	defer unlock()
+
+	for range editAttempts {
+		data, err := s.readFile(p)
+		if err != nil {
+			return s.outcome, s.fileError(ctx, "read", p, err)
+		}
+		f := authorizedkeys.Parse(data)
+		if !change(f) {
+			return s.outcome, nil
+		}
+		replaced, err := s.replaceFile(ctx, p, data, f.Bytes(), mode, owner, redial)
+		if err != nil {
+			return s.outcome, err
+		}
+		if !replaced {
+			continue // changed under us: start over from what is there now
+		}
+		back, err := s.readFile(p)
+		if err != nil {
+			return s.outcome, s.fileError(ctx, "read back", p, err)
+		}
+		if problem := verify(authorizedkeys.Parse(back)); problem != "" {
+			return s.outcome, &VerifyError{Path: p, Addr: s.addr, Reason: problem}
+		}
+		return s.outcome, nil
 	}
-	return nil
+	return s.outcome, &ConflictError{Path: p, Addr: s.addr, Attempts: editAttempts}
 }
 
 // lockKey names one file on one machine; "~/x" and "x" are the same file.
@@ -197,40 +291,51 @@ func (s *session) mkdirPrivate(dir string) error {
 	return s.sftp.Chmod(dir, 0o700)
 }
 
-// replaceFile writes data to a temp file (0600) next to p and renames it
-// over p, so readers see the old or the new file, never a partial one. The
+// replaceFile writes data to a temp file next to p with p's mode and owner
+// and renames it over p, so readers see the old or the new file, never a
+// partial one. Just before the rename it re-reads p: if p no longer holds
+// old it drops the temp file and returns false (compare before rename). The
 // temp file is removed on any failure, over a new connection if this one died.
-func (s *session) replaceFile(ctx context.Context, p string, data []byte, redial func(context.Context) (*session, error)) (err error) {
+func (s *session) replaceFile(ctx context.Context, p string, old, data []byte, mode fs.FileMode, owner *fileOwner,
+	redial func(context.Context) (*session, error),
+) (replaced bool, err error) {
 	tmp := path.Join(path.Dir(p), "."+path.Base(p)+".tmp-"+randomSuffix())
-	renamed := false
 	defer func() {
-		if err != nil && !renamed {
+		if !replaced {
 			s.removeTemp(ctx, tmp, redial)
 		}
 	}()
 
-	if err := s.writeTemp(tmp, data); err != nil {
-		return s.fileError(ctx, "write", tmp, err)
+	if err := s.writeTemp(tmp, data, mode, owner); err != nil {
+		return false, s.fileError(ctx, "write", tmp, err)
+	}
+	now, err := s.readFile(p)
+	if err != nil {
+		return false, s.fileError(ctx, "read", p, err)
+	}
+	if !bytes.Equal(now, old) {
+		return false, nil
 	}
 	if _, ok := s.sftp.HasExtension("posix-rename@openssh.com"); ok {
 		if err := s.sftp.PosixRename(tmp, p); err != nil {
-			return s.fileError(ctx, "replace", p, err)
+			return false, s.fileError(ctx, "replace", p, err)
 		}
 	} else {
 		// Servers without posix-rename refuse to rename over a file; this
 		// leaves a short window without the file, but never a partial one.
 		if err := s.sftp.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return s.fileError(ctx, "replace", p, err)
+			return false, s.fileError(ctx, "replace", p, err)
 		}
 		if err := s.sftp.Rename(tmp, p); err != nil {
-			return s.fileError(ctx, "replace", p, err)
+			return false, s.fileError(ctx, "replace", p, err)
 		}
 	}
-	renamed = true
-	return nil
+	return true, nil
 }
 
-func (s *session) writeTemp(tmp string, data []byte) error {
+// writeTemp creates tmp (0600 until its bytes are in), writes data, then
+// gives it the mode and owner the file it replaces had.
+func (s *session) writeTemp(tmp string, data []byte, mode fs.FileMode, owner *fileOwner) error {
 	f, err := s.sftp.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if err != nil {
 		return err
@@ -250,7 +355,24 @@ func (s *session) writeTemp(tmp string, data []byte) error {
 			return err
 		}
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if owner != nil {
+		fi, err := s.sftp.Stat(tmp)
+		if err != nil {
+			return err
+		}
+		if got := ownerOf(fi); got == nil || *got != *owner {
+			if err := s.sftp.Chown(tmp, owner.uid, owner.gid); err != nil {
+				return fmt.Errorf("cannot give the new file the owner %d:%d of the old one: %w", owner.uid, owner.gid, err)
+			}
+		}
+	}
+	if mode != 0o600 {
+		return s.sftp.Chmod(tmp, mode)
+	}
+	return nil
 }
 
 // removeTemp deletes a leftover temp file, best effort and bounded in time.

@@ -39,7 +39,7 @@ func TestAddLoginRemoveKeepsOtherLinesByteForByte(t *testing.T) {
 	admin := newKey(t, "admin@ops")
 	initial := initialFile(t, admin)
 	dev := startDevice(t, initial)
-	creds := Credentials{PrivateKeyPEM: admin.pem}
+	creds := Credentials{Keys: keyOf(admin.pem)}
 	tgt, trust := targetOf(dev), trustOf(dev)
 	ctx := ctxT(t)
 
@@ -47,7 +47,7 @@ func TestAddLoginRemoveKeepsOtherLinesByteForByte(t *testing.T) {
 	if canLogin(t, dev.Host(), dev.Port(), "root", newcomer) {
 		t.Fatal("new key logs in before it was added")
 	}
-	changed, err := AddKey(ctx, tgt, trust, creds, newcomer.line, newcomer.pub)
+	changed, err := addKey(ctx, tgt, trust, creds, newcomer)
 	if err != nil || !changed {
 		t.Fatalf("AddKey = %v, %v", changed, err)
 	}
@@ -63,16 +63,16 @@ func TestAddLoginRemoveKeepsOtherLinesByteForByte(t *testing.T) {
 			t.Fatalf("%s mode = %v (%v), want %v", p, fi.Mode().Perm(), err, mode)
 		}
 	}
-	if changed, err := AddKey(ctx, tgt, trust, creds, newcomer.line, newcomer.pub); err != nil || changed {
+	if changed, err := addKey(ctx, tgt, trust, creds, newcomer); err != nil || changed {
 		t.Fatalf("second AddKey = %v, %v; want no change", changed, err)
 	}
-	if has, err := HasKey(ctx, tgt, trust, creds, newcomer.pub); err != nil || !has {
+	if has, err := hasKey(ctx, tgt, trust, creds, newcomer.pub); err != nil || !has {
 		t.Fatalf("HasKey = %v, %v", has, err)
 	}
 
-	removed, err := RemoveKey(ctx, tgt, trust, creds, newcomer.pub)
-	if err != nil || removed != 1 {
-		t.Fatalf("RemoveKey = %d, %v", removed, err)
+	removed, err := removeKey(ctx, tgt, trust, creds, newcomer)
+	if err != nil || !removed {
+		t.Fatalf("RemoveKey = %v, %v", removed, err)
 	}
 	if canLogin(t, dev.Host(), dev.Port(), "root", newcomer) {
 		t.Fatal("removed key still logs in")
@@ -80,11 +80,11 @@ func TestAddLoginRemoveKeepsOtherLinesByteForByte(t *testing.T) {
 	if got, _ := dev.AuthorizedKeys(); !bytes.Equal(got, initial) {
 		t.Fatalf("file after remove:\n%q\nwant\n%q", got, initial)
 	}
-	if has, err := HasKey(ctx, tgt, trust, creds, newcomer.pub); err != nil || has {
+	if has, err := hasKey(ctx, tgt, trust, creds, newcomer.pub); err != nil || has {
 		t.Fatalf("HasKey after remove = %v, %v", has, err)
 	}
-	if removed, err := RemoveKey(ctx, tgt, trust, creds, newcomer.pub); err != nil || removed != 0 {
-		t.Fatalf("second RemoveKey = %d, %v", removed, err)
+	if removed, err := removeKey(ctx, tgt, trust, creds, newcomer); err != nil || removed {
+		t.Fatalf("second RemoveKey = %v, %v", removed, err)
 	}
 	assertNoTempFiles(t, dev)
 }
@@ -93,10 +93,10 @@ func TestCreatesPrivateSSHDirectoryWhenAbsent(t *testing.T) {
 	dev := startDevice(t, nil) // an image without keys: no /root/.ssh
 	k := newKey(t, "first")
 	tgt := targetOf(dev)
-	if has, err := HasKey(ctxT(t), tgt, trustOf(dev), Credentials{Password: rootPassword}, k.pub); err != nil || has {
+	if has, err := hasKey(ctxT(t), tgt, trustOf(dev), Credentials{Password: rootPassword}, k.pub); err != nil || has {
 		t.Fatalf("HasKey without the file = %v, %v", has, err)
 	}
-	changed, err := AddKey(ctxT(t), tgt, trustOf(dev), Credentials{Password: rootPassword}, k.line, k.pub)
+	changed, err := addKey(ctxT(t), tgt, trustOf(dev), Credentials{Password: rootPassword}, k)
 	if err != nil || !changed {
 		t.Fatalf("AddKey = %v, %v", changed, err)
 	}
@@ -119,7 +119,7 @@ func TestCustomAbsolutePath(t *testing.T) {
 	k := newKey(t, "")
 	tgt := targetOf(dev)
 	tgt.AuthorizedKeysPath = "/etc/ssh/keys/root"
-	if _, err := AddKey(ctxT(t), tgt, trustOf(dev), Credentials{Password: rootPassword}, k.line, k.pub); err != nil {
+	if _, err := addKey(ctxT(t), tgt, trustOf(dev), Credentials{Password: rootPassword}, k); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := dev.ReadFile("/etc/ssh/keys/root"); string(got) != k.line+"\n" {
@@ -132,25 +132,18 @@ func TestCustomAbsolutePath(t *testing.T) {
 
 func TestEachCredentialMethod(t *testing.T) {
 	admin := newKey(t, "admin")
-	passphrase := []byte("correct horse battery")
 	keyFile := filepath.Join(t.TempDir(), "id_ed25519")
 	if err := os.WriteFile(keyFile, admin.pem, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	encFile := filepath.Join(t.TempDir(), "id_enc")
-	if err := os.WriteFile(encFile, encryptedPEM(t, admin, passphrase), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cases := map[string]struct {
 		creds Credentials
 		agent bool
 	}{
-		"private key content":           {creds: Credentials{PrivateKeyPEM: admin.pem}},
-		"encrypted private key content": {creds: Credentials{PrivateKeyPEM: encryptedPEM(t, admin, passphrase), Passphrase: passphrase}},
-		"private key file":              {creds: Credentials{PrivateKeyFile: keyFile}},
-		"encrypted private key file":    {creds: Credentials{PrivateKeyFile: encFile, Passphrase: passphrase}},
-		"ssh-agent":                     {creds: Credentials{UseAgent: true}, agent: true},
-		"root password":                 {creds: Credentials{Password: rootPassword}},
+		"private key content": {creds: Credentials{Keys: keyOf(admin.pem)}},
+		"private key file":    {creds: Credentials{KeyFile: keyFile}},
+		"ssh-agent":           {creds: Credentials{UseAgent: true}, agent: true},
+		"root password":       {creds: Credentials{Password: rootPassword}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -161,7 +154,7 @@ func TestEachCredentialMethod(t *testing.T) {
 			}
 			dev := startDevice(t, []byte(admin.line+"\n"))
 			k := newKey(t, name)
-			changed, err := AddKey(ctxT(t), targetOf(dev), trustOf(dev), tc.creds, k.line, k.pub)
+			changed, err := addKey(ctxT(t), targetOf(dev), trustOf(dev), tc.creds, k)
 			if err != nil || !changed {
 				t.Fatalf("AddKey = %v, %v", changed, err)
 			}
@@ -181,7 +174,7 @@ func TestAgentIsOfferedBeforeTheKeyFileAndAlongsideIt(t *testing.T) {
 	}
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	k := newKey(t, "")
-	if _, err := AddKey(ctxT(t), targetOf(dev), trustOf(dev), Credentials{UseAgent: true, PrivateKeyFile: keyFile}, k.line, k.pub); err != nil {
+	if _, err := addKey(ctxT(t), targetOf(dev), trustOf(dev), Credentials{UseAgent: true, KeyFile: keyFile}, k); err != nil {
 		t.Fatalf("the key file was not tried after the agent's keys: %v", err)
 	}
 }
@@ -193,7 +186,7 @@ func TestHostKeyMismatchWritesNothing(t *testing.T) {
 	impostor := newKey(t, "")
 	k := newKey(t, "")
 
-	_, err := AddKey(ctxT(t), targetOf(dev), HostKeyPolicy{HostKey: impostor.line}, Credentials{PrivateKeyPEM: admin.pem}, k.line, k.pub)
+	_, err := addKey(ctxT(t), targetOf(dev), HostKeyPolicy{HostKey: impostor.line}, Credentials{Keys: keyOf(admin.pem)}, k)
 	var mismatch *HostKeyMismatchError
 	if !errors.As(err, &mismatch) {
 		t.Fatalf("err = %v, want HostKeyMismatchError", err)
@@ -216,7 +209,7 @@ func TestKnownHostsFile(t *testing.T) {
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	devKey, _, _, _, _ := ssh.ParseAuthorizedKey([]byte(dev.HostKey()))
 	hostPattern := fmt.Sprintf("[%s]:%d", dev.Host(), dev.Port()) // known_hosts form for a non-22 port
-	creds := Credentials{PrivateKeyPEM: admin.pem}
+	creds := Credentials{Keys: keyOf(admin.pem)}
 	write := func(content string) string {
 		p := filepath.Join(t.TempDir(), "known_hosts")
 		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
@@ -228,12 +221,12 @@ func TestKnownHostsFile(t *testing.T) {
 
 	good := write("# mine\nother.example " + other.line + "\n" + knownhosts.Line([]string{hostPattern}, devKey) + "\n")
 	k := newKey(t, "")
-	if _, err := AddKey(ctxT(t), targetOf(dev), HostKeyPolicy{KnownHostsFile: good}, creds, k.line, k.pub); err != nil {
+	if _, err := addKey(ctxT(t), targetOf(dev), HostKeyPolicy{KnownHostsFile: good}, creds, k); err != nil {
 		t.Fatalf("known host rejected: %v", err)
 	}
 
 	wrong := write(knownhosts.Line([]string{hostPattern}, other.pub) + "\n")
-	_, err := AddKey(ctxT(t), targetOf(dev), HostKeyPolicy{KnownHostsFile: wrong}, creds, k.line, k.pub)
+	_, err := addKey(ctxT(t), targetOf(dev), HostKeyPolicy{KnownHostsFile: wrong}, creds, k)
 	var mismatch *HostKeyMismatchError
 	if !errors.As(err, &mismatch) || !strings.Contains(err.Error(), ssh.FingerprintSHA256(other.pub)) ||
 		!strings.Contains(err.Error(), ssh.FingerprintSHA256(devKey)) {
@@ -241,38 +234,66 @@ func TestKnownHostsFile(t *testing.T) {
 	}
 
 	missing := write("other.example " + other.line + "\n")
-	_, err = AddKey(ctxT(t), targetOf(dev), HostKeyPolicy{KnownHostsFile: missing}, creds, k.line, k.pub)
+	_, err = addKey(ctxT(t), targetOf(dev), HostKeyPolicy{KnownHostsFile: missing}, creds, k)
 	var unknown *UnknownHostError
 	if !errors.As(err, &unknown) || !strings.Contains(err.Error(), missing) {
 		t.Fatalf("host absent from known_hosts: %v", err)
 	}
 
-	_, err = AddKey(ctxT(t), targetOf(dev), HostKeyPolicy{KnownHostsFile: filepath.Join(t.TempDir(), "nope")}, creds, k.line, k.pub)
+	_, err = addKey(ctxT(t), targetOf(dev), HostKeyPolicy{KnownHostsFile: filepath.Join(t.TempDir(), "nope")}, creds, k)
 	var policy *HostKeyPolicyError
 	if !errors.As(err, &policy) {
 		t.Fatalf("unreadable known_hosts: %v", err)
 	}
 }
 
-func TestHostKeyPolicyIsRequiredUnlessExplicitlyIgnored(t *testing.T) {
+func TestTrustOnFirstUseThenPinned(t *testing.T) {
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	k := newKey(t, "")
-	creds := Credentials{PrivateKeyPEM: admin.pem}
+	creds := Credentials{Keys: keyOf(admin.pem)}
 
-	_, err := AddKey(ctxT(t), targetOf(dev), HostKeyPolicy{}, creds, k.line, k.pub)
+	// Nothing known: the first connection accepts the key and reports it.
+	res, err := AddKey(ctxT(t), targetOf(dev), HostKeyPolicy{}, creds, k.line, k.pub)
+	if err != nil || !res.Added {
+		t.Fatalf("first use: %+v, %v", res, err)
+	}
+	if res.Use != HostKeyFirstUse || res.HostKey != dev.HostKey() {
+		t.Fatalf("first use reported %v %q, want first use of %q", res.Use, res.HostKey, dev.HostKey())
+	}
+	// Pinned: the same machine passes, and says it was verified.
+	found, err := FindKey(ctxT(t), targetOf(dev), HostKeyPolicy{Pinned: res.HostKey}, creds, k.pub)
+	if err != nil || !found.Found || found.Use != HostKeyVerified {
+		t.Fatalf("pinned: %+v, %v", found, err)
+	}
+	// Another machine at that address (reinstalled, or someone in between):
+	// refused, naming both fingerprints, and nothing is written.
+	impostor := startDevice(t, []byte(admin.line+"\n"))
+	_, err = AddKey(ctxT(t), targetOf(impostor), HostKeyPolicy{Pinned: res.HostKey}, creds, k.line, k.pub)
+	var mismatch *HostKeyMismatchError
+	if !errors.As(err, &mismatch) || mismatch.Source != SourcePinned {
+		t.Fatalf("changed host key: %v", err)
+	}
+	for _, fp := range []string{HostKeyFingerprint(dev.HostKey()), HostKeyFingerprint(impostor.HostKey())} {
+		if !strings.Contains(err.Error(), fp) {
+			t.Errorf("message lacks %s: %v", fp, err)
+		}
+	}
+	if got, _ := impostor.AuthorizedKeys(); string(got) != admin.line+"\n" {
+		t.Fatal("a refused host key still got the file written")
+	}
+	// Insecure really turns the check off, pinned or not, and says so.
+	ins, err := FindKey(ctxT(t), targetOf(impostor), HostKeyPolicy{InsecureIgnore: true, Pinned: res.HostKey}, creds, k.pub)
+	if err != nil || ins.Use != HostKeyUnchecked {
+		t.Fatalf("insecure: %+v, %v", ins, err)
+	}
+	// An explicit host key wins over a pinned one.
+	if _, err := FindKey(ctxT(t), targetOf(impostor), HostKeyPolicy{HostKey: impostor.HostKey(), Pinned: res.HostKey}, creds, k.pub); err != nil {
+		t.Fatalf("explicit host key over pinned: %v", err)
+	}
 	var policy *HostKeyPolicyError
-	if !errors.As(err, &policy) || !strings.Contains(err.Error(), "set connection.host_key, known_hosts_file, or insecure_ignore_host_key = true") {
-		t.Fatalf("no policy: %v", err)
-	}
-	if got, _ := dev.AuthorizedKeys(); string(got) != admin.line+"\n" {
-		t.Fatal("file changed without a host key policy")
-	}
-	if _, err := AddKey(ctxT(t), targetOf(dev), HostKeyPolicy{InsecureIgnore: true}, creds, k.line, k.pub); err != nil {
-		t.Fatalf("insecure ignore: %v", err)
-	}
-	if _, err := AddKey(ctxT(t), targetOf(dev), HostKeyPolicy{HostKey: "not a key"}, creds, k.line, k.pub); !errors.As(err, &policy) {
-		t.Fatalf("garbage host_key: %v", err)
+	if _, err := addKey(ctxT(t), targetOf(dev), HostKeyPolicy{HostKey: "not a key"}, creds, k); !errors.As(err, &policy) {
+		t.Fatalf("garbage host key: %v", err)
 	}
 }
 
@@ -280,13 +301,13 @@ func TestThirtyParallelAddsKeepEveryLine(t *testing.T) {
 	admin := newKey(t, "admin")
 	initial := initialFile(t, admin)
 	dev := startDevice(t, initial)
-	creds := Credentials{PrivateKeyPEM: admin.pem}
+	creds := Credentials{Keys: keyOf(admin.pem)}
 	keys := newKeys(t, 30)
 	var wg sync.WaitGroup
 	errs := make(chan error, len(keys))
 	for _, k := range keys {
 		wg.Go(func() {
-			if _, err := AddKey(ctxT(t), targetOf(dev), trustOf(dev), creds, k.line, k.pub); err != nil {
+			if _, err := addKey(ctxT(t), targetOf(dev), trustOf(dev), creds, k); err != nil {
 				errs <- err
 			}
 		})
@@ -313,8 +334,8 @@ func TestThirtyParallelAddsKeepEveryLine(t *testing.T) {
 	// And remove them all in parallel: exactly the original file remains.
 	for _, k := range keys {
 		wg.Go(func() {
-			if n, err := RemoveKey(ctxT(t), targetOf(dev), trustOf(dev), creds, k.pub); err != nil || n != 1 {
-				t.Errorf("RemoveKey = %d, %v", n, err)
+			if n, err := removeKey(ctxT(t), targetOf(dev), trustOf(dev), creds, k); err != nil || !n {
+				t.Errorf("RemoveKey = %v, %v", n, err)
 			}
 		})
 	}
@@ -335,7 +356,7 @@ func TestInjectedFailuresLeaveTheOldFileAndNoTempFile(t *testing.T) {
 			dev := startDevice(t, initial)
 			dev.SetFaults(f)
 			k := newKey(t, "")
-			changed, err := AddKey(ctxT(t), targetOf(dev), trustOf(dev), Credentials{PrivateKeyPEM: admin.pem}, k.line, k.pub)
+			changed, err := addKey(ctxT(t), targetOf(dev), trustOf(dev), Credentials{Keys: keyOf(admin.pem)}, k)
 			if err == nil || changed {
 				t.Fatalf("AddKey = %v, %v; want a failure", changed, err)
 			}
@@ -347,7 +368,7 @@ func TestInjectedFailuresLeaveTheOldFileAndNoTempFile(t *testing.T) {
 			assertNoSecret(t, err, admin.pem)
 
 			dev.SetFaults(sshserver.Faults{})
-			if _, err := AddKey(ctxT(t), targetOf(dev), trustOf(dev), Credentials{PrivateKeyPEM: admin.pem}, k.line, k.pub); err != nil {
+			if _, err := addKey(ctxT(t), targetOf(dev), trustOf(dev), Credentials{Keys: keyOf(admin.pem)}, k); err != nil {
 				t.Fatalf("retry after the fault: %v", err)
 			}
 		})
@@ -359,7 +380,7 @@ func TestPermissionDeniedNamesTheFile(t *testing.T) {
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	dev.SetFaults(sshserver.Faults{DenyWrite: true})
 	k := newKey(t, "")
-	_, err := AddKey(ctxT(t), targetOf(dev), trustOf(dev), Credentials{PrivateKeyPEM: admin.pem}, k.line, k.pub)
+	_, err := addKey(ctxT(t), targetOf(dev), trustOf(dev), Credentials{Keys: keyOf(admin.pem)}, k)
 	var perm *PermissionError
 	if !errors.As(err, &perm) || !strings.Contains(err.Error(), "/root/.ssh/") {
 		t.Fatalf("err = %v, want PermissionError naming the path", err)
@@ -377,7 +398,7 @@ func TestUnreachableMessageHasNoSecret(t *testing.T) {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	_ = l.Close() // nothing listens there now
-	creds := Credentials{PrivateKeyPEM: encryptedPEM(t, admin, passphrase), Passphrase: passphrase, Password: rootPassword}
+	creds := Credentials{Keys: keyOf(admin.pem), Password: rootPassword}
 	k := newKey(t, "")
 	_, err = AddKey(ctxT(t), Target{Host: "127.0.0.1", Port: port, Timeout: 2 * time.Second},
 		HostKeyPolicy{InsecureIgnore: true}, creds, k.line, k.pub)
@@ -386,7 +407,7 @@ func TestUnreachableMessageHasNoSecret(t *testing.T) {
 		t.Fatalf("err = %v, want UnreachableError with the address", err)
 	}
 	t.Log(err)
-	assertNoSecret(t, err, creds.PrivateKeyPEM, passphrase, []byte(rootPassword), admin.pem)
+	assertNoSecret(t, err, passphrase, []byte(rootPassword), admin.pem)
 }
 
 func TestSilentServerTimesOut(t *testing.T) {
@@ -406,7 +427,7 @@ func TestSilentServerTimesOut(t *testing.T) {
 	}()
 	k := newKey(t, "")
 	start := time.Now()
-	_, err = HasKey(ctxT(t), Target{Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, Timeout: 300 * time.Millisecond},
+	_, err = hasKey(ctxT(t), Target{Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, Timeout: 300 * time.Millisecond},
 		HostKeyPolicy{InsecureIgnore: true}, Credentials{Password: rootPassword}, k.pub)
 	var unreachable *UnreachableError
 	if !errors.As(err, &unreachable) {
@@ -424,7 +445,7 @@ func TestContextBoundsTheWholeOperation(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	k := newKey(t, "")
-	_, err := AddKey(ctx, targetOf(dev), trustOf(dev), Credentials{PrivateKeyPEM: admin.pem}, k.line, k.pub)
+	_, err := addKey(ctx, targetOf(dev), trustOf(dev), Credentials{Keys: keyOf(admin.pem)}, k)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
@@ -442,19 +463,19 @@ func TestAuthFailedListsMethodsButNoSecret(t *testing.T) {
 	}
 	t.Setenv("SSH_AUTH_SOCK", "")
 	creds := Credentials{
-		PrivateKeyPEM:  stranger.pem,
-		PrivateKeyFile: keyFile,
-		UseAgent:       true,
-		Password:       "wrong-password-xyz",
+		Keys:     keyOf(stranger.pem),
+		KeyFile:  keyFile,
+		UseAgent: true,
+		Password: "wrong-password-xyz",
 	}
 	k := newKey(t, "")
-	_, err := AddKey(ctxT(t), targetOf(dev), trustOf(dev), creds, k.line, k.pub)
+	_, err := addKey(ctxT(t), targetOf(dev), trustOf(dev), creds, k)
 	var authErr *AuthError
 	if !errors.As(err, &authErr) {
 		t.Fatalf("err = %v, want AuthError", err)
 	}
 	t.Log(err)
-	for _, want := range []string{"private_key", "private_key_file " + keyFile, "password", "SSH_AUTH_SOCK is not set", `"root"`} {
+	for _, want := range []string{"private_key", "private key file " + keyFile, "password", "SSH_AUTH_SOCK is not set", `"root"`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("message lacks %q: %v", want, err)
 		}
@@ -471,24 +492,23 @@ func TestUnusableKeysAreReportedWithoutSecrets(t *testing.T) {
 		creds Credentials
 		want  string
 	}{
-		"no passphrase":    {Credentials{PrivateKeyPEM: enc}, "encrypted and no passphrase"},
-		"wrong passphrase": {Credentials{PrivateKeyPEM: enc, Passphrase: []byte("the-wrong-one")}, "wrong passphrase"},
-		"garbage":          {Credentials{PrivateKeyPEM: []byte("-----BEGIN NOTHING-----\nabc\n")}, "cannot parse"},
-		"missing file":     {Credentials{PrivateKeyFile: "/nonexistent/id"}, "/nonexistent/id"},
-		"nothing at all":   {Credentials{}, "no credentials available"},
+		"encrypted":      {Credentials{Keys: keyOf(enc)}, "the private key is encrypted"},
+		"garbage":        {Credentials{Keys: keyOf([]byte("-----BEGIN NOTHING-----\nabc\n"))}, "cannot parse"},
+		"missing file":   {Credentials{KeyFile: "/nonexistent/id"}, "/nonexistent/id"},
+		"nothing at all": {Credentials{}, "no credentials to offer"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Setenv("SSH_AUTH_SOCK", "")
-			_, err := AddKey(ctxT(t), targetOf(dev), trustOf(dev), tc.creds, k.line, k.pub)
+			_, err := addKey(ctxT(t), targetOf(dev), trustOf(dev), tc.creds, k)
 			var authErr *AuthError
 			if !errors.As(err, &authErr) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want AuthError containing %q", err, tc.want)
 			}
-			assertNoSecret(t, err, enc, tc.creds.Passphrase, admin.pem)
+			assertNoSecret(t, err, enc, admin.pem)
 		})
 	}
 	// A usable method still works when another is unusable.
-	if _, err := AddKey(ctxT(t), targetOf(dev), trustOf(dev), Credentials{PrivateKeyPEM: enc, Password: rootPassword}, k.line, k.pub); err != nil {
+	if _, err := addKey(ctxT(t), targetOf(dev), trustOf(dev), Credentials{Keys: keyOf(enc), Password: rootPassword}, k); err != nil {
 		t.Fatalf("password after an unusable key: %v", err)
 	}
 }
@@ -498,7 +518,7 @@ func TestAddRejectsALineForAnotherKey(t *testing.T) {
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	k, other := newKey(t, ""), newKey(t, "")
 	for _, line := range []string{other.line, k.line + "\n" + other.line} {
-		if _, err := AddKey(ctxT(t), targetOf(dev), trustOf(dev), Credentials{PrivateKeyPEM: admin.pem}, line, k.pub); err == nil {
+		if _, err := AddKey(ctxT(t), targetOf(dev), trustOf(dev), Credentials{Keys: keyOf(admin.pem)}, line, k.pub); err == nil {
 			t.Fatalf("line %q accepted", line)
 		}
 	}

@@ -49,10 +49,11 @@ func (t Target) addr() string { return net.JoinHostPort(t.Host, strconv.Itoa(t.P
 
 // session is one SSH connection with an SFTP client on it.
 type session struct {
-	addr   string
-	ssh    *ssh.Client
-	sftp   *sftp.Client
-	stopFn func() bool // detaches the ctx watcher
+	addr    string
+	ssh     *ssh.Client
+	sftp    *sftp.Client
+	stopFn  func() bool // detaches the ctx watcher
+	outcome Outcome
 }
 
 func (s *session) close() {
@@ -61,10 +62,26 @@ func (s *session) close() {
 	_ = s.ssh.Close()
 }
 
-// dial connects, verifies the host key, logs in and starts SFTP. The TCP
+// dial connects, retrying refused and reset connections (sshd sheds them
+// under load, see MaxStartups) with bounded backoff.
+func dial(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) (*session, error) {
+	var err error
+	for attempt := 0; ; attempt++ {
+		var s *session
+		s, err = dialOnce(ctx, t, hk, c)
+		if err == nil || !transient(err) || attempt+1 >= dialAttempts {
+			return s, err
+		}
+		if werr := sleepCtx(ctx, backoff(attempt)); werr != nil {
+			return nil, err
+		}
+	}
+}
+
+// dialOnce connects, verifies the host key, logs in and starts SFTP. The TCP
 // connect and the handshake each get t.Timeout; ctx cancels everything,
 // including SFTP calls made later on the session.
-func dial(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) (*session, error) {
+func dialOnce(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) (*session, error) {
 	addr := t.addr()
 	if t.Host == "" {
 		return nil, &UnreachableError{Addr: addr, Err: errors.New("no host given")}
@@ -116,13 +133,19 @@ func dial(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) (*sess
 		}
 		return nil, fmt.Errorf("start SFTP on %s (the server needs the sftp subsystem enabled): %w", addr, err)
 	}
-	return &session{addr: addr, ssh: client, sftp: sc, stopFn: stop}, nil
+	seen, _ := check.outcome()
+	out := Outcome{Use: check.use}
+	if seen != nil {
+		out.HostKey = HostKeyLine(seen)
+	}
+	return &session{addr: addr, ssh: client, sftp: sc, stopFn: stop, outcome: out}, nil
 }
 
 // handshakeError tells apart a refused host key, a refused login and a
 // connection that failed on the way.
 func handshakeError(ctx context.Context, err error, check *hostKeyCheck, a *auth, user, addr string) error {
-	failure, passed := check.outcome()
+	seen, failure := check.outcome()
+	passed := seen != nil
 	if failure != nil {
 		return failure
 	}

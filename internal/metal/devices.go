@@ -19,7 +19,6 @@ type Device struct {
 	IPAddresses                          []IPAddress
 	RootPassword                         string   // empty once the API stops showing it (after 24 h)
 	SSHKeyIDs                            []string // keys the platform put on the device at provisioning
-	SSHHostKey                           string   // mock extension; empty on the real API
 	SSHPort                              int      // mock extension; 0 when absent
 	CreatedAt                            string
 }
@@ -55,7 +54,6 @@ type deviceJSON struct {
 	IPAddresses  []ipAddressJSON `json:"ip_addresses"`
 	RootPassword string          `json:"root_password"`
 	SSHKeys      []hrefJSON      `json:"ssh_keys"`
-	SSHHostKey   string          `json:"ssh_host_key"`
 	SSHPort      int             `json:"ssh_port"`
 	CreatedAt    string          `json:"created_at"`
 }
@@ -64,7 +62,7 @@ func (d *deviceJSON) toDevice() Device {
 	dev := Device{
 		ID: d.ID, Hostname: d.Hostname, State: d.State, Href: d.Href,
 		ProjectID: d.Project.id(), RootPassword: d.RootPassword,
-		SSHHostKey: d.SSHHostKey, SSHPort: d.SSHPort, CreatedAt: d.CreatedAt,
+		SSHPort: d.SSHPort, CreatedAt: d.CreatedAt,
 	}
 	for _, ip := range d.IPAddresses {
 		dev.IPAddresses = append(dev.IPAddresses, IPAddress(ip))

@@ -50,7 +50,6 @@ func TestGetDeviceParsing(t *testing.T) {
 		{"ProjectID", d.ProjectID, projectID},
 		{"Hostname", d.Hostname, "web-1"},
 		{"State", d.State, "active"},
-		{"SSHHostKey", d.SSHHostKey, "ssh-ed25519 AAAAhost"},
 		{"SSHPort", d.SSHPort, 2222},
 		{"CreatedAt", d.CreatedAt, "2024-01-02T03:04:05Z"},
 		{"addresses", len(d.IPAddresses), 4},

@@ -30,3 +30,33 @@ func SSHProvisioner(spec MachineSpec) (Machine, error) {
 	}
 	return srv, nil
 }
+
+// SSHProvisionerConfig tunes SSHProvisioner.
+type SSHProvisionerConfig struct {
+	// NoHostKeyExtension leaves the mock-only ssh_host_key out of the device
+	// JSON, so a device reads as the real API shows it (the spec has no host
+	// key field) plus the ssh_port the simulated machine needs.
+	NoHostKeyExtension bool
+}
+
+// Provisioner is SSHProvisioner with this configuration.
+func (c SSHProvisionerConfig) Provisioner() Provisioner {
+	return func(spec MachineSpec) (Machine, error) {
+		m, err := SSHProvisioner(spec)
+		if err != nil || !c.NoHostKeyExtension {
+			return m, err
+		}
+		return unadvertisedHostKey{m}, nil
+	}
+}
+
+// unadvertisedHostKey is a machine whose host key the API view leaves out.
+type unadvertisedHostKey struct{ Machine }
+
+func (unadvertisedHostKey) advertisesHostKey() bool { return false }
+
+// advertisesHostKey: whether the device JSON shows the machine's host key.
+func advertisesHostKey(m Machine) bool {
+	a, ok := m.(interface{ advertisesHostKey() bool })
+	return !ok || a.advertisesHostKey()
+}

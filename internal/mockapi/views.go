@@ -201,7 +201,10 @@ func (s *Server) viewDevice(d *deviceRecord) deviceJSON {
 		out.SSHKeys = append(out.SSHKeys, hrefJSON{keyHref(k.ID)})
 	}
 	if m != nil {
-		out.SSHHostKey, out.SSHPort = m.HostKey(), m.Port()
+		out.SSHPort = m.Port()
+		if advertisesHostKey(m) {
+			out.SSHHostKey = m.HostKey()
+		}
 	}
 	return out
 }

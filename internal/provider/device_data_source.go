@@ -34,7 +34,42 @@ type deviceDataSource struct {
 // NewDeviceDataSource is data "packet_device".
 func NewDeviceDataSource() datasource.DataSource { return &deviceDataSource{} }
 
-type deviceDataModel struct {
+func (d *deviceDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_device"
+}
+
+func (d *deviceDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	attrs := deviceViewAttributes()
+	attrs["id"] = schema.StringAttribute{
+		MarkdownDescription: "The device's UUID. Give either `id`, or `project_id` and `hostname`.",
+		Optional:            true,
+		Computed:            true,
+		Validators:          []validator.String{uuidValidator()},
+	}
+	attrs["project_id"] = schema.StringAttribute{
+		MarkdownDescription: "UUID of the device's project. Given with `hostname` to look the device up by name.",
+		Optional:            true,
+		Computed:            true,
+		Validators:          []validator.String{uuidValidator()},
+	}
+	attrs["hostname"] = schema.StringAttribute{
+		MarkdownDescription: "The device's hostname, matched exactly (ignoring case) within `project_id`.",
+		Optional:            true,
+		Computed:            true,
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Reads a device (server) for SSH access: its state, public addresses and the SSH keys the " +
+			"platform put on it at provisioning. Look it up by `id`, or by `project_id` and `hostname`. The root password " +
+			"is never read into state. To list a project's devices, see `packet_devices`.\n\n" +
+			"Cost: one request (a lookup by hostname is one search request per 1000 devices).",
+		Attributes: attrs,
+	}
+}
+
+// deviceView is the key view of a device, shared by packet_device and the
+// items of packet_devices: what an attachment or an `ssh root@...` needs.
+// The root password is deliberately not in it: it would end up in state.
+type deviceView struct {
 	ID         types.String `tfsdk:"id"`
 	ProjectID  types.String `tfsdk:"project_id"`
 	Hostname   types.String `tfsdk:"hostname"`
@@ -42,61 +77,58 @@ type deviceDataModel struct {
 	PublicIPv4 types.String `tfsdk:"public_ipv4"`
 	PublicIPv6 types.String `tfsdk:"public_ipv6"`
 	SSHKeyIDs  types.List   `tfsdk:"ssh_key_ids"`
-	SSHHostKey types.String `tfsdk:"ssh_host_key"`
 	SSHPort    types.Int64  `tfsdk:"ssh_port"`
 	Created    types.String `tfsdk:"created"`
 }
 
-func (d *deviceDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_device"
-}
-
-func (d *deviceDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+// deviceViewAttributes is deviceView's schema, all computed.
+func deviceViewAttributes() map[string]schema.Attribute {
 	computed := func(desc string) schema.StringAttribute {
 		return schema.StringAttribute{MarkdownDescription: desc, Computed: true}
 	}
-	resp.Schema = schema.Schema{
-		MarkdownDescription: "Reads a device (server) for SSH access: its state, public addresses, the SSH keys the " +
-			"platform put on it at provisioning, and its SSH host key when the API gives one. Look it up by `id`, or " +
-			"by `project_id` and `hostname`. The root password is never read into state.\n\n" +
-			"Cost: one request (a lookup by hostname is one search request per 1000 devices).",
-		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				MarkdownDescription: "The device's UUID. Give either `id`, or `project_id` and `hostname`.",
-				Optional:            true,
-				Computed:            true,
-				Validators:          []validator.String{uuidValidator()},
-			},
-			"project_id": schema.StringAttribute{
-				MarkdownDescription: "UUID of the device's project. Given with `hostname` to look the device up by name.",
-				Optional:            true,
-				Computed:            true,
-				Validators:          []validator.String{uuidValidator()},
-			},
-			"hostname": schema.StringAttribute{
-				MarkdownDescription: "The device's hostname, matched exactly (ignoring case) within `project_id`.",
-				Optional:            true,
-				Computed:            true,
-			},
-			"state":        computed("The device's state, such as `provisioning` or `active`."),
-			"public_ipv4":  computed("The first public IPv4 address; empty when there is none."),
-			"public_ipv6":  computed("The first public IPv6 address; empty when there is none."),
-			"ssh_host_key": computed("The device's SSH host key as an OpenSSH line, to pin in `known_hosts` or a connection's `host_key`; null when the API does not give it (the public API does not; `packet-mock` does)."),
-			"ssh_key_ids": schema.ListAttribute{
-				MarkdownDescription: "Ids of the SSH keys the platform put on the device when it was provisioned and that " +
-					"still exist, sorted. A key created later is not on the device until it is attached " +
-					"(`packet_device_key_attachment`).",
-				ElementType: types.StringType,
-				Computed:    true,
-			},
-			"ssh_port": schema.Int64Attribute{
-				MarkdownDescription: fmt.Sprintf("The port the device's SSH server listens on: %d unless the API says "+
-					"otherwise (`packet-mock` runs its devices on other ports).", deviceDefaultSSHPort),
-				Computed: true,
-			},
-			"created": computed("When the device was created (RFC 3339)."),
+	return map[string]schema.Attribute{
+		"id":          computed("The device's UUID."),
+		"project_id":  computed("UUID of the device's project."),
+		"hostname":    computed("The device's hostname."),
+		"state":       computed("The device's state, such as `provisioning` or `active`."),
+		"public_ipv4": computed("The first public IPv4 address; empty when there is none."),
+		"public_ipv6": computed("The first public IPv6 address; empty when there is none."),
+		"ssh_key_ids": schema.ListAttribute{
+			MarkdownDescription: "Ids of the SSH keys the platform put on the device when it was provisioned and that " +
+				"still exist, sorted. A key created later is not on the device until it is attached " +
+				"(`packet_device_key_attachment`).",
+			ElementType: types.StringType,
+			Computed:    true,
 		},
+		"ssh_port": schema.Int64Attribute{
+			MarkdownDescription: fmt.Sprintf("The port the device's SSH server listens on: %d unless the API says "+
+				"otherwise (`packet-mock` runs its devices on other ports).", deviceDefaultSSHPort),
+			Computed: true,
+		},
+		"created": computed("When the device was created (RFC 3339)."),
 	}
+}
+
+// newDeviceView maps a device from the API to its view: the one place this
+// mapping is written.
+func newDeviceView(ctx context.Context, dev *metal.Device) (deviceView, diag.Diagnostics) {
+	keyIDs := slices.Sorted(slices.Values(dev.SSHKeyIDs))
+	ids, diags := types.ListValueFrom(ctx, types.StringType, nonNilStrings(keyIDs))
+	port := dev.SSHPort
+	if port == 0 {
+		port = deviceDefaultSSHPort
+	}
+	return deviceView{
+		ID:         types.StringValue(dev.ID),
+		ProjectID:  types.StringValue(dev.ProjectID),
+		Hostname:   types.StringValue(dev.Hostname),
+		State:      types.StringValue(dev.State),
+		PublicIPv4: types.StringValue(dev.PublicIPv4()),
+		PublicIPv6: types.StringValue(dev.PublicIPv6()),
+		SSHKeyIDs:  ids,
+		SSHPort:    types.Int64Value(int64(port)),
+		Created:    types.StringValue(dev.CreatedAt),
+	}, diags
 }
 
 func (d *deviceDataSource) ConfigValidators(context.Context) []datasource.ConfigValidator {
@@ -107,7 +139,7 @@ func (d *deviceDataSource) ConfigValidators(context.Context) []datasource.Config
 }
 
 func (d *deviceDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	var m deviceDataModel
+	var m deviceView
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	client := d.client(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
@@ -123,31 +155,9 @@ func (d *deviceDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 	if dev == nil {
 		return
 	}
-
-	keyIDs := slices.Sorted(slices.Values(dev.SSHKeyIDs))
-	ids, diags := types.ListValueFrom(ctx, types.StringType, nonNilStrings(keyIDs))
+	view, diags := newDeviceView(ctx, dev)
 	resp.Diagnostics.Append(diags...)
-	port := dev.SSHPort
-	if port == 0 {
-		port = deviceDefaultSSHPort
-	}
-	hostKey := types.StringNull()
-	if dev.SSHHostKey != "" {
-		hostKey = types.StringValue(dev.SSHHostKey)
-	}
-	// Deliberately not dev.RootPassword: it would end up in state.
-	resp.Diagnostics.Append(resp.State.Set(ctx, &deviceDataModel{
-		ID:         types.StringValue(dev.ID),
-		ProjectID:  types.StringValue(dev.ProjectID),
-		Hostname:   types.StringValue(dev.Hostname),
-		State:      types.StringValue(dev.State),
-		PublicIPv4: types.StringValue(dev.PublicIPv4()),
-		PublicIPv6: types.StringValue(dev.PublicIPv6()),
-		SSHKeyIDs:  ids,
-		SSHHostKey: hostKey,
-		SSHPort:    types.Int64Value(int64(port)),
-		Created:    types.StringValue(dev.CreatedAt),
-	})...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &view)...)
 }
 
 // deviceByID reads the device (one request).

@@ -87,7 +87,6 @@ func TestAccDeviceDataSource_byIDAndHostnameShowsProvisionedKeys(t *testing.T) {
 			str("state", "active"),
 			str("public_ipv4", "127.0.0.1"),
 			str("public_ipv6", "::1"),
-			str("ssh_host_key", hostKey.Line),
 			statecheck.ExpectKnownValue(addr, tfjsonpath.New("ssh_port"), knownvalue.Int64Exact(2222)),
 			statecheck.ExpectKnownValue(addr, tfjsonpath.New("ssh_key_ids"), exactStrings(wantKeyIDs...)),
 			statecheck.ExpectKnownValue(addr, tfjsonpath.New("created"), knownvalue.NotNull()),
@@ -179,7 +178,6 @@ data "packet_device" "test" {
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(bare.ID)),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("ssh_port"), knownvalue.Int64Exact(22)),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("ssh_host_key"), knownvalue.Null()),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("ssh_key_ids"), knownvalue.ListSizeExact(0)),
 				},
 			},

@@ -2,42 +2,28 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
 	"strings"
-	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 
-	"github.com/packethost/terraform-provider-packet/internal/machine"
-	"github.com/packethost/terraform-provider-packet/internal/metal"
-	"github.com/packethost/terraform-provider-packet/internal/sshkey"
-)
-
-const (
-	defaultSSHUser            = "root"
-	defaultSSHPort            = 22
-	defaultAuthorizedKeysPath = ".ssh/authorized_keys"
-	sshOperationTimeout       = 2 * time.Minute
+	"github.com/packethost/terraform-provider-packet/internal/authorizedkeys"
 )
 
 var (
-	_ resource.ResourceWithConfigure   = (*deviceKeyAttachmentResource)(nil)
-	_ resource.ResourceWithImportState = (*deviceKeyAttachmentResource)(nil)
+	_ resource.ResourceWithConfigure      = (*deviceKeyAttachmentResource)(nil)
+	_ resource.ResourceWithImportState    = (*deviceKeyAttachmentResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*deviceKeyAttachmentResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*deviceKeyAttachmentResource)(nil)
 )
 
 // deviceKeyAttachmentResource puts an API key into the authorized_keys of a
 // device that already runs, which cloud-init never does after provisioning.
+// Its jobs live in device_key_attachment_*.go (schema, plan-time checks,
+// create/read/update/delete, diagnostics) and connection_settings.go.
 type deviceKeyAttachmentResource struct {
 	apiResource
 }
@@ -49,11 +35,14 @@ type attachmentModel struct {
 	ID                types.String     `tfsdk:"id"`
 	DeviceID          types.String     `tfsdk:"device_id"`
 	SSHKeyID          types.String     `tfsdk:"ssh_key_id"`
+	Options           types.String     `tfsdk:"options"`
 	SSH               *connectionModel `tfsdk:"ssh"`
 	PublicKey         types.String     `tfsdk:"public_key"`
 	Fingerprint       types.String     `tfsdk:"fingerprint"`
 	FingerprintSHA256 types.String     `tfsdk:"fingerprint_sha256"`
 	Provisioned       types.Bool       `tfsdk:"provisioned"`
+	PreExisting       types.Bool       `tfsdk:"pre_existing"`
+	PinnedHostKey     types.String     `tfsdk:"pinned_host_key"`
 }
 
 type connectionModel struct {
@@ -61,6 +50,8 @@ type connectionModel struct {
 	Port                  types.Int64  `tfsdk:"port"`
 	User                  types.String `tfsdk:"user"`
 	PrivateKeyFile        types.String `tfsdk:"private_key_file"`
+	PrivateKeyWO          types.String `tfsdk:"private_key_wo"`
+	PrivateKeyWOVersion   types.Int64  `tfsdk:"private_key_wo_version"`
 	Agent                 types.Bool   `tfsdk:"agent"`
 	UseRootPassword       types.Bool   `tfsdk:"use_root_password"`
 	HostKey               types.String `tfsdk:"host_key"`
@@ -69,234 +60,65 @@ type connectionModel struct {
 	AuthorizedKeysPath    types.String `tfsdk:"authorized_keys_path"`
 }
 
+// settings is the plain-Go view of the `ssh` attribute.
+func (c *connectionModel) settings() connectionSettings {
+	if c == nil {
+		return connectionSettings{}
+	}
+	s := connectionSettings{
+		Host:               c.Host.ValueString(),
+		Port:               int(c.Port.ValueInt64()),
+		User:               c.User.ValueString(),
+		PrivateKeyFile:     c.PrivateKeyFile.ValueString(),
+		UseRootPassword:    c.UseRootPassword.ValueBool(),
+		HostKey:            c.HostKey.ValueString(),
+		KnownHostsFile:     c.KnownHostsFile.ValueString(),
+		InsecureIgnore:     c.InsecureIgnoreHostKey.ValueBool(),
+		AuthorizedKeysPath: c.AuthorizedKeysPath.ValueString(),
+	}
+	if !c.Agent.IsNull() && !c.Agent.IsUnknown() {
+		v := c.Agent.ValueBool()
+		s.Agent = &v
+	}
+	for _, v := range []interface{ IsUnknown() bool }{c.Host, c.Port, c.User, c.PrivateKeyFile, c.PrivateKeyWO,
+		c.Agent, c.UseRootPassword, c.HostKey, c.KnownHostsFile, c.InsecureIgnoreHostKey, c.AuthorizedKeysPath} {
+		s.Unknown = s.Unknown || v.IsUnknown()
+	}
+	return s
+}
+
+// writtenLine is the authorized_keys line this attachment writes.
+func (m *attachmentModel) writtenLine() string {
+	return authorizedkeys.FormatLine(m.Options.ValueString(), m.PublicKey.ValueString())
+}
+
+// ownsLine: the line is the attachment's to change and remove. State from
+// before pre_existing existed takes it from provisioned.
+func (m *attachmentModel) ownsLine() bool {
+	if m.PreExisting.IsNull() || m.PreExisting.IsUnknown() {
+		return !m.Provisioned.ValueBool()
+	}
+	return !m.PreExisting.ValueBool()
+}
+
 func (r *deviceKeyAttachmentResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_device_key_attachment"
 }
 
-func (r *deviceKeyAttachmentResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
-	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
-	resp.Schema = schema.Schema{
-		MarkdownDescription: "Puts an SSH key into the `authorized_keys` of a device that already runs, and takes it out " +
-			"again on destroy. The platform copies keys onto a server only when it is provisioned; this resource does " +
-			"what its guide says to do by hand (log in, append the key), over SSH/SFTP, keeping every other line of the " +
-			"file as it is.\n\nCredentials are never stored in state. They are tried in this order: the provider's " +
-			"`ssh { private_key }`, the ssh-agent, a private key file (this resource's `ssh.private_key_file`, then the " +
-			"provider's `ssh { private_key_file }`), and the device's root password read from the API at the moment of use " +
-			"(`ssh.use_root_password`; the API shows it for 24 hours after provisioning).\n\n" +
-			"Import by `<device_id>/<ssh_key_id>`.",
-		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				MarkdownDescription: "`<device_id>/<ssh_key_id>`.",
-				Computed:            true,
-				PlanModifiers:       keep,
-			},
-			"device_id": schema.StringAttribute{
-				MarkdownDescription: "UUID of the device. Changing it replaces the attachment.",
-				Required:            true,
-				Validators:          []validator.String{uuidValidator()},
-				PlanModifiers:       replace,
-			},
-			"ssh_key_id": schema.StringAttribute{
-				MarkdownDescription: "UUID of the project or personal key to put on the device. Changing it replaces the attachment.",
-				Required:            true,
-				Validators:          []validator.String{uuidValidator()},
-				PlanModifiers:       replace,
-			},
-			"ssh": connectionSchema(),
-			"public_key": schema.StringAttribute{
-				MarkdownDescription: "The key line written to `authorized_keys`.",
-				Computed:            true,
-				PlanModifiers:       keep,
-			},
-			"fingerprint": schema.StringAttribute{
-				MarkdownDescription: "MD5 fingerprint of the key (colon hex, as the API shows it).",
-				Computed:            true,
-				PlanModifiers:       keep,
-			},
-			"fingerprint_sha256": schema.StringAttribute{
-				MarkdownDescription: "SHA256 fingerprint of the key, as `ssh-keygen -l` prints it.",
-				Computed:            true,
-				PlanModifiers:       keep,
-			},
-			"provisioned": schema.BoolAttribute{
-				MarkdownDescription: "Whether the API lists the key among the keys the platform put on the device when it " +
-					"was provisioned. Information only: the attachment works either way.",
-				Computed: true,
-			},
-		},
-	}
-}
-
-func connectionSchema() schema.SingleNestedAttribute {
-	return schema.SingleNestedAttribute{
-		MarkdownDescription: "How to reach the device over SSH (the design called this `connection`; Terraform reserves " +
-			"that name for provisioners). Everything is optional; the defaults reach a device by its public IPv4 as " +
-			"`root` with the provider's `ssh` block credentials, checking its host key.",
-		Optional: true,
-		Attributes: map[string]schema.Attribute{
-			"host": schema.StringAttribute{
-				MarkdownDescription: "Host to connect to. Default: the device's public IPv4 from the API.",
-				Optional:            true,
-			},
-			"port": schema.Int64Attribute{
-				MarkdownDescription: "SSH port. Default 22 (or the port the API reports, as `packet-mock` does).",
-				Optional:            true,
-				Validators:          []validator.Int64{int64validator.Between(1, 65535)},
-			},
-			"user": schema.StringAttribute{
-				MarkdownDescription: "User whose `authorized_keys` is edited. Default: the provider's `ssh { user }`, else `root`.",
-				Optional:            true,
-			},
-			"private_key_file": schema.StringAttribute{
-				MarkdownDescription: "Private key file to log in with (`~` is expanded). The path is kept in state, never the key.",
-				Optional:            true,
-			},
-			"agent": schema.BoolAttribute{
-				MarkdownDescription: "Use the ssh-agent at `SSH_AUTH_SOCK`. Default: the provider's `ssh { agent }`, else whether `SSH_AUTH_SOCK` is set.",
-				Optional:            true,
-			},
-			"use_root_password": schema.BoolAttribute{
-				MarkdownDescription: "Log in with the device's root password, read from the API at the moment of use and " +
-					"never stored. The API shows it only for 24 hours after provisioning.",
-				Optional: true,
-			},
-			"host_key": schema.StringAttribute{
-				MarkdownDescription: "The device's SSH host key (an OpenSSH public key line). Default: the host key the " +
-					"API reports, else `known_hosts_file`.",
-				Optional: true,
-			},
-			"known_hosts_file": schema.StringAttribute{
-				MarkdownDescription: "A `known_hosts` file to check the host key against. Default: the provider's `ssh { known_hosts_file }`.",
-				Optional:            true,
-			},
-			"insecure_ignore_host_key": schema.BoolAttribute{
-				MarkdownDescription: "Skip the host key check. Anyone between you and the device could then read the " +
-					"session; use it only on networks you trust. A warning says it is on.",
-				Optional: true,
-			},
-			"authorized_keys_path": schema.StringAttribute{
-				MarkdownDescription: "The file to edit, relative to the user's home. Default `.ssh/authorized_keys`.",
-				Optional:            true,
-			},
-		},
-	}
-}
-
-func (r *deviceKeyAttachmentResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan attachmentModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	client := r.client(&resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
+func (r *deviceKeyAttachmentResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var conn *connectionModel
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, pathSSH, &conn)...)
+	if conn == nil || resp.Diagnostics.HasError() {
 		return
 	}
-	device, key, diags := r.lookUp(ctx, client, plan.DeviceID.ValueString(), plan.SSHKeyID.ValueString())
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if device.State != "active" {
-		resp.Diagnostics.AddAttributeError(path.Root("device_id"), "Device is not active",
-			fmt.Sprintf("Device %s (%s) is %q; a key can be attached once it is active.", device.ID, device.Hostname, device.State))
-		return
-	}
-	target, policy, creds, diags := r.session(device, plan.SSH, true)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, sshOperationTimeout)
-	defer cancel()
-	if _, err := machine.AddKey(ctx, target, policy, creds, key.Line(), key.PublicKey()); err != nil {
-		resp.Diagnostics.AddError("Could not add the key to the device", describeMachineError(device, err))
-		return
-	}
-	r.fill(&plan, device, key)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-}
-
-func (r *deviceKeyAttachmentResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state attachmentModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	client := r.client(&resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	device, key, diags := r.lookUp(ctx, client, state.DeviceID.ValueString(), state.SSHKeyID.ValueString())
-	if device == nil || key == nil {
-		if !diags.HasError() { // gone: forget it, the plan shows it again if configured
-			resp.State.RemoveResource(ctx)
-			return
+	if conn.InsecureIgnoreHostKey.ValueBool() {
+		for p, v := range map[string]types.String{"host_key": conn.HostKey, "known_hosts_file": conn.KnownHostsFile} {
+			if !v.IsNull() {
+				resp.Diagnostics.AddAttributeError(pathSSHInsecure, "Conflicting host key settings",
+					fmt.Sprintf("ssh.insecure_ignore_host_key = true turns the host key check off, while ssh.%s asks for a "+
+						"strict check. Keep one of them.", p))
+			}
 		}
-		resp.Diagnostics.Append(diags...)
-		return
-	}
-	r.fill(&state, device, key)
-
-	target, policy, creds, diags := r.session(device, state.SSH, false)
-	if diags.HasError() || !hasCredentials(creds) {
-		// No way to look at the machine now (e.g. the root password is no
-		// longer shown): keep what state says rather than guess.
-		tflog.Info(ctx, "skipping the on-machine check of the attachment: no usable credentials")
-		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, sshOperationTimeout)
-	defer cancel()
-	present, err := machine.HasKey(ctx, target, policy, creds, key.PublicKey())
-	switch {
-	case err != nil:
-		resp.Diagnostics.AddWarning("Could not check the device",
-			describeMachineError(device, err)+"\n\nThe attachment is kept in state as it was.")
-	case !present:
-		tflog.Warn(ctx, "key line no longer on the device; removing the attachment from state", map[string]any{"id": state.ID.ValueString()})
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
-// Update only changes how the device is reached; the key stays as it is.
-func (r *deviceKeyAttachmentResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan, state attachmentModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	state.SSH = plan.SSH
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
-func (r *deviceKeyAttachmentResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state attachmentModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	client := r.client(&resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	device, err := client.GetDevice(ctx, state.DeviceID.ValueString())
-	if metal.IsNotFound(err) {
-		return // the device and its authorized_keys are gone
-	}
-	if err != nil {
-		resp.Diagnostics.AddError("Could not read the device", err.Error())
-		return
-	}
-	key, err := sshkey.Parse([]byte(state.PublicKey.ValueString()), sshkey.Options{})
-	if err != nil {
-		resp.Diagnostics.AddError("The attachment's key in state does not parse", err.Error())
-		return
-	}
-	target, policy, creds, diags := r.session(device, state.SSH, true)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, sshOperationTimeout)
-	defer cancel()
-	if _, err := machine.RemoveKey(ctx, target, policy, creds, key.PublicKey()); err != nil {
-		resp.Diagnostics.AddError("Could not remove the key from the device", describeMachineError(device, err))
 	}
 }
 
@@ -313,129 +135,23 @@ func (r *deviceKeyAttachmentResource) ImportState(ctx context.Context, req resou
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("ssh_key_id"), keyID)...)
 }
 
-// lookUp reads the device and the key. A 404 of either comes back as a nil
-// value with no error diagnostic; callers decide what "gone" means.
-func (r *deviceKeyAttachmentResource) lookUp(ctx context.Context, client *metal.Client, deviceID, keyID string) (*metal.Device, *sshkey.Key, diag.Diagnostics) {
-	var diags diag.Diagnostics
-	device, err := client.GetDevice(ctx, deviceID)
-	if err != nil {
-		if metal.IsNotFound(err) {
-			diags.AddAttributeWarning(path.Root("device_id"), "Device not found", fmt.Sprintf("Device %s does not exist or this token cannot see it.", deviceID))
-		} else {
-			diags.AddError("Could not read the device", err.Error())
-		}
-		return nil, nil, diags
-	}
-	apiKey, err := client.GetSSHKey(ctx, keyID)
-	if err != nil {
-		if metal.IsNotFound(err) {
-			diags.AddAttributeWarning(path.Root("ssh_key_id"), "SSH key not found", fmt.Sprintf("Key %s does not exist or this token cannot see it.", keyID))
-		} else {
-			diags.AddError("Could not read the SSH key", err.Error())
-		}
-		return device, nil, diags
-	}
-	key, err := sshkey.Parse([]byte(apiKey.Key), sshkey.Options{})
-	if err != nil {
-		diags.AddError("The API returned a key that does not parse", err.Error())
-		return device, nil, diags
-	}
-	return device, key, diags
+// authorizedKeysOptionsValidator checks `options` as sshd would parse them.
+type authorizedKeysOptionsValidator struct{}
+
+func (authorizedKeysOptionsValidator) Description(context.Context) string {
+	return "authorized_keys options, as sshd(8) parses them"
 }
 
-func (r *deviceKeyAttachmentResource) fill(m *attachmentModel, device *metal.Device, key *sshkey.Key) {
-	m.ID = types.StringValue(m.DeviceID.ValueString() + "/" + m.SSHKeyID.ValueString())
-	m.PublicKey = types.StringValue(key.Line())
-	m.Fingerprint = types.StringValue(key.FingerprintMD5())
-	m.FingerprintSHA256 = types.StringValue(key.FingerprintSHA256())
-	provisioned := false
-	for _, id := range device.SSHKeyIDs {
-		provisioned = provisioned || id == m.SSHKeyID.ValueString()
-	}
-	m.Provisioned = types.BoolValue(provisioned)
+func (v authorizedKeysOptionsValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
 }
 
-// session resolves where and how to connect: the resource's connection
-// settings first, then the provider's ssh block, then what the API says.
-func (r *deviceKeyAttachmentResource) session(device *metal.Device, conn *connectionModel, strict bool) (machine.Target, machine.HostKeyPolicy, machine.Credentials, diag.Diagnostics) {
-	var diags diag.Diagnostics
-	if conn == nil {
-		conn = &connectionModel{}
+func (authorizedKeysOptionsValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
 	}
-	defaults := r.data.ssh
-
-	target := machine.Target{
-		Host:               firstNonEmpty(conn.Host.ValueString(), device.PublicIPv4()),
-		Port:               defaultSSHPort,
-		User:               firstNonEmpty(conn.User.ValueString(), defaults.User, defaultSSHUser),
-		AuthorizedKeysPath: firstNonEmpty(conn.AuthorizedKeysPath.ValueString(), defaultAuthorizedKeysPath),
-		Timeout:            30 * time.Second,
+	if _, err := authorizedkeys.ParseOptions(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid authorized_keys options",
+			err.Error()+". Write them as in authorized_keys, e.g. from=\"10.0.0.0/8\",no-pty.")
 	}
-	switch {
-	case !conn.Port.IsNull():
-		target.Port = int(conn.Port.ValueInt64())
-	case device.SSHPort != 0 && conn.Host.IsNull():
-		target.Port = device.SSHPort
-	}
-	if target.Host == "" {
-		diags.AddError("No address for the device",
-			fmt.Sprintf("Device %s (%s) has no public IPv4 address: set ssh.host.", device.ID, device.Hostname))
-	}
-
-	policy := machine.HostKeyPolicy{
-		HostKey:        firstNonEmpty(conn.HostKey.ValueString(), device.SSHHostKey),
-		KnownHostsFile: firstNonEmpty(conn.KnownHostsFile.ValueString(), defaults.KnownHostsFile),
-		InsecureIgnore: conn.InsecureIgnoreHostKey.ValueBool(),
-	}
-	if policy.InsecureIgnore {
-		diags.AddWarning("Host key check is off",
-			"ssh.insecure_ignore_host_key is true: the device's identity is not checked, so anyone between "+
-				"Terraform and the device could take over the session. Set ssh.host_key or known_hosts_file instead.")
-	}
-
-	creds := machine.Credentials{
-		PrivateKeyPEM:  []byte(defaults.PrivateKey),
-		PrivateKeyFile: firstNonEmpty(conn.PrivateKeyFile.ValueString(), defaults.PrivateKeyFile),
-		UseAgent:       os.Getenv("SSH_AUTH_SOCK") != "",
-	}
-	if defaults.Agent != nil {
-		creds.UseAgent = *defaults.Agent
-	}
-	if !conn.Agent.IsNull() {
-		creds.UseAgent = conn.Agent.ValueBool()
-	}
-	if conn.UseRootPassword.ValueBool() {
-		if device.RootPassword == "" {
-			if strict {
-				diags.AddAttributeError(path.Root("ssh").AtName("use_root_password"), "Root password not available",
-					fmt.Sprintf("The API no longer shows the root password of device %s (%s): it does so only for 24 hours "+
-						"after provisioning. Log in with a key instead (ssh.private_key_file, the ssh-agent, or the "+
-						"provider's ssh block).", device.ID, device.Hostname))
-			}
-		} else {
-			creds.Password = device.RootPassword
-		}
-	}
-	if strict && !hasCredentials(creds) && !diags.HasError() {
-		diags.AddError("No SSH credentials",
-			"Nothing to log in to the device with: set private_key or private_key_file in the provider's ssh block, "+
-				"this resource's ssh.private_key_file, run an ssh-agent (SSH_AUTH_SOCK), or set ssh.use_root_password "+
-				"within 24 hours of provisioning.")
-	}
-	return target, policy, creds, diags
-}
-
-// describeMachineError adds the device to the machine package's message,
-// which already says what failed and never carries a secret.
-func describeMachineError(device *metal.Device, err error) string {
-	msg := fmt.Sprintf("Device %s (%s): %v", device.ID, device.Hostname, err)
-	var mismatch *machine.HostKeyMismatchError
-	if errors.As(err, &mismatch) {
-		msg += "\n\nNothing was written. If the device was reinstalled, update ssh.host_key or known_hosts_file."
-	}
-	return msg
-}
-
-func hasCredentials(c machine.Credentials) bool {
-	return len(c.PrivateKeyPEM) > 0 || c.PrivateKeyFile != "" || c.UseAgent || c.Password != ""
 }

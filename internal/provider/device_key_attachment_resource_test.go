@@ -38,8 +38,20 @@ func (c *fakeClock) advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 func newDeviceFixture(t *testing.T) *deviceFixture {
 	t.Helper()
+	return newDeviceFixtureWith(t, mockapi.SSHProvisioner)
+}
+
+// newSpecOnlyDeviceFixture is a device whose JSON holds what the real API
+// has (no host key) plus the mock's ssh_port.
+func newSpecOnlyDeviceFixture(t *testing.T) *deviceFixture {
+	t.Helper()
+	return newDeviceFixtureWith(t, mockapi.SSHProvisionerConfig{NoHostKeyExtension: true}.Provisioner())
+}
+
+func newDeviceFixtureWith(t *testing.T, provisioner mockapi.Provisioner) *deviceFixture {
+	t.Helper()
 	clock := &fakeClock{}
-	mock := testMock(t, mockapi.Options{Provisioner: mockapi.SSHProvisioner, Clock: clock.now})
+	mock := testMock(t, mockapi.Options{Provisioner: provisioner, Clock: clock.now})
 	operator := newTestKey(t, "operator@ci")
 	opKey, err := mock.PutSSHKey(mockapi.SSHKey{Label: "operator", Key: operator.Line, ProjectID: mockapi.DefaultProjectID})
 	if err != nil {
@@ -216,29 +228,11 @@ func TestAccDeviceKeyAttachment_attachLoginDetach(t *testing.T) {
 
 func TestAccDeviceKeyAttachment_thirtyInParallel(t *testing.T) {
 	f := newDeviceFixture(t)
-	var keys strings.Builder
 	var lines []string
 	for i := range 30 {
-		k := newTestKey(t, fmt.Sprintf("k%02d", i))
-		lines = append(lines, k.Line)
-		fmt.Fprintf(&keys, "%q,\n", k.Line)
+		lines = append(lines, newTestKey(t, fmt.Sprintf("k%02d", i)).Line)
 	}
-	config := f.providerWithKey() + fmt.Sprintf(`
-locals {
-  keys = [%s]
-}
-resource "packet_project_ssh_key" "many" {
-  count      = length(local.keys)
-  project_id = %q
-  name       = "many-${count.index}"
-  public_key = local.keys[count.index]
-}
-resource "packet_device_key_attachment" "many" {
-  count      = length(local.keys)
-  device_id  = %q
-  ssh_key_id = packet_project_ssh_key.many[count.index].id
-}
-`, keys.String(), mockapi.DefaultProjectID, f.device.ID)
+	config := f.providerWithKey() + manyAttachmentsHCL("many", "many", lines, f.device.ID, "")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		CheckDestroy: func(*terraform.State) error {
@@ -284,15 +278,16 @@ func TestAccDeviceKeyAttachment_drift(t *testing.T) {
 				Check: func(*terraform.State) error { return f.canLogIn(t, added) },
 			},
 			{
-				// The device was deleted: the attachment leaves state.
+				// The device was deleted: the attachment leaves state, and
+				// the plan to attach it again says the device is gone.
 				PreConfig: func() {
 					if !f.mock.DeleteDevice(f.device.ID) {
 						t.Fatal("device was not in the mock")
 					}
 				},
-				Config:             config,
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
+				Config:      config,
+				PlanOnly:    true,
+				ExpectError: errorLike("There is no device " + f.device.ID),
 			},
 			{
 				Config: f.providerWithKey() + newProjectKeyHCL(added),
@@ -443,4 +438,32 @@ func TestAccDeviceKeyAttachment_unreachableAtRefreshKeepsState(t *testing.T) {
 			},
 		},
 	})
+}
+
+// manyAttachmentsHCL makes one project key per line (named prefix-N) and
+// attaches each to the device as packet_device_key_attachment.<name>[N],
+// with ssh as the attachments' ssh attribute ("" for none).
+func manyAttachmentsHCL(name, prefix string, lines []string, deviceID, ssh string) string {
+	var list strings.Builder
+	for _, l := range lines {
+		fmt.Fprintf(&list, "    %q,\n", l)
+	}
+	return fmt.Sprintf(`
+locals {
+  %[1]s_keys = [
+%[2]s  ]
+}
+resource "packet_project_ssh_key" %[1]q {
+  count      = length(local.%[1]s_keys)
+  project_id = %[3]q
+  name       = "%[4]s-${count.index}"
+  public_key = local.%[1]s_keys[count.index]
+}
+resource "packet_device_key_attachment" %[1]q {
+  count      = length(local.%[1]s_keys)
+  device_id  = %[5]q
+  ssh_key_id = packet_project_ssh_key.%[1]s[count.index].id
+  %[6]s
+}
+`, name, list.String(), mockapi.DefaultProjectID, prefix, deviceID, ssh)
 }

@@ -16,6 +16,10 @@ var (
 // parsePublicKeyArgument parses a function argument that must hold a public
 // key only: functions take no passphrase and never read private material.
 func parsePublicKeyArgument(text string) (*sshkey.Key, *function.FuncError) {
+	// Checked before the string is copied or scanned.
+	if err := sshkey.CheckSize(int64(len(text))); err != nil {
+		return nil, function.NewArgumentFuncError(0, err.Error())
+	}
 	data := []byte(text)
 	if sshkey.LooksPrivate(data) {
 		return nil, function.NewArgumentFuncError(0, "this is a private key: functions accept only public keys "+
@@ -42,7 +46,7 @@ func (f *normalizePublicKeyFunction) Definition(_ context.Context, _ function.De
 		Summary: "The one-line OpenSSH form of a public key",
 		MarkdownDescription: "Returns the public key as one OpenSSH line (`type base64 [comment]`, single spaces, no trailing " +
 			"newline), from an OpenSSH or `authorized_keys` line or an RFC 4716 block as PuTTYgen's \"Save public key\" " +
-			"writes it. Same parser as `data.packet_ssh_public_key`; private keys are refused.",
+			"writes it. Same parser as `data.packet_ssh_public_key`; private keys are refused.\n\n" + keyInputBoundsDoc,
 		Parameters: []function.Parameter{
 			function.StringParameter{Name: "public_key", MarkdownDescription: "The public key text."},
 		},
@@ -78,7 +82,7 @@ func (f *publicKeyFingerprintFunction) Definition(_ context.Context, _ function.
 		Summary: "The fingerprint of a public key",
 		MarkdownDescription: "Returns the fingerprint of a public key: `\"md5\"` gives the colon-hex form the API and the " +
 			"portal show, `\"sha256\"` the `SHA256:...` form `ssh-keygen -l` prints. Accepts the same public formats " +
-			"as `normalize_public_key`.",
+			"as `normalize_public_key`.\n\n" + keyInputBoundsDoc,
 		Parameters: []function.Parameter{
 			function.StringParameter{Name: "public_key", MarkdownDescription: "The public key text."},
 			function.StringParameter{Name: "hash", MarkdownDescription: "`\"md5\"` or `\"sha256\"`."},
@@ -94,7 +98,7 @@ func (f *publicKeyFingerprintFunction) Run(ctx context.Context, req function.Run
 		return
 	}
 	if hash != "md5" && hash != "sha256" {
-		resp.Error = function.NewArgumentFuncError(1, `hash must be "md5" or "sha256", got "`+hash+`"`)
+		resp.Error = function.NewArgumentFuncError(1, `hash must be "md5" or "sha256", got `+sshkey.QuotePrefix(hash))
 		return
 	}
 	key, ferr := parsePublicKeyArgument(text)

@@ -109,7 +109,7 @@ func (p *packetProvider) Configure(ctx context.Context, req provider.ConfigureRe
 		return
 	}
 
-	data := &providerData{version: p.version, ssh: cfg.SSH.defaults()}
+	data := &providerData{ssh: cfg.SSH.defaults()}
 	resp.DataSourceData = data
 	resp.ResourceData = data
 	resp.ListResourceData = data
@@ -122,7 +122,7 @@ func (p *packetProvider) Configure(ctx context.Context, req provider.ConfigureRe
 		return
 	}
 
-	token := firstNonEmpty(cfg.AuthToken.ValueString(), os.Getenv(envAuthToken), os.Getenv(envMetalAuthToken))
+	token, tokenSource := fromSetting(cfg.AuthToken.ValueString(), "auth_token", envAuthToken, envMetalAuthToken)
 	if token == "" {
 		// Not an error yet: parsing keys needs no API. Resources that call
 		// the API report it when they need the client.
@@ -138,9 +138,12 @@ func (p *packetProvider) Configure(ctx context.Context, req provider.ConfigureRe
 		timeout, _ = time.ParseDuration(cfg.RequestTimeout.ValueString()) // validated by the schema
 	}
 
+	apiURL, apiURLSource := fromSetting(cfg.APIURL.ValueString(), "api_url", envAPIURL)
 	client, err := metal.New(metal.Config{
 		Token:          token,
-		BaseURL:        firstNonEmpty(cfg.APIURL.ValueString(), os.Getenv(envAPIURL), metal.DefaultBaseURL),
+		TokenSource:    tokenSource,
+		BaseURL:        firstNonEmpty(apiURL, metal.DefaultBaseURL),
+		BaseURLSource:  apiURLSource,
 		Version:        p.version,
 		MaxRetries:     int(maxRetries),
 		RequestTimeout: timeout,
@@ -150,6 +153,7 @@ func (p *packetProvider) Configure(ctx context.Context, req provider.ConfigureRe
 		return
 	}
 	data.client = client
+	data.keys = metal.NewKeySnapshots(client, 0)
 }
 
 func (p *packetProvider) Resources(_ context.Context) []func() resource.Resource {
@@ -169,6 +173,7 @@ func (p *packetProvider) DataSources(_ context.Context) []func() datasource.Data
 		NewProjectSSHKeysDataSource,
 		NewUserSSHKeysDataSource,
 		NewDeviceDataSource,
+		NewDevicesDataSource,
 	}
 }
 
@@ -182,6 +187,21 @@ func (p *packetProvider) Functions(_ context.Context) []func() function.Function
 		NewNormalizePublicKeyFunction,
 		NewPublicKeyFingerprintFunction,
 	}
+}
+
+// fromSetting picks a value the way the attributes' descriptions say: the
+// attribute, else the first environment variable that is set. source names
+// the one that supplied it, so an error about the value can say where to fix it.
+func fromSetting(configured, attribute string, envs ...string) (value, source string) {
+	if configured != "" {
+		return configured, attribute + ` in the provider "packet" block`
+	}
+	for _, env := range envs {
+		if v := os.Getenv(env); v != "" {
+			return v, "the " + env + " environment variable"
+		}
+	}
+	return "", ""
 }
 
 func firstNonEmpty(values ...string) string {

@@ -2,7 +2,13 @@ package provider
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"os"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -52,16 +58,18 @@ func (d *sshPublicKeyDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 			"line or `authorized_keys` line, PuTTYgen's RFC 4716 \"SSH2 PUBLIC KEY\" file, a PuTTY `.ppk` file (v2 or v3, " +
 			"encrypted or not: no passphrase needed), an OpenSSH or PEM private key, a PEM public key — and gives the " +
 			"one-line public key the API takes plus its fingerprints. Needs no API token. Only public data is kept in state: " +
-			"for a private key file the contents and passphrase never are.",
+			"for a private key file the contents and passphrase never are.\n\n" + keyInputBoundsDoc,
 		Attributes: map[string]schema.Attribute{
 			"path": schema.StringAttribute{
 				MarkdownDescription: "Path of the key file. `~` is expanded; a relative path is relative to the directory " +
-					"Terraform runs in, so in a module write `\"${path.module}/keys/id.ppk\"`. Exactly one of `path` and `content`.",
+					"Terraform runs in, so in a module write `\"${path.module}/keys/id.ppk\"`. Exactly one of `path` and `content`. " +
+					fmt.Sprintf("A file over %d KiB is refused without being read.", sshkey.MaxInputSize>>10),
 				Optional: true,
 			},
 			"content": schema.StringAttribute{
 				MarkdownDescription: "The key itself. Exactly one of `path` and `content`. When it holds private key " +
-					"material it is not kept in state (null there).",
+					"material it is not kept in state (null there). " +
+					fmt.Sprintf("At most %d KiB.", sshkey.MaxInputSize>>10),
 				Optional:  true,
 				Sensitive: true,
 			},
@@ -76,12 +84,12 @@ func (d *sshPublicKeyDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 			"public_key":         computed("The public key as one OpenSSH line (`type base64 [comment]`), no trailing newline: what the API takes."),
 			"algorithm":          computed("Key algorithm as `ssh-keygen -l` names it: `RSA`, `ED25519`, `ECDSA`, `DSA`, `ECDSA-SK`, `ED25519-SK`."),
 			"bits":               schema.Int64Attribute{MarkdownDescription: "Key size in bits.", Computed: true},
-			"comment":            computed("The key's comment (from the line, the RFC 4716 `Comment:` header or the `.ppk` file)."),
+			"comment":            computed(fmt.Sprintf("The key's comment (from the line, the RFC 4716 `Comment:` header or the `.ppk` file); at most %d bytes.", sshkey.MaxCommentLength)),
 			"fingerprint_md5":    computed("MD5 fingerprint in colon-hex form, as the API and the portal show it."),
 			"fingerprint_sha256": computed("SHA256 fingerprint as `ssh-keygen -l` prints it (`SHA256:...`)."),
 			"format":             computed("The format the input was recognised as: `openssh`, `authorized_keys`, `rfc4716`, `ppk-v2`, `ppk-v3`, `openssh-private`, `pem-pkcs1`, `pem-sec1`, `pem-pkcs8`, `pem-pkix`, `pem-pkcs1-public`."),
 			"options": schema.ListAttribute{
-				MarkdownDescription: "Options of an `authorized_keys` line (dropped from `public_key`).",
+				MarkdownDescription: fmt.Sprintf("Options of an `authorized_keys` line (dropped from `public_key`); at most %d bytes in all.", sshkey.MaxOptionsLength),
 				ElementType:         types.StringType,
 				Computed:            true,
 			},
@@ -102,15 +110,19 @@ func (d *sshPublicKeyDataSource) Read(ctx context.Context, req datasource.ReadRe
 		return
 	}
 
-	data := []byte(m.Content.ValueString())
 	source := path.Root("content")
-	if !m.Path.IsNull() {
-		source = path.Root("path")
-		file, err := homedir.Expand(m.Path.ValueString())
-		if err == nil {
-			data, err = os.ReadFile(file)
+	var data []byte
+	if m.Path.IsNull() {
+		// Checked before the string is copied, so an oversized one costs nothing more.
+		if err := sshkey.CheckSize(int64(len(m.Content.ValueString()))); err != nil {
+			resp.Diagnostics.AddAttributeError(source, "Cannot read the SSH key", err.Error())
+			return
 		}
-		if err != nil {
+		data = []byte(m.Content.ValueString())
+	} else {
+		source = path.Root("path")
+		var err error
+		if data, err = readKeyFile(m.Path.ValueString()); err != nil {
 			resp.Diagnostics.AddAttributeError(source, "Cannot read the key file", err.Error())
 			return
 		}
@@ -122,8 +134,7 @@ func (d *sshPublicKeyDataSource) Read(ctx context.Context, req datasource.ReadRe
 		return
 	}
 	if err := sshkey.CheckStrength(key); err != nil {
-		resp.Diagnostics.AddAttributeWarning(source, "Weak SSH key", err.Error()+
-			" The key is read, but packet_project_ssh_key and packet_user_ssh_key will refuse it.")
+		resp.Diagnostics.AddAttributeWarning(source, "Weak SSH key", weakKeyDetail(err))
 	}
 
 	opts := key.Options()
@@ -147,4 +158,78 @@ func (d *sshPublicKeyDataSource) Read(ctx context.Context, req datasource.ReadRe
 		m.Content = types.StringNull()
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// keyInputBoundsDoc documents the bounds every key input shares.
+var keyInputBoundsDoc = fmt.Sprintf("Inputs are bounded: a key file, string or argument of more than %d KiB is refused before it is "+
+	"parsed (the largest real key files, those of a 16384-bit RSA key, are under 13 KiB), as are a comment over %d bytes, "+
+	"`authorized_keys` options over %d KiB and RSA keys over %d bits.",
+	sshkey.MaxInputSize>>10, sshkey.MaxCommentLength, sshkey.MaxOptionsLength>>10, sshkey.MaxRSABits)
+
+// readKeyFile reads a key file of at most sshkey.MaxInputSize bytes. A
+// larger file is refused from its size before any of it is read; a file
+// whose size stat cannot tell (a pipe, a device) is read only up to one
+// byte over the bound.
+func readKeyFile(name string) ([]byte, error) {
+	file, err := homedir.Expand(name)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, shortPathError(err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, shortPathError(err)
+	}
+	if info.IsDir() {
+		return nil, fmt.Errorf("%s is a directory, not a key file", sshkey.QuotePrefix(name))
+	}
+	if err := sshkey.CheckSize(info.Size()); err != nil {
+		return nil, err
+	}
+	// One buffer of the bound and a byte: the memory a file costs never
+	// depends on what the file holds.
+	data := make([]byte, sshkey.MaxInputSize+1)
+	n, err := io.ReadFull(f, data)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, shortPathError(err)
+	}
+	data = data[:n]
+	if n > sshkey.MaxInputSize {
+		return nil, fmt.Errorf("reading stopped at the limit of %d bytes and the file goes on (it is not a regular "+
+			"file, or it grew): is this the right file?", sshkey.MaxInputSize)
+	}
+	return data, nil
+}
+
+// shortPathError keeps an error about a file from repeating a long path whole.
+func shortPathError(err error) error {
+	var pathErr *os.PathError
+	if errors.As(err, &pathErr) && len(pathErr.Path) > 200 {
+		return fmt.Errorf("%s %s: %w", pathErr.Op, sshkey.QuotePrefix(pathErr.Path), pathErr.Err)
+	}
+	return err
+}
+
+// weakKeyDetail turns CheckStrength's message into sentences and says what
+// follows from it.
+func weakKeyDetail(err error) string {
+	return sentence(err.Error()) + " The key is read, but packet_project_ssh_key and packet_user_ssh_key refuse it."
+}
+
+// sentence starts s with a capital letter and ends it with a full stop.
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return s
+	}
+	r, size := utf8.DecodeRuneInString(s)
+	s = string(unicode.ToUpper(r)) + s[size:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
 }

@@ -1,18 +1,30 @@
 package provider
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/packethost/terraform-provider-packet/internal/sshkey"
 )
 
 // The fixtures were made by ssh-keygen and puttygen; their expected values
@@ -264,9 +276,273 @@ func TestAccKeyFunctions(t *testing.T) {
 				ExpectError: errorLike(`hash must be "md5" or "sha256", got "sha1"`),
 			},
 			{
+				Config:      fmt.Sprintf("output \"x\" {\n  value = provider::packet::public_key_fingerprint(%q, \"%s\")\n}\n", good[1].Line, strings.Repeat("sha", 1000)),
+				ExpectError: errorLike(`hash must be "md5" or "sha256", got "` + strings.Repeat("sha", 13) + `s" (first 40 of 3000 bytes)`),
+			},
+			{
 				Config:      "output \"x\" {\n  value = provider::packet::normalize_public_key(\"ssh-ed25519 not-base64!\")\n}\n",
 				ExpectError: errorLike("base64 blob does not decode"),
 			},
 		},
 	})
+}
+
+// readSSHPublicKey runs the data source's Read in-process with the given
+// attributes set (all others null) and returns its diagnostics.
+func readSSHPublicKey(t *testing.T, set map[string]string) diag.Diagnostics {
+	t.Helper()
+	ctx := context.Background()
+	ds := NewSSHPublicKeyDataSource()
+	var schemaResp datasource.SchemaResponse
+	ds.Schema(ctx, datasource.SchemaRequest{}, &schemaResp)
+	objType, ok := schemaResp.Schema.Type().TerraformType(ctx).(tftypes.Object)
+	if !ok {
+		t.Fatal("schema is not an object")
+	}
+	values := map[string]tftypes.Value{}
+	for name, typ := range objType.AttributeTypes {
+		values[name] = tftypes.NewValue(typ, nil)
+	}
+	for name, v := range set {
+		values[name] = tftypes.NewValue(tftypes.String, v)
+	}
+	raw := tftypes.NewValue(objType, values)
+	resp := datasource.ReadResponse{State: tfsdk.State{Schema: schemaResp.Schema, Raw: raw}}
+	ds.Read(ctx, datasource.ReadRequest{Config: tfsdk.Config{Schema: schemaResp.Schema, Raw: raw}}, &resp)
+	return resp.Diagnostics
+}
+
+// TestSSHPublicKeyDataSource_weakKeyWarningIsSentences: the warning for a
+// DSA or short RSA key is separate sentences, not two run together (issue 15).
+func TestSSHPublicKeyDataSource_weakKeyWarningIsSentences(t *testing.T) {
+	cases := map[string]string{
+		"keys/dsa1024.pub": "This is a DSA key: the platform rejects DSA keys; generate an ed25519 or RSA >= 2048 key. " +
+			"The key is read, but packet_project_ssh_key and packet_user_ssh_key refuse it.",
+		"keys/rsa1024-weak.pub": "RSA key of 1024 bits: the platform needs at least 2048; generate a new key (ssh-keygen -t ed25519). " +
+			"The key is read, but packet_project_ssh_key and packet_user_ssh_key refuse it.",
+	}
+	for file, want := range cases {
+		diags := readSSHPublicKey(t, map[string]string{"path": fixturePath(t, keyFixture{File: file})})
+		if diags.HasError() || diags.WarningsCount() != 1 {
+			t.Fatalf("%s: diagnostics %v, want one warning", file, diags)
+		}
+		w := diags.Warnings()[0]
+		if w.Summary() != "Weak SSH key" || w.Detail() != want {
+			t.Errorf("%s: warning %q: %q\nwant %q", file, w.Summary(), w.Detail(), want)
+		}
+	}
+}
+
+// TestReadKeyFile_refusesLargeFilesUnread: a 50 MB file is refused from its
+// size, and a file whose size says nothing (a device) after reading one byte
+// over the bound; neither costs memory beyond the bound.
+func TestReadKeyFile_refusesLargeFilesUnread(t *testing.T) {
+	big := filepath.Join(t.TempDir(), "big.log")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(50 << 20); err != nil { // sparse: no 50 MB written
+		t.Fatal(err)
+	}
+	f.Close()
+	cases := map[string]struct {
+		path     string
+		want     string
+		maxAlloc uint64
+	}{
+		"50 MB file": {big, "the input is 52428800 bytes (50.0 MiB); the limit for an SSH key is 65536 bytes (64.0 KiB)", 16 << 10},
+		"device":     {"/dev/zero", "reading stopped at the limit of 65536 bytes and the file goes on", 2 * sshkey.MaxInputSize},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			if _, err := os.Stat(c.path); err != nil {
+				t.Fatalf("%s: %v", c.path, err) // no skip: a missing /dev/zero is a broken machine
+			}
+			var err error
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			_, err = readKeyFile(c.path)
+			runtime.ReadMemStats(&after)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("readKeyFile(%s) = %v, want %q", c.path, err, c.want)
+			}
+			if got := after.TotalAlloc - before.TotalAlloc; got > c.maxAlloc {
+				t.Errorf("refusing %s allocated %d bytes, want at most %d", c.path, got, c.maxAlloc)
+			}
+		})
+	}
+}
+
+// BenchmarkRefuseLargeKeyFile: the time a 50 MB file costs the data source
+// before it is refused (the target is well under a second).
+func BenchmarkRefuseLargeKeyFile(b *testing.B) {
+	big := filepath.Join(b.TempDir(), "big.log")
+	if err := os.WriteFile(big, nil, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.Truncate(big, 50<<20); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := readKeyFile(big); err == nil {
+			b.Fatal("accepted")
+		}
+	}
+}
+
+// errorInOrder matches texts (as errorLike does) that appear in this order,
+// with anything between them: a summary, the attribute, the detail.
+func errorInOrder(texts ...string) *regexp.Regexp {
+	parts := make([]string, len(texts))
+	for i, text := range texts {
+		parts[i] = errorLike(text).String()
+	}
+	return regexp.MustCompile(strings.Join(parts, `[\s\S]*?`))
+}
+
+// writeBigFile writes n bytes of log-like text, which is no key.
+func writeBigFile(t *testing.T, n int) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "big.log")
+	line := []byte("2026-01-01T00:00:00Z info request served in 12ms\n")
+	if err := os.WriteFile(p, bytes.Repeat(line, n/len(line)+1)[:n], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestAccKeyInput_50MBIsRefusedClearly: 50 MB given to the data source as a
+// path or as content, and to both functions, is a clear error naming the
+// size and the limit.
+func TestAccKeyInput_50MBIsRefusedClearly(t *testing.T) {
+	t.Parallel()
+	big := writeBigFile(t, 50<<20)
+	const sizeErr = "the input is 52428800 bytes (50.0 MiB); the limit for an SSH key is 65536 bytes (64.0 KiB)"
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		TerraformVersionChecks:   functionsNeedTerraform18,
+		Steps: []resource.TestStep{
+			{
+				Config:      fmt.Sprintf("provider \"packet\" {}\ndata \"packet_ssh_public_key\" \"k\" {\n  path = %q\n}\n", big),
+				ExpectError: errorInOrder("Error: Cannot read the key file", "with data.packet_ssh_public_key.k", sizeErr),
+			},
+			{
+				Config:      fmt.Sprintf("provider \"packet\" {}\ndata \"packet_ssh_public_key\" \"k\" {\n  content = file(%q)\n}\n", big),
+				ExpectError: errorInOrder("Error: Cannot read the SSH key", "with data.packet_ssh_public_key.k", sizeErr),
+			},
+			{
+				Config:      fmt.Sprintf("output \"x\" {\n  value = provider::packet::normalize_public_key(file(%q))\n}\n", big),
+				ExpectError: errorLike(sizeErr),
+			},
+			{
+				Config:      fmt.Sprintf("output \"x\" {\n  value = provider::packet::public_key_fingerprint(file(%q), \"sha256\")\n}\n", big),
+				ExpectError: errorLike(sizeErr),
+			},
+		},
+	})
+}
+
+// rssChildEnv names the case a child process of TestKeyInput_peakRSS runs.
+const rssChildEnv = "PACKET_TEST_RSS_CASE"
+
+// TestKeyInput_peakRSS: refusing a 50 MB file, a 50 MB string and a line
+// with a million options grows the process by less than 64 MB, and by no
+// more than the input itself plus 4 MiB (three times that under -race):
+// nothing is copied or parsed. Each
+// case runs in a fresh child process (this test binary) that reports its
+// resident size before the input exists and its peak (VmHWM) after the
+// refusal. A string input is in memory before the provider sees it, as it
+// is when Terraform sends it; a file is never read whole.
+func TestKeyInput_peakRSS(t *testing.T) {
+	if os.Getenv(rssChildEnv) != "" {
+		t.Skip("running as a child process")
+	}
+	big := filepath.Join(t.TempDir(), "big.log")
+	if err := os.WriteFile(big, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(big, 50<<20); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"path", "content", "options", "function"} {
+		t.Run(name, func(t *testing.T) {
+			cmd := exec.CommandContext(context.Background(), os.Args[0], "-test.run=^TestKeyInputPeakRSSChild$", "-test.v")
+			cmd.Env = append(os.Environ(), rssChildEnv+"="+name, "PACKET_TEST_BIG_FILE="+big)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("child: %v\n%s", err, out)
+			}
+			m := regexp.MustCompile(`before_kb=(\d+) peak_kb=(\d+) in_memory_kb=(\d+) refused=(.*)`).FindSubmatch(out)
+			if m == nil {
+				t.Fatalf("child printed no sizes:\n%s", out)
+			}
+			before, _ := strconv.Atoi(string(m[1]))
+			peak, _ := strconv.Atoi(string(m[2]))
+			input, _ := strconv.Atoi(string(m[3]))
+			growth := peak - before
+			t.Logf("%s: resident %d KiB before, peak %d KiB: grew %d KiB, of which the input in memory %d KiB", name, before, peak, growth, input)
+			// Under -race every bound is scaled by memoryFactor (shadow memory).
+			if growth > memoryFactor*64<<10 {
+				t.Errorf("%s: the process grew by %d KiB, want under %d MiB", name, growth, memoryFactor*64)
+			}
+			if beyond := growth - memoryFactor*input; beyond > memoryFactor*4<<10 {
+				t.Errorf("%s: the process grew by %d KiB beyond the input, want at most %d MiB", name, beyond, memoryFactor*4)
+			}
+			if !strings.Contains(string(m[4]), "the limit for an SSH key is 65536 bytes") {
+				t.Errorf("%s: refused with %q", name, m[4])
+			}
+		})
+	}
+}
+
+// TestKeyInputPeakRSSChild is the child of TestKeyInput_peakRSS.
+func TestKeyInputPeakRSSChild(t *testing.T) {
+	name := os.Getenv(rssChildEnv)
+	if name == "" {
+		t.Skip("helper process of TestKeyInput_peakRSS")
+	}
+	status := func(field string) string {
+		b, err := os.ReadFile("/proc/self/status")
+		if err != nil {
+			t.Fatal(err) // Linux only, like CI; no silent skip
+		}
+		m := regexp.MustCompile(field + `:\s+(\d+) kB`).FindSubmatch(b)
+		if m == nil {
+			t.Fatalf("no %s in /proc/self/status", field)
+		}
+		return string(m[1])
+	}
+	line := "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl x"
+	runtime.GC()
+	before := status("VmRSS")
+	var msg string
+	var input int
+	switch name {
+	case "path":
+		diags := readSSHPublicKey(t, map[string]string{"path": os.Getenv("PACKET_TEST_BIG_FILE")})
+		msg = diags.Errors()[0].Detail()
+	case "content":
+		content := strings.Repeat("log line\n", 50<<20/9)
+		input = len(content)
+		msg = readSSHPublicKey(t, map[string]string{"content": content}).Errors()[0].Detail()
+	case "options":
+		var sb strings.Builder // built in place: a + would copy it once more
+		sb.Grow(7*1_000_000 + len("no-pty ") + len(line))
+		for range 1_000_000 {
+			sb.WriteString("no-pty,")
+		}
+		sb.WriteString("no-pty " + line)
+		content := sb.String()
+		input = len(content)
+		msg = readSSHPublicKey(t, map[string]string{"content": content}).Errors()[0].Detail()
+	case "function":
+		arg := strings.Repeat("log line\n", 50<<20/9)
+		input = len(arg)
+		_, ferr := parsePublicKeyArgument(arg)
+		msg = ferr.Error()
+	}
+	fmt.Printf("before_kb=%s peak_kb=%s in_memory_kb=%d refused=%s\n", before, status("VmHWM"), input>>10, strings.ReplaceAll(msg, "\n", " "))
 }

@@ -2,10 +2,12 @@ package sshkey
 
 import (
 	"crypto/dsa" //nolint:staticcheck // DSA keys must still be read so they can be named and refused.
+	"crypto/ed25519"
 	"crypto/rsa"
 	"encoding/binary"
 	"errors"
 	"math/big"
+	"strconv"
 	"strings"
 
 	"golang.org/x/crypto/ssh"
@@ -46,14 +48,21 @@ func isCertType(s string) bool {
 
 // blobType reads the type string at the front of a wire-format blob.
 func blobType(blob []byte) (string, bool) {
+	_, typ, ok := blobTypeReason(blob)
+	return typ, ok
+}
+
+// blobTypeReason is blobType with the reason it failed, safe to show.
+func blobTypeReason(blob []byte) (reason, typ string, ok bool) {
 	if len(blob) < 4 {
-		return "", false
+		return "key blob is truncated: " + strconv.Itoa(len(blob)) + " bytes, too short to hold even a key type", "", false
 	}
 	n := binary.BigEndian.Uint32(blob)
 	if uint64(n) > uint64(len(blob)-4) {
-		return "", false
+		return "key blob is truncated or not a key: its key type is said to be " + strconv.FormatUint(uint64(n), 10) +
+			" bytes long but only " + strconv.Itoa(len(blob)-4) + " follow", "", false
 	}
-	return string(blob[4 : 4+n]), true
+	return "", string(blob[4 : 4+n]), true
 }
 
 // safeName returns s for use in a message if it looks like a key type name
@@ -73,9 +82,9 @@ func safeName(s string) (string, bool) {
 // parseBlob turns a wire-format blob into a public key, accepting only the
 // plain key types OpenSSH knows. The reason it returns is safe to show.
 func parseBlob(blob []byte) (ssh.PublicKey, string) {
-	typ, ok := blobType(blob)
+	reason, typ, ok := blobTypeReason(blob)
 	if !ok {
-		return nil, "key blob is truncated or malformed"
+		return nil, reason
 	}
 	if isCertType(typ) {
 		return nil, "this is an SSH certificate, not a plain public key; give the key it certifies instead"
@@ -86,17 +95,138 @@ func parseBlob(blob []byte) (ssh.PublicKey, string) {
 		}
 		return nil, "key blob does not start with a known key type"
 	}
-	var pub ssh.PublicKey
-	var err error
-	if typ == keyTypeDSA {
-		pub, err = parseDSABlob(blob)
-	} else {
-		pub, err = ssh.ParsePublicKey(blob)
+	if reason := checkBlobFields(typ, blob); reason != "" {
+		return nil, reason
 	}
+	if typ == keyTypeDSA {
+		pub, err := parseDSABlob(blob)
+		if err != nil {
+			return nil, "the DSA key parameters are out of range"
+		}
+		return pub, ""
+	}
+	pub, err := ssh.ParsePublicKey(blob)
 	if err != nil {
-		return nil, "key blob is truncated or malformed"
+		// checkBlobFields has found every structural fault; what is left
+		// is the mathematics x/crypto checks.
+		if curve := curveOf(typ); curve != "" {
+			return nil, "the EC point is not on the " + curve + " curve"
+		}
+		return nil, "key blob is malformed"
 	}
 	return pub, ""
+}
+
+// blobFields names the fields after the type string of each key type's
+// wire form (RFC 4253 §6.6, RFC 5656, RFC 8709, PROTOCOL.u2f), for messages.
+var blobFields = map[string][]string{
+	ssh.KeyAlgoRSA:        {"RSA public exponent", "RSA modulus"},
+	keyTypeDSA:            {"DSA p", "DSA q", "DSA g", "DSA y"},
+	ssh.KeyAlgoECDSA256:   {"curve name", "EC point"},
+	ssh.KeyAlgoECDSA384:   {"curve name", "EC point"},
+	ssh.KeyAlgoECDSA521:   {"curve name", "EC point"},
+	ssh.KeyAlgoED25519:    {"Ed25519 public key"},
+	ssh.KeyAlgoSKECDSA256: {"curve name", "EC point", "security key application"},
+	ssh.KeyAlgoSKED25519:  {"Ed25519 public key", "security key application"},
+}
+
+// ecPointSizes is the size of an uncompressed point per curve.
+var ecPointSizes = map[string]int{"nistp256": 65, "nistp384": 97, "nistp521": 133}
+
+// curveOf is the curve an ECDSA key type names ("nistp256"), or "".
+func curveOf(typ string) string {
+	for curve := range ecPointSizes {
+		if strings.Contains(typ, "-"+curve) {
+			return curve
+		}
+	}
+	return ""
+}
+
+// checkBlobFields walks a blob of a known type and says what is wrong with
+// it, or "": a missing field, extra bytes, a bad RSA exponent or size, a
+// point or Ed25519 key of the wrong size, a curve the type does not name.
+func checkBlobFields(typ string, blob []byte) string {
+	names := blobFields[typ]
+	r := wireReader{b: blob}
+	r.skip() // the type, read by the caller
+	fields := make([][]byte, len(names))
+	for i, name := range names {
+		if fields[i] = r.bytes(); r.failed {
+			return "key blob is truncated: it ends inside the " + name
+		}
+	}
+	if len(r.b) > 0 {
+		return "key blob has " + strconv.Itoa(len(r.b)) + " bytes of unexpected data after the " + names[len(names)-1]
+	}
+	switch typ {
+	case ssh.KeyAlgoRSA:
+		return checkRSA(fields[0], fields[1])
+	case ssh.KeyAlgoED25519, ssh.KeyAlgoSKED25519:
+		if n := len(fields[0]); n != ed25519.PublicKeySize {
+			return "the Ed25519 public key is " + strconv.Itoa(n) + " bytes; it must be " + strconv.Itoa(ed25519.PublicKeySize)
+		}
+	case ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384, ssh.KeyAlgoECDSA521, ssh.KeyAlgoSKECDSA256:
+		return checkECPoint(curveOf(typ), fields[0], fields[1])
+	}
+	return ""
+}
+
+// checkECPoint checks the curve name matches the key type and the point
+// has the uncompressed form and size of that curve.
+func checkECPoint(want string, curve, point []byte) string {
+	if got := string(curve); got != want {
+		if name, ok := safeName(got); ok {
+			return "the key type names curve " + want + " but the blob holds curve " + name
+		}
+		return "the key type names curve " + want + " but the blob holds another curve name"
+	}
+	if len(point) == 0 || point[0] != 4 {
+		return "the EC point is not in uncompressed form (first byte 0x04), the only form SSH uses"
+	}
+	if len(point) != ecPointSizes[want] {
+		return "the EC point is " + strconv.Itoa(len(point)) + " bytes; a " + want + " point is " +
+			strconv.Itoa(ecPointSizes[want])
+	}
+	return ""
+}
+
+// maxRSAExponentBits is the largest exponent x/crypto/ssh takes; real keys
+// use 65537 (17 bits).
+const maxRSAExponentBits = 24
+
+// checkRSA says what is wrong with an RSA key's exponent or modulus as SSH
+// mpints (big-endian two's complement), or "".
+func checkRSA(e, n []byte) string {
+	if len(e) > 0 && e[0]&0x80 != 0 {
+		return "the RSA public exponent is negative"
+	}
+	if len(n) > 0 && n[0]&0x80 != 0 {
+		return "the RSA modulus is negative"
+	}
+	return checkRSANumbers(new(big.Int).SetBytes(e), new(big.Int).SetBytes(n))
+}
+
+// checkRSANumbers applies the exponent and size rules to an RSA key from
+// any format.
+func checkRSANumbers(e, n *big.Int) string {
+	switch {
+	case e.BitLen() > maxRSAExponentBits:
+		return "the RSA public exponent is too large (" + strconv.Itoa(e.BitLen()) + " bits; SSH allows at most " +
+			strconv.Itoa(maxRSAExponentBits) + " bits, and keys use 65537)"
+	case e.Sign() == 0:
+		return "the RSA public exponent is 0"
+	case e.Int64() == 1:
+		return "the RSA public exponent is 1, which leaves nothing secret (anyone could sign); keys use 65537"
+	case e.Bit(0) == 0:
+		return "the RSA public exponent " + e.String() + " is even; RSA needs an odd exponent (keys use 65537)"
+	case n.BitLen() > MaxRSABits:
+		return "RSA key of " + strconv.Itoa(n.BitLen()) + " bits is too large: the limit is " + strconv.Itoa(MaxRSABits) +
+			" bits, the largest ssh-keygen makes"
+	case n.Bit(0) == 0:
+		return "the RSA modulus is even, so it is not the product of two primes"
+	}
+	return ""
 }
 
 // keyBits is the size ssh-keygen -l reports for the key.

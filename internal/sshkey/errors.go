@@ -8,9 +8,15 @@ type ParseError struct {
 	Format Format // what was recognised; "" if nothing was
 	Line   int    // 1-based line of the problem; 0 if not tied to a line
 	Reason string
+	// Unread is set when the input was refused before it was looked at
+	// (it is over a size bound): the message then names no format.
+	Unread bool
 }
 
 func (e *ParseError) Error() string {
+	if e.Unread {
+		return e.Reason
+	}
 	prefix := "not a recognised SSH key"
 	if e.Format != "" {
 		prefix = e.Format.Description()

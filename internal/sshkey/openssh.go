@@ -49,6 +49,10 @@ func parseOpenSSHLine(line []byte, lineNo int) (*Key, error) {
 	}
 	if opts, afterOpts, ok := splitOptions(line); ok {
 		typ2, rest2 := nextField(afterOpts)
+		if n := len(line) - len(afterOpts); n > MaxOptionsLength && (isKeyType(string(typ2)) || isCertType(string(typ2))) {
+			return nil, parseErr(FormatAuthorizedKeys, lineNo, "the options before the key are "+byteSize(int64(n))+
+				"; the limit is "+byteSize(MaxOptionsLength))
+		}
 		if isKeyType(string(typ2)) {
 			return parseKeyFields(string(typ2), rest2, opts, FormatAuthorizedKeys, lineNo)
 		}
@@ -77,9 +81,9 @@ func parseKeyFields(typ string, rest []byte, options []string, f Format, lineNo 
 	if !ok {
 		return nil, parseErr(f, lineNo, "base64 blob does not decode")
 	}
-	bt, ok := blobType(blob)
+	reason, bt, ok := blobTypeReason(blob)
 	if !ok {
-		return nil, parseErr(f, lineNo, "key blob is truncated or malformed")
+		return nil, parseErr(f, lineNo, reason)
 	}
 	if bt != typ {
 		if name, ok := safeName(bt); ok {

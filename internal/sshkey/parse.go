@@ -13,6 +13,9 @@ var utf8BOM = []byte("\xef\xbb\xbf")
 // Parse detects the format of data and reads the one public key it holds.
 // Errors are *ParseError.
 func Parse(data []byte, opts Options) (*Key, error) {
+	if err := CheckSize(int64(len(data))); err != nil {
+		return nil, err
+	}
 	data = bytes.TrimPrefix(data, utf8BOM)
 	start, lineNo, ok := firstContentLine(data)
 	if !ok {
@@ -58,34 +61,32 @@ var privateMarkers = [][]byte{
 }
 
 // firstContentLine finds the first line that is neither blank nor a '#'
-// comment. It returns its byte offset and 1-based line number.
+// comment. It returns its byte offset and 1-based line number. Lines end
+// in LF, CRLF or a bare CR, so an RFC 4716 block from an old Mac editor is
+// found and numbered like any other.
 func firstContentLine(data []byte) (offset, lineNo int, ok bool) {
-	lineNo = 1
-	for offset < len(data) {
-		end := bytes.IndexByte(data[offset:], '\n')
-		var line []byte
-		if end < 0 {
-			line = data[offset:]
-		} else {
-			line = data[offset : offset+end]
+	r := lineReader{rest: data, anyEOL: true}
+	for {
+		start := len(data) - len(r.rest)
+		line, more := r.next()
+		if !more {
+			return 0, 0, false
 		}
-		trimmed := bytes.TrimLeft(line, " \t\r\f\v")
+		trimmed := bytes.TrimLeft(line, " \t\f\v")
 		if len(bytes.TrimSpace(trimmed)) > 0 && trimmed[0] != '#' {
-			return offset + len(line) - len(trimmed), lineNo, true
+			return start + len(line) - len(trimmed), r.lineNo, true
 		}
-		if end < 0 {
-			break
-		}
-		offset += end + 1
-		lineNo++
 	}
-	return 0, 0, false
 }
 
-// lineReader walks text line by line, dropping the line ending (LF or CRLF).
+// lineReader walks text line by line, dropping the line ending: LF or
+// CRLF, and with anyEOL also a bare CR (RFC 4716 §3.1 allows all three,
+// mixed). Other formats end lines in LF or CRLF only, as OpenSSH and PuTTY
+// read them.
 type lineReader struct {
 	rest   []byte
 	lineNo int // number of the line last returned
+	anyEOL bool
 }
 
 func newLineReader(text []byte, firstLineNo int) *lineReader {
@@ -96,20 +97,38 @@ func (r *lineReader) next() ([]byte, bool) {
 	if len(r.rest) == 0 {
 		return nil, false
 	}
-	var line []byte
-	if i := bytes.IndexByte(r.rest, '\n'); i >= 0 {
-		line, r.rest = r.rest[:i], r.rest[i+1:]
-	} else {
-		line, r.rest = r.rest, nil
-	}
 	r.lineNo++
-	return bytes.TrimSuffix(line, []byte("\r")), true
+	if !r.anyEOL {
+		var line []byte
+		if i := bytes.IndexByte(r.rest, '\n'); i >= 0 {
+			line, r.rest = r.rest[:i], r.rest[i+1:]
+		} else {
+			line, r.rest = r.rest, nil
+		}
+		return bytes.TrimSuffix(line, []byte("\r")), true
+	}
+	i := bytes.IndexAny(r.rest, "\r\n")
+	if i < 0 {
+		line := r.rest
+		r.rest = nil
+		return line, true
+	}
+	line, eol := r.rest[:i], 1
+	if r.rest[i] == '\r' && i+1 < len(r.rest) && r.rest[i+1] == '\n' {
+		eol = 2
+	}
+	r.rest = r.rest[i+eol:]
+	return line, true
 }
 
 // newKey builds a Key from a public key found in any format. The key is
 // re-read from its own wire form so every path obeys the same rules and
 // the blob is canonical.
 func newKey(pub ssh.PublicKey, f Format, comment string, options []string, fromPrivate bool) (*Key, *ParseError) {
+	if len(comment) > MaxCommentLength {
+		return nil, parseErr(f, 0, "the comment is "+byteSize(int64(len(comment)))+"; the limit is "+
+			byteSize(MaxCommentLength)+": shorten it")
+	}
 	blob := pub.Marshal()
 	canon, reason := parseBlob(blob)
 	if reason != "" {

@@ -167,7 +167,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad base64", "\nssh-ed25519 AAAA$$$$", FormatOpenSSH, 2, "OpenSSH public key: base64 blob does not decode at line 2"},
 		{"mislabelled", "ssh-rsa " + b64, FormatOpenSSH, 1, "OpenSSH public key: blob says ssh-ed25519 but the line says ssh-rsa at line 1"},
 		{"mislabelled rsa", "ssh-ed25519 " + rsaB64, FormatOpenSSH, 1, "blob says ssh-rsa but the line says ssh-ed25519"},
-		{"truncated blob", "ssh-ed25519 " + b64[:len(b64)-8], FormatOpenSSH, 1, "key blob is truncated or malformed"},
+		{"truncated blob", "ssh-ed25519 " + b64[:len(b64)-8], FormatOpenSSH, 1, "key blob is truncated: it ends inside the Ed25519 public key"},
 		{"two keys", line + "\n\n" + line, FormatOpenSSH, 3, "OpenSSH public key: more than one key in the input; give one key, the next one starts at line 3"},
 		{"junk after key", line + "\nnot a key\n", FormatOpenSSH, 2, "unexpected text after the key at line 2"},
 		{"options then garbage", `no-pty,command="x" hello`, "", 0, "not a recognised SSH key"},

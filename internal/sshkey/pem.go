@@ -9,6 +9,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"strconv"
 	"strings"
 
 	"golang.org/x/crypto/ssh"
@@ -23,6 +24,10 @@ var pemFormats = map[string]Format{
 	"PUBLIC KEY":          FormatPEMPKIX,
 	"RSA PUBLIC KEY":      FormatPEMPKCS1Public,
 }
+
+// maxPrivateKeyDER bounds a PEM private key's DER: a 16384-bit RSA key, the
+// largest there is, takes 9287 bytes in PKCS#1 and PKCS#8.
+const maxPrivateKeyDER = 12 << 10
 
 // parsePEM reads PEM-armoured keys. text starts at the first BEGIN line.
 func parsePEM(text []byte, opts Options) (*Key, error) {
@@ -49,7 +54,7 @@ func parsePEM(text []byte, opts Options) (*Key, error) {
 	}
 	switch f {
 	case FormatOpenSSHPrivate:
-		return parseOpenSSHPrivate(block.Bytes, text)
+		return parseOpenSSHPrivate(block.Bytes)
 	case FormatPEMPKIX, FormatPEMPKCS1Public:
 		return parsePEMPublic(block, f)
 	}
@@ -137,6 +142,12 @@ func parsePEMPrivate(block *pem.Block, f Format, passphrase []byte) (*Key, error
 			return nil, parseErr(f, 0, "passphrase does not decrypt it")
 		}
 		der, decrypted = plain, true
+	}
+	if len(der) > maxPrivateKeyDER {
+		// Parsing validates the key, which for a hostile oversized RSA key
+		// would cost far more time than any real key does.
+		return nil, parseErr(f, 0, "the private key is "+byteSize(int64(len(der)))+" of DER, more than a "+
+			strconv.Itoa(MaxRSABits)+"-bit RSA key needs (about 9.1 KiB); the limit is "+byteSize(maxPrivateKeyDER))
 	}
 	var (
 		priv any

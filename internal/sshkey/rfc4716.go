@@ -17,7 +17,8 @@ const (
 func parseRFC4716(text []byte, firstLine int) (*Key, error) {
 	const f = FormatRFC4716
 	r := newLineReader(text, firstLine)
-	r.next() // the BEGIN line, checked by the caller
+	r.anyEOL = true // RFC 4716 §3.1: CR, LF or CRLF, mixed
+	r.next()        // the BEGIN line, checked by the caller
 
 	var (
 		comment   string

@@ -44,6 +44,7 @@ var (
 	_ sftp.OpenFileWriter       = (*fsHandler)(nil)
 	_ sftp.PosixRenameFileCmder = (*fsHandler)(nil)
 	_ sftp.LstatFileLister      = (*fsHandler)(nil)
+	_ sftp.ReadlinkFileLister   = (*fsHandler)(nil)
 )
 
 // Fileread opens a file for reading.
@@ -229,6 +230,12 @@ func (h *fsHandler) Lstat(r *sftp.Request) (sftp.ListerAt, error) {
 		return nil, machineError(err)
 	}
 	return listerAt{fi}, nil
+}
+
+// Readlink returns a symlink's target as stored (relative or absolute).
+func (h *fsHandler) Readlink(p string) (string, error) {
+	target, err := h.root.Readlink(localName(p))
+	return target, machineError(err)
 }
 
 type listerAt []fs.FileInfo

@@ -163,6 +163,35 @@ func (s *Server) Stat(path string) (fs.FileInfo, error) {
 	return s.root.Stat(localName(path))
 }
 
+// WriteFile writes any file of the machine (parents must exist), with mode perm.
+func (s *Server) WriteFile(path string, data []byte, perm fs.FileMode) error {
+	if err := s.root.WriteFile(localName(path), data, perm); err != nil {
+		return err
+	}
+	return s.root.Chmod(localName(path), perm)
+}
+
+// MkdirAll creates a directory of the machine and its parents.
+func (s *Server) MkdirAll(path string, perm fs.FileMode) error {
+	return s.root.MkdirAll(localName(path), perm)
+}
+
+// Chmod changes the mode of any file of the machine.
+func (s *Server) Chmod(path string, perm fs.FileMode) error {
+	return s.root.Chmod(localName(path), perm)
+}
+
+// Symlink makes link point at target (relative to link's directory, or
+// absolute on the machine), as an admin's "ln -s" would.
+func (s *Server) Symlink(target, link string) error {
+	return s.root.Symlink(target, localName(link))
+}
+
+// Lstat describes a path of the machine without following a final symlink.
+func (s *Server) Lstat(path string) (fs.FileInfo, error) {
+	return s.root.Lstat(localName(path))
+}
+
 // ReadDir lists the names in a directory of the machine.
 func (s *Server) ReadDir(path string) ([]string, error) {
 	f, err := s.root.Open(localName(path))

@@ -1,0 +1,84 @@
+package authorizedkeys
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParseOptionsAcceptsWhatSSHDAccepts(t *testing.T) {
+	cases := map[string][]Option{
+		"":       nil,
+		"no-pty": {{Name: "no-pty"}},
+		`from="10.9.9.9",command="/bin/false",no-pty`: {
+			{Name: "from", Value: "10.9.9.9", HasValue: true},
+			{Name: "command", Value: "/bin/false", HasValue: true},
+			{Name: "no-pty"},
+		},
+		`command="echo \"hi, there\"",restrict`: {{Name: "command", Value: `echo "hi, there"`, HasValue: true}, {Name: "restrict"}},
+		`NO-PTY,Environment="A_1=x y"`:          {{Name: "no-pty"}, {Name: "environment", Value: "A_1=x y", HasValue: true}},
+		`expiry-time="20301231Z"`:               {{Name: "expiry-time", Value: "20301231Z", HasValue: true}},
+		`permitopen="db.internal:5432",permitlisten="*:8080",tunnel="0"`: {
+			{Name: "permitopen", Value: "db.internal:5432", HasValue: true},
+			{Name: "permitlisten", Value: "*:8080", HasValue: true},
+			{Name: "tunnel", Value: "0", HasValue: true},
+		},
+	}
+	for in, want := range cases {
+		got, err := ParseOptions(in)
+		if err != nil {
+			t.Errorf("ParseOptions(%q): %v", in, err)
+			continue
+		}
+		if len(got) != len(want) {
+			t.Errorf("ParseOptions(%q) = %+v, want %+v", in, got, want)
+			continue
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Errorf("ParseOptions(%q)[%d] = %+v, want %+v", in, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+func TestParseOptionsRefusesWhatSSHDWouldIgnore(t *testing.T) {
+	cases := map[string]string{
+		"no-ptty":                  `unknown option "no-ptty"`,
+		`from=10.0.0.1`:            "needs a value in double quotes",
+		`command="/bin/false`:      "no closing double quote",
+		`no-pty="yes"`:             "takes no value",
+		`no-pty,`:                  "end with a comma",
+		`no-pty, restrict`:         "space outside double quotes",
+		`from="a" no-pty`:          "space outside double quotes",
+		`from=""`:                  "the value is empty",
+		`environment="=x"`:         "want NAME=value",
+		`expiry-time="2030-12-31"`: "want YYYYMMDD",
+		`permitopen="host"`:        "want host:port",
+		`tunnel="x"`:               "tunnel device number",
+		`command="a"no-pty`:        "expected a comma",
+		",no-pty":                  "expected an option name",
+		"command=\"a\nb\"":         "no closing double quote",
+	}
+	for in, want := range cases {
+		_, err := ParseOptions(in)
+		if err == nil || !errors.Is(err, ErrInvalidOptions) || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseOptions(%q) = %v, want an error containing %q", in, err, want)
+		}
+	}
+}
+
+func TestLineOptionsAndFormatLine(t *testing.T) {
+	_, key := testKey(t, 9)
+	opts := `from="10.0.0.1",command="echo \"a b\""`
+	line := FormatLine(opts, key+" me")
+	if got := LineOptions(line); got != opts {
+		t.Fatalf("LineOptions = %q, want %q", got, opts)
+	}
+	if got := LineOptions(key + " me"); got != "" {
+		t.Fatalf("LineOptions of a bare key = %q", got)
+	}
+	if got := FormatLine("", key); got != key {
+		t.Fatalf("FormatLine without options = %q", got)
+	}
+}

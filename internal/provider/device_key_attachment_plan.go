@@ -1,0 +1,133 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/packethost/terraform-provider-packet/internal/metal"
+	"github.com/packethost/terraform-provider-packet/internal/sshkey"
+)
+
+// ModifyPlan checks at plan time what can be checked: that the device and
+// the key exist, that there is something to log in with, and that a
+// private key file is there. An unknown id or setting skips its check;
+// apply checks again.
+func (r *deviceKeyAttachmentResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || r.data == nil || r.data.unknownConfig || r.data.client == nil {
+		return // destroy, or no API to ask (configure reports that)
+	}
+	var plan attachmentModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	creating := req.State.Raw.IsNull()
+	settings := plan.SSH.settings()
+	woKey := writeOnlyKey(ctx, req.Config)
+
+	var device *metal.Device
+	if creating {
+		// Each id that is known is checked; an unknown one waits for apply.
+		found := lookUp(ctx, r.data.client, knownOrEmpty(plan.DeviceID), knownOrEmpty(plan.SSHKeyID))
+		resp.Diagnostics.Append(found.missingAsErrors()...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		device = found.device
+	}
+	if settings.Unknown {
+		return
+	}
+	in := connectionInputs{
+		Resource:     settings,
+		Provider:     r.data.ssh,
+		WriteOnlyKey: woKey,
+		AuthSock:     os.Getenv("SSH_AUTH_SOCK"),
+		FileExists:   localFileReadable,
+	}
+	if device != nil {
+		// Known device: also check the credentials are enough to log in
+		// (e.g. that the root password is still shown).
+		in.Device, in.NeedLogin = factsOf(device), true
+	} else {
+		in.Device.PublicIPv4 = "known at apply" // only the local checks
+	}
+	_, diags := resolveConnection(in)
+	for _, d := range diags {
+		if d.Severity() == diag.SeverityError { // warnings come again at apply
+			resp.Diagnostics.Append(d)
+		}
+	}
+}
+
+// lookedUp is the device and key an attachment names; a nil one was not
+// found (404), diags holds other failures.
+type lookedUp struct {
+	deviceID, keyID string
+	device          *metal.Device
+	key             *sshkey.Key
+	diags           diag.Diagnostics
+}
+
+// lookUp reads the device and the key; an empty id is not looked up.
+func lookUp(ctx context.Context, client *metal.Client, deviceID, keyID string) lookedUp {
+	out := lookedUp{deviceID: deviceID, keyID: keyID}
+	if deviceID != "" {
+		device, err := client.GetDevice(ctx, deviceID)
+		switch {
+		case metal.IsNotFound(err):
+			return out
+		case err != nil:
+			out.diags.AddAttributeError(path.Root("device_id"), "Could not read the device", err.Error())
+			return out
+		}
+		out.device = device
+	}
+	if keyID == "" {
+		return out
+	}
+	apiKey, err := client.GetSSHKey(ctx, keyID)
+	switch {
+	case metal.IsNotFound(err):
+		return out
+	case err != nil:
+		out.diags.AddAttributeError(path.Root("ssh_key_id"), "Could not read the SSH key", err.Error())
+		return out
+	}
+	key, err := sshkey.Parse([]byte(apiKey.Key), sshkey.Options{})
+	if err != nil {
+		out.diags.AddAttributeError(path.Root("ssh_key_id"), "The API returned a key that does not parse", err.Error())
+		return out
+	}
+	out.key = key
+	return out
+}
+
+// missingAsErrors is diags plus an error for whichever of the two is missing.
+func (l lookedUp) missingAsErrors() diag.Diagnostics {
+	diags := l.diags
+	if diags.HasError() {
+		return diags
+	}
+	if l.device == nil && l.deviceID != "" {
+		diags.AddAttributeError(path.Root("device_id"), "Device not found",
+			fmt.Sprintf("There is no device %s, or this API token cannot see it. Check device_id.", l.deviceID))
+	} else if l.key == nil && l.keyID != "" {
+		diags.AddAttributeError(path.Root("ssh_key_id"), "SSH key not found",
+			fmt.Sprintf("There is no SSH key %s, or this API token cannot see it. Check ssh_key_id.", l.keyID))
+	}
+	return diags
+}
+
+func knownOrEmpty(v types.String) string {
+	if v.IsUnknown() {
+		return ""
+	}
+	return v.ValueString()
+}
