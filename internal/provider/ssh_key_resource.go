@@ -337,11 +337,11 @@ func (r *sshKeyResource) Read(ctx context.Context, req resource.ReadRequest, res
 	// The API's form of the key; semantic equality keeps the prior form when
 	// it is the same key, so only a real key change shows in the plan.
 	next.PublicKey = newPublicKeyValue(got.Key)
+	resp.Diagnostics.Append(r.setIdentity(ctx, resp.Identity, next)...) // also when state is unchanged: older state has none
 	if unchanged(state, next) {
 		return // resp.State already holds the prior state, which is what semantic equality would keep
 	}
 	resp.Diagnostics.Append(r.set(ctx, &resp.State, next)...)
-	resp.Diagnostics.Append(r.setIdentity(ctx, resp.Identity, next)...)
 }
 
 // unchanged: the refreshed model is the prior one (the key by equivalence).
