@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/function"
+	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -33,8 +34,9 @@ const (
 )
 
 var (
-	_ provider.Provider              = (*packetProvider)(nil)
-	_ provider.ProviderWithFunctions = (*packetProvider)(nil)
+	_ provider.Provider                  = (*packetProvider)(nil)
+	_ provider.ProviderWithFunctions     = (*packetProvider)(nil)
+	_ provider.ProviderWithListResources = (*packetProvider)(nil)
 )
 
 type packetProvider struct {
@@ -110,6 +112,7 @@ func (p *packetProvider) Configure(ctx context.Context, req provider.ConfigureRe
 	data := &providerData{ssh: cfg.SSH.defaults()}
 	resp.DataSourceData = data
 	resp.ResourceData = data
+	resp.ListResourceData = data
 
 	// Values that come from other resources are unknown while planning; the
 	// client is built in a later Configure call, when they are known.
@@ -172,6 +175,11 @@ func (p *packetProvider) DataSources(_ context.Context) []func() datasource.Data
 		NewDeviceDataSource,
 		NewDevicesDataSource,
 	}
+}
+
+// ListResources are for `terraform query` (Terraform 1.14+).
+func (p *packetProvider) ListResources(_ context.Context) []func() list.ListResource {
+	return []func() list.ListResource{NewProjectSSHKeyListResource, NewUserSSHKeyListResource}
 }
 
 func (p *packetProvider) Functions(_ context.Context) []func() function.Function {

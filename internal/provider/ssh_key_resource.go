@@ -161,7 +161,7 @@ func (r *sshKeyResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 		// reads as it is. A schema change that needs its state rewritten bumps
 		// this and adds an UpgradeState step from every earlier version.
 		Version:             0,
-		MarkdownDescription: r.owner.summary + "\n\nImport by the key's id.",
+		MarkdownDescription: r.owner.summary + "\n\n" + r.importDoc(),
 		DeprecationMessage:  r.owner.deprecation,
 		Attributes:          attrs,
 	}
@@ -273,6 +273,7 @@ func (r *sshKeyResource) Create(ctx context.Context, req resource.CreateRequest,
 	state := r.fromAPI(ctx, plan, created, &resp.Diagnostics)
 	state.PublicKey = plan.PublicKey
 	resp.Diagnostics.Append(r.set(ctx, &resp.State, state)...)
+	resp.Diagnostics.Append(r.setIdentity(ctx, resp.Identity, state)...)
 
 	if state.Fingerprint.ValueString() != key.FingerprintMD5() {
 		resp.Diagnostics.AddError("Fingerprint mismatch",
@@ -310,6 +311,8 @@ func (r *sshKeyResource) Read(ctx context.Context, req resource.ReadRequest, res
 	got, err := keys.Get(ctx, metal.Owner{Kind: r.owner.kind, ID: state.ProjectID.ValueString()}, state.ID.ValueString())
 	if metal.IsNotFound(err) {
 		tflog.Warn(ctx, "key no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})
+		// The framework (v1.19) wants an identity after every Read, even one that removes the resource.
+		resp.Diagnostics.Append(r.setIdentity(ctx, resp.Identity, state)...)
 		resp.State.RemoveResource(ctx)
 		return
 	}
@@ -323,6 +326,9 @@ func (r *sshKeyResource) Read(ctx context.Context, req resource.ReadRequest, res
 				got.ID, ownerNoun(got.Owner.Kind), r.owner.noun, r.owner.otherType, r.owner.typeName))
 		return
 	}
+	if !r.checkProject(state, got, &resp.Diagnostics) {
+		return
+	}
 	if _, err := sshkey.Parse([]byte(got.Key), sshkey.Options{}); err != nil {
 		resp.Diagnostics.AddError("The API returned a key that does not parse", err.Error())
 		return
@@ -331,6 +337,7 @@ func (r *sshKeyResource) Read(ctx context.Context, req resource.ReadRequest, res
 	// The API's form of the key; semantic equality keeps the prior form when
 	// it is the same key, so only a real key change shows in the plan.
 	next.PublicKey = newPublicKeyValue(got.Key)
+	resp.Diagnostics.Append(r.setIdentity(ctx, resp.Identity, next)...) // also when state is unchanged: older state has none
 	if unchanged(state, next) {
 		return // resp.State already holds the prior state, which is what semantic equality would keep
 	}
@@ -369,6 +376,7 @@ func (r *sshKeyResource) Update(ctx context.Context, req resource.UpdateRequest,
 	next := r.fromAPI(ctx, plan, got, &resp.Diagnostics)
 	next.PublicKey = plan.PublicKey
 	resp.Diagnostics.Append(r.set(ctx, &resp.State, next)...)
+	resp.Diagnostics.Append(r.setIdentity(ctx, resp.Identity, next)...)
 }
 
 func (r *sshKeyResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -382,15 +390,6 @@ func (r *sshKeyResource) Delete(ctx context.Context, req resource.DeleteRequest,
 	if err != nil && !metal.IsNotFound(err) {
 		resp.Diagnostics.AddError("Could not delete the "+r.owner.noun, err.Error())
 	}
-}
-
-func (r *sshKeyResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if !isUUID(req.ID) {
-		resp.Diagnostics.AddError("Invalid import id",
-			fmt.Sprintf("%q is not a key id: import a %s by its UUID, as shown in the portal or by the API.", req.ID, r.owner.noun))
-		return
-	}
-	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
 }
 
 // fromAPI maps the API's answer (keyFacts.attributes, shared with the data
