@@ -57,7 +57,7 @@ func TestAccDeviceKeyAttachment_twoTerraformProcessesAtOnce(t *testing.T) {
 		writeFile(t, filepath.Join(workspaces[w], "main.tf"), fmt.Sprintf(`
 terraform {
   required_providers {
-    packet = { source = "packethost/packet" }
+    packet = { source = "registry.terraform.io/packethost/packet" } # the full address: OpenTofu reads a bare one as its own registry
   }
 }
 provider "packet" {
