@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -151,9 +152,10 @@ func (d *sshKeyListDataSource) Read(ctx context.Context, req datasource.ReadRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	var nameRegex *regexp.Regexp
-	if !m.NameRegex.IsNull() {
-		nameRegex = regexp.MustCompile(m.NameRegex.ValueString()) // checked by regexpValidator
+	filter, err := newKeyFilter(sshKeyListConfig{NameRegex: m.NameRegex, Algorithm: m.Algorithm}) // the list resource's filters
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("name_regex"), "Invalid name_regex", err.Error())
+		return
 	}
 
 	owner := metal.Owner{Kind: d.owner.kind, ID: m.ProjectID.ValueString()}
@@ -172,10 +174,7 @@ func (d *sshKeyListDataSource) Read(ctx context.Context, req datasource.ReadRequ
 		if facts.parsed == nil {
 			unreadable = append(unreadable, k.ID)
 		}
-		if nameRegex != nil && !nameRegex.MatchString(k.Label) {
-			continue
-		}
-		if !m.Algorithm.IsNull() && (facts.parsed == nil || !strings.EqualFold(facts.parsed.Algorithm(), m.Algorithm.ValueString())) {
+		if !filter.keeps(facts) {
 			continue
 		}
 		item, diags := d.item(ctx, facts, m.ProjectID)
