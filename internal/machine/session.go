@@ -54,9 +54,19 @@ type session struct {
 	sftp    *sftp.Client
 	stopFn  func() bool // detaches the ctx watcher
 	outcome Outcome
+	release func() // set on a pooled session: close hands it back
 }
 
+// close ends the caller's use: a pooled session goes back to its pool.
 func (s *session) close() {
+	if s.release != nil {
+		s.release()
+		return
+	}
+	s.closeConn()
+}
+
+func (s *session) closeConn() {
 	s.stopFn()
 	_ = s.sftp.Close()
 	_ = s.ssh.Close()

@@ -50,7 +50,7 @@ func (r *deviceKeyAttachmentResource) Create(ctx context.Context, req resource.C
 	}
 	ctx, cancel := context.WithTimeout(ctx, sshOperationTimeout)
 	defer cancel()
-	res, err := machine.AddKey(ctx, conn.Target, conn.HostKey, conn.Creds, plan.writtenLine(), key.PublicKey())
+	res, err := r.machines().AddKey(ctx, conn.Target, conn.HostKey, conn.Creds, plan.writtenLine(), key.PublicKey())
 	if err != nil {
 		resp.Diagnostics.Append(machineErrorDiagnostic("Could not add the key to the device", device, conn, err))
 		return
@@ -97,7 +97,7 @@ func (r *deviceKeyAttachmentResource) Read(ctx context.Context, req resource.Rea
 	}
 	ctx, cancel := context.WithTimeout(ctx, sshOperationTimeout)
 	defer cancel()
-	res, err := machine.FindKey(ctx, conn.Target, conn.HostKey, conn.Creds, found.key.PublicKey())
+	res, err := r.machines().FindKey(ctx, conn.Target, conn.HostKey, conn.Creds, found.key.PublicKey())
 	switch {
 	case isHostKeyError(err):
 		resp.Diagnostics.Append(machineErrorDiagnostic("The device's host key is not the expected one", found.device, conn, err))
@@ -161,7 +161,7 @@ func (r *deviceKeyAttachmentResource) Update(ctx context.Context, req resource.U
 	}
 	ctx, cancel := context.WithTimeout(ctx, sshOperationTimeout)
 	defer cancel()
-	res, err := machine.ReplaceKey(ctx, conn.Target, conn.HostKey, conn.Creds, state.writtenLine(), key.PublicKey())
+	res, err := r.machines().ReplaceKey(ctx, conn.Target, conn.HostKey, conn.Creds, state.writtenLine(), key.PublicKey())
 	if err != nil {
 		resp.Diagnostics.Append(machineErrorDiagnostic("Could not update the key's line on the device", device, conn, err))
 		return
@@ -207,10 +207,13 @@ func (r *deviceKeyAttachmentResource) Delete(ctx context.Context, req resource.D
 	}
 	ctx, cancel := context.WithTimeout(ctx, sshOperationTimeout)
 	defer cancel()
-	if _, err := machine.RemoveKey(ctx, conn.Target, conn.HostKey, conn.Creds, state.writtenLine(), key.PublicKey()); err != nil {
+	if _, err := r.machines().RemoveKey(ctx, conn.Target, conn.HostKey, conn.Creds, state.writtenLine(), key.PublicKey()); err != nil {
 		resp.Diagnostics.Append(machineErrorDiagnostic("Could not remove the key from the device", device, conn, err))
 	}
 }
+
+// machines is the provider's pool of device connections.
+func (r *deviceKeyAttachmentResource) machines() *machine.Pool { return &r.data.machines }
 
 // connection resolves the connection for m on device.
 func (r *deviceKeyAttachmentResource) connection(device *metal.Device, m *attachmentModel, woKey string, needLogin bool) (resolvedConnection, diag.Diagnostics) {
