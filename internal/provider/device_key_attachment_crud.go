@@ -64,11 +64,15 @@ func (r *deviceKeyAttachmentResource) Create(ctx context.Context, req resource.C
 				device.ID, device.Hostname, conn.Target.AuthorizedKeysPath, describeOptions(authorizedkeys.LineOptions(res.Existing))))
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(plan.identity(ctx, resp.Identity)...)
 }
 
 func (r *deviceKeyAttachmentResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state attachmentModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	// The ids never change, so the identity is known before anything else,
+	// and the framework wants one even when the resource is gone.
+	resp.Diagnostics.Append(state.identity(ctx, resp.Identity)...)
 	client := r.client(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
@@ -111,9 +115,14 @@ func (r *deviceKeyAttachmentResource) Read(ctx context.Context, req resource.Rea
 		return
 	default:
 		pin(&state, res.Outcome, found.device, &resp.Diagnostics)
-		if state.ownsLine() {
-			// Options changed on the machine are drift: the plan puts them back.
+		imported := justImported(ctx, req.Private)
+		if state.ownsLine() || imported {
+			// Options changed on the machine are drift: the plan puts them
+			// back. An import takes them as they are, once.
 			state.Options = optionsValue(authorizedkeys.LineOptions(res.Line), state.Options)
+		}
+		if imported {
+			resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, nil)...)
 		}
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
@@ -125,6 +134,7 @@ func (r *deviceKeyAttachmentResource) Update(ctx context.Context, req resource.U
 	var plan, state attachmentModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(state.identity(ctx, resp.Identity)...)
 	woKey := writeOnlyKey(ctx, req.Config)
 	if resp.Diagnostics.HasError() {
 		return

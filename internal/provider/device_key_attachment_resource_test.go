@@ -207,7 +207,7 @@ func TestAccDeviceKeyAttachment_attachLoginDetach(t *testing.T) {
 				ResourceName:            "packet_device_key_attachment.test",
 				ImportState:             true,
 				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"ssh"},
+				ImportStateVerifyIgnore: []string{"ssh", "pre_existing"}, // an imported line is pre-existing
 			},
 			{
 				// Detach: the key is gone from the machine, every other byte stays.
