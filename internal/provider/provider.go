@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/function"
+	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -110,6 +111,7 @@ func (p *packetProvider) Configure(ctx context.Context, req provider.ConfigureRe
 	data := &providerData{version: p.version, ssh: cfg.SSH.defaults()}
 	resp.DataSourceData = data
 	resp.ResourceData = data
+	resp.ListResourceData = data
 
 	// Values that come from other resources are unknown while planning; the
 	// client is built in a later Configure call, when they are known.
@@ -155,6 +157,12 @@ func (p *packetProvider) Resources(_ context.Context) []func() resource.Resource
 		NewUserSSHKeyResource,
 		NewLegacySSHKeyResource,
 		NewDeviceKeyAttachmentResource,
+	}
+}
+
+func (p *packetProvider) ListResources(_ context.Context) []func() list.ListResource {
+	return []func() list.ListResource{
+		NewDeviceKeyAttachmentList,
 	}
 }
 

@@ -56,11 +56,31 @@ func serve[Req, Resp any](ctx context.Context, req Req, rpc func(context.Context
 
 // Wrap returns s with the RPCs that run once per resource instance (and so
 // scale with N) on releasable contexts; the rest pass through. The optional
-// list-resource, action and state-store interfaces are not forwarded: the
-// provider has none.
-func Wrap(s tfprotov6.ProviderServer) tfprotov6.ProviderServer { return server{s} }
+// list-resource RPCs pass through as they are (a list streams its results
+// after the RPC returns); the action and state-store interfaces are not
+// forwarded: the provider has none.
+func Wrap(s tfprotov6.ProviderServer) tfprotov6.ProviderServer {
+	if l, ok := s.(tfprotov6.ListResourceServer); ok {
+		return listServer{server{s}, l}
+	}
+	return server{s}
+}
 
 type server struct{ tfprotov6.ProviderServer }
+
+// listServer also forwards the list-resource RPCs.
+type listServer struct {
+	server
+	list tfprotov6.ListResourceServer
+}
+
+func (s listServer) ValidateListResourceConfig(ctx context.Context, req *tfprotov6.ValidateListResourceConfigRequest) (*tfprotov6.ValidateListResourceConfigResponse, error) {
+	return s.list.ValidateListResourceConfig(ctx, req)
+}
+
+func (s listServer) ListResource(ctx context.Context, req *tfprotov6.ListResourceRequest) (*tfprotov6.ListResourceServerStream, error) {
+	return s.list.ListResource(ctx, req)
+}
 
 func (s server) ValidateResourceConfig(ctx context.Context, req *tfprotov6.ValidateResourceConfigRequest) (*tfprotov6.ValidateResourceConfigResponse, error) {
 	return serve(ctx, req, s.ProviderServer.ValidateResourceConfig)
