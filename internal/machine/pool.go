@@ -5,10 +5,15 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
+	"io"
+	"net"
 	"os"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/pkg/sftp"
 )
 
 // Pool shares SSH connections and reads of authorized_keys between callers
@@ -118,6 +123,7 @@ func (p *Pool) session(ctx context.Context, t Target, hk HostKeyPolicy, c Creden
 			p.release(pc)
 		})
 	}
+	lease.discard = func() { p.discard(pc) }
 	return &lease, nil
 }
 
@@ -205,52 +211,80 @@ func (p *Pool) readFile(ctx context.Context, t Target, hk HostKeyPolicy, c Crede
 	}
 	file := lockKey(t)
 	key := file + "\x00" + connKey(t, hk, c)
-	gen := writeGen(file)
-	p.mu.Lock()
-	if p.reads == nil {
-		p.reads = map[string]*sharedRead{}
-	}
-	r := p.reads[key]
-	fresh := r != nil && r.gen == gen && (r.at.IsZero() || time.Since(r.at) < readTTL)
-	if !fresh {
-		r = &sharedRead{ready: make(chan struct{}), gen: gen}
-		p.reads[key] = r
-		p.mu.Unlock()
-		r.data, r.out, r.err = readOnce(ctx, p, t, hk, c)
+	for {
+		gen := writeGen(file)
 		p.mu.Lock()
-		r.at = time.Now()
-		if (r.err != nil || writeGen(file) != gen) && p.reads[key] == r {
-			delete(p.reads, key) // not worth keeping: failed, or an edit overtook it
+		if p.reads == nil {
+			p.reads = map[string]*sharedRead{}
+		}
+		r := p.reads[key]
+		if r == nil || r.gen != gen || (!r.at.IsZero() && time.Since(r.at) >= readTTL) {
+			r = &sharedRead{ready: make(chan struct{}), gen: gen}
+			p.reads[key] = r
+			p.mu.Unlock()
+			r.data, r.out, r.err = readOnce(ctx, p, t, hk, c)
+			p.mu.Lock()
+			r.at = time.Now()
+			if (r.err != nil || writeGen(file) != gen) && p.reads[key] == r {
+				delete(p.reads, key) // not worth keeping: failed, or an edit overtook it
+			}
+			p.mu.Unlock()
+			close(r.ready)
+			return r.data, r.out, r.err
 		}
 		p.mu.Unlock()
-		close(r.ready)
+		select {
+		case <-r.ready:
+		case <-ctx.Done():
+			return nil, Outcome{}, &UnreachableError{Addr: t.addr(), Err: ctx.Err()}
+		}
+		if r.err != nil && ctx.Err() == nil && isContextError(r.err) {
+			continue // the caller that read for us gave up; we have not
+		}
 		return r.data, r.out, r.err
-	}
-	p.mu.Unlock()
-	select {
-	case <-r.ready:
-		return r.data, r.out, r.err
-	case <-ctx.Done():
-		return nil, Outcome{}, &UnreachableError{Addr: t.addr(), Err: ctx.Err()}
 	}
 }
 
-// readOnce reads the file over a (pooled) connection.
+// isContextError: the operation stopped because its context ended.
+func isContextError(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// readOnce reads the file over a (pooled) connection. A shared connection
+// that turns out to have died (the server dropped it while it sat in the
+// pool) is replaced once: reads are safe to repeat, edits are not.
 func readOnce(ctx context.Context, p *Pool, t Target, hk HostKeyPolicy, c Credentials) ([]byte, Outcome, error) {
+	data, out, err := readOver(ctx, p, t, hk, c)
+	if p != nil && err != nil && ctx.Err() == nil && lostConnection(err) {
+		data, out, err = readOver(ctx, p, t, hk, c)
+	}
+	return data, out, err
+}
+
+func readOver(ctx context.Context, p *Pool, t Target, hk HostKeyPolicy, c Credentials) ([]byte, Outcome, error) {
 	s, err := p.session(ctx, t, hk, c)
 	if err != nil {
 		return nil, Outcome{}, err
 	}
 	defer s.close()
 	path, err := s.locate(ctx, t.AuthorizedKeysPath)
-	if err != nil {
-		return nil, s.outcome, err
+	if err == nil {
+		var data []byte
+		if data, err = s.readFile(path); err == nil {
+			return data, s.outcome, nil
+		}
+		err = s.fileError(ctx, "read", path, err)
 	}
-	data, err := s.readFile(path)
-	if err != nil {
-		return nil, s.outcome, s.fileError(ctx, "read", path, err)
+	if lostConnection(err) {
+		s.drop()
 	}
-	return data, s.outcome, nil
+	return nil, s.outcome, err
+}
+
+// lostConnection: an SFTP call failed because the connection under it is gone.
+func lostConnection(err error) bool {
+	return errors.Is(err, sftp.ErrSSHFxConnectionLost) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed)
 }
 
 // connKey tells apart everything that decides who a connection logs in as

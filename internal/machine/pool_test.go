@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/packethost/terraform-provider-packet/internal/mockapi/sshserver"
 )
 
 // A hundred concurrent look-ups on one machine through one pool log in once
@@ -224,4 +226,30 @@ func waitFor(t *testing.T, cond func() bool) {
 func isHostKeyMismatch(err error) bool {
 	var mismatch *HostKeyMismatchError
 	return errors.As(err, &mismatch)
+}
+
+// A shared connection the server drops (here: in the middle of an edit) is
+// never handed out again: the next look-up works on a new one.
+func TestPoolDroppedConnectionIsReplaced(t *testing.T) {
+	admin := newKey(t, "admin")
+	dev := startDevice(t, []byte(admin.line+"\n"))
+	pool := &Pool{}
+	t.Cleanup(pool.Close)
+	ctx := ctxT(t)
+	creds := Credentials{Keys: keyOf(admin.pem)}
+	newcomer := newKey(t, "newcomer")
+	if _, err := pool.FindKey(ctx, targetOf(dev), trustOf(dev), creds, newcomer.pub); err != nil {
+		t.Fatal(err)
+	}
+	dev.SetFaults(sshserver.Faults{DropAfterWriteBytes: 1})
+	if _, err := pool.AddKey(ctx, targetOf(dev), trustOf(dev), creds, newcomer.line, newcomer.pub); err == nil {
+		t.Fatal("the add went through a connection dropped mid-write")
+	}
+	dev.SetFaults(sshserver.Faults{})
+	if res, err := pool.FindKey(ctx, targetOf(dev), trustOf(dev), creds, admin.pub); err != nil || !res.Found {
+		t.Fatalf("look-up after the drop = %v, %v; want the admin key found on a new connection", res.Found, err)
+	}
+	if st := dev.Stats(); st.Connections < 2 {
+		t.Fatalf("%d connections: the dropped one was reused", st.Connections)
+	}
 }

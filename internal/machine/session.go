@@ -55,6 +55,7 @@ type session struct {
 	stopFn  func() bool // detaches the ctx watcher
 	outcome Outcome
 	release func() // set on a pooled session: close hands it back
+	discard func() // set on a pooled session: forget the dead connection
 }
 
 // close ends the caller's use: a pooled session goes back to its pool.
@@ -64,6 +65,13 @@ func (s *session) close() {
 		return
 	}
 	s.closeConn()
+}
+
+// drop makes sure a connection found dead is not handed out again.
+func (s *session) drop() {
+	if s.discard != nil {
+		s.discard()
+	}
 }
 
 func (s *session) closeConn() {
