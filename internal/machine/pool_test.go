@@ -253,3 +253,44 @@ func TestPoolDroppedConnectionIsReplaced(t *testing.T) {
 		t.Fatalf("%d connections: the dropped one was reused", st.Connections)
 	}
 }
+
+// BenchmarkRefreshHundredAttachments is the on-device part of refreshing 100
+// attachments to one machine, with and without a pool; it reports the SSH
+// connections and file reads each refresh costs.
+func BenchmarkRefreshHundredAttachments(b *testing.B) {
+	admin := newKey(b, "admin")
+	keys := newKeys(b, 100)
+	file := []byte(admin.line + "\n")
+	for _, k := range keys {
+		file = append(file, k.line+"\n"...)
+	}
+	creds := Credentials{Keys: keyOf(admin.pem)}
+	for _, pooled := range []bool{false, true} {
+		b.Run(map[bool]string{false: "dial-each", true: "pool"}[pooled], func(b *testing.B) {
+			dev := startDevice(b, file)
+			ctx := context.Background()
+			for b.Loop() {
+				var pool *Pool
+				if pooled {
+					pool = &Pool{} // one per provider process, so one per refresh
+				}
+				var wg sync.WaitGroup
+				sem := make(chan struct{}, 10) // terraform's default parallelism
+				for _, k := range keys {
+					wg.Go(func() {
+						sem <- struct{}{}
+						defer func() { <-sem }()
+						if _, err := pool.FindKey(ctx, targetOf(dev), trustOf(dev), creds, k.pub); err != nil {
+							b.Error(err)
+						}
+					})
+				}
+				wg.Wait()
+				pool.Close()
+			}
+			st := dev.Stats()
+			b.ReportMetric(float64(st.Connections)/float64(b.N), "conns/refresh")
+			b.ReportMetric(float64(st.FileReads)/float64(b.N), "reads/refresh")
+		})
+	}
+}
