@@ -62,16 +62,30 @@ func TestAccDeviceKeyAttachment_listAndAdoptHandPlacedLines(t *testing.T) {
 list "packet_device_key_attachment" "on_web" {
   provider = packet
   config {
-    device_id = %q
+    device_id = %[1]q
   }
 }
-`, f.device.ID)
+
+# The same, reached by address and checked against a known host key.
+list "packet_device_key_attachment" "strict" {
+  provider = packet
+  config {
+    device_id = %[1]q
+    ssh = {
+      host     = %[2]q
+      port     = %[3]d
+      host_key = %[4]q
+    }
+  }
+}
+`, f.device.ID, f.machine(t).Host(), f.machine(t).Port(), f.machine(t).HostKey())
 	identityOf := func(keyID string) map[string]knownvalue.Check {
 		return map[string]knownvalue.Check{"device_id": knownvalue.StringExact(f.device.ID), "ssh_key_id": knownvalue.StringExact(keyID)}
 	}
 	checks := []querycheck.QueryResultCheck{
 		// The three by hand, and the operator's project key put there at provisioning.
 		querycheck.ExpectLength("packet_device_key_attachment.on_web", 4),
+		querycheck.ExpectLength("packet_device_key_attachment.strict", 4),
 	}
 	for _, p := range placed {
 		checks = append(checks, querycheck.ExpectIdentity("packet_device_key_attachment.on_web", identityOf(p.id)))
@@ -109,6 +123,20 @@ resource "packet_device_key_attachment" %[1]q {
 		Steps: []resource.TestStep{
 			{Config: f.providerWithKey()},
 			{Query: true, Config: listConfig, QueryResultChecks: checks},
+			{
+				// A device that does not show the expected host key is not read.
+				Query: true,
+				Config: fmt.Sprintf(`
+list "packet_device_key_attachment" "impostor" {
+  provider = packet
+  config {
+    device_id = %q
+    ssh = { host_key = %q }
+  }
+}
+`, f.device.ID, stranger.Line),
+				ExpectError: regexp.MustCompile(`(?s)host key mismatch.*expected ` + regexp.QuoteMeta(stranger.SHA256)),
+			},
 			{
 				Config: f.providerWithKey() + imports.String(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
