@@ -109,11 +109,13 @@ provider "packet" {
 `, mockapi.DefaultToken, mock.URL(), pem)
 }
 
-// requiredPacketHCL points a bare working directory at this provider.
+// requiredPacketHCL points a bare working directory at this provider. The
+// source names its registry: the test serves the provider under that
+// address, and OpenTofu would otherwise look for it on its own registry.
 const requiredPacketHCL = `
 terraform {
   required_providers {
-    packet = { source = "packethost/packet" }
+    packet = { source = "registry.terraform.io/packethost/packet" }
   }
 }
 `
