@@ -152,7 +152,9 @@ func (r *deviceKeyAttachmentResource) ImportState(ctx context.Context, req resou
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("device_id"), deviceID)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("ssh_key_id"), keyID)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("pre_existing"), true)...)
-	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, []byte("true"))...)
+	if resp.Private != nil { // always set by the framework
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, []byte("true"))...)
+	}
 	resp.Diagnostics.Append(setAttachmentIdentity(ctx, resp.Identity, deviceID, keyID)...)
 }
 
