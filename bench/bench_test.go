@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -66,43 +67,84 @@ func TestMedian(t *testing.T) {
 	}
 }
 
-func TestLatencyFloor(t *testing.T) {
-	// 1,000 creates, 10 at a time, one 50 ms request each: 100 waves of 50 ms.
-	if got := latencyFloor(1000, 10, 50*time.Millisecond, 1); got != 5*time.Second {
-		t.Errorf("latencyFloor = %v; want 5s", got)
+func TestCPUTime(t *testing.T) {
+	// pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime ...
+	stat := []byte("4242 (terraform-provi) S 17 4242 4242 0 -1 4194560 900 0 0 0 150 25 0 0 20 0 12")
+	got, ok := cpuTime(stat)
+	if !ok || got != 1750*time.Millisecond {
+		t.Fatalf("cpuTime = %v, %v; want 1.75s (175 ticks)", got, ok)
 	}
-	// A partial last wave still costs a whole wave; two requests double it.
-	if got := latencyFloor(101, 10, 50*time.Millisecond, 2); got != 1100*time.Millisecond {
-		t.Errorf("latencyFloor = %v; want 1.1s", got)
+	if _, ok := cpuTime([]byte("4242 (x) S 17")); ok {
+		t.Fatal("cpuTime of a short stat line succeeded")
 	}
 }
 
-func TestTargets(t *testing.T) {
-	sums := map[group]summary{
-		{kindProvider, 1000, 0, phasePlan}:                      {medianWall: 1100 * time.Millisecond, medianRSS: 30 << 20, requests: map[string]int{"GET /ssh-keys/{id}": 1000}},
-		{kindFloor, 1000, 0, phasePlan}:                         {medianWall: time.Second},
-		{kindProvider, 1000, 0, phaseApply}:                     {medianRSS: 70 << 20, requests: map[string]int{"POST": 1000}},
-		{kindProvider, 1000, 50 * time.Millisecond, phaseApply}: {medianWall: 6 * time.Second, requests: map[string]int{"POST": 1000}},
+// planSums are no-change plan summaries of the provider at N=1,000.
+func planSums(provider0, provider50, bare time.Duration, providerCPU time.Duration, requests map[string]int) map[group]summary {
+	return map[group]summary{
+		{kindProvider, 1000, 0, phasePlan}:                     {medianWall: provider0, medianProviderCPU: providerCPU, requests: requests},
+		{kindProvider, 1000, 50 * time.Millisecond, phasePlan}: {medianWall: provider50, requests: requests},
+		{kindBare, 1000, 0, phasePlan}:                         {medianWall: bare},
+		{kindFloor, 1000, 0, phasePlan}:                        {medianWall: time.Second},
 	}
+}
+
+func verdicts(sums map[group]summary) map[string]bool {
 	got := map[string]bool{}
-	for _, tg := range targets(sums, 10, 50*time.Millisecond) {
-		got[strings.Fields(tg.name)[0]+" "+strings.Fields(tg.name)[1]] = tg.met
+	for _, tg := range targets(sums) {
+		got[strings.Join(strings.Fields(tg.name)[:2], " ")] = tg.met
 	}
+	return got
+}
+
+func TestTargets(t *testing.T) {
+	pages := map[string]int{listRoute: 1}
+	sums := planSums(3*time.Second, 3500*time.Millisecond, 2900*time.Millisecond, 1200*time.Millisecond, pages)
+	sums[group{kindProvider, 3000, 0, phaseApply}] = summary{medianWall: time.Second, medianRSS: 39 << 20}
+	sums[group{kindProvider, 3000, 0, phasePlan}] = summary{medianWall: time.Second, medianRSS: 30 << 20, requests: map[string]int{listRoute: 3}}
+	sums[group{kindAttachment, 100, 0, phasePlan}] = summary{medianWall: time.Second, medianConnections: 1}
 	want := map[string]bool{
-		"a no-change":    true,  // exactly N GETs
-		"no-change plan": true,  // 1.10× ≤ 1.15×
-		"apply at":       false, // 6 s vs 5 s floor: 1.2×
-		"provider peak":  false, // 70 MB in apply
+		"no-change plan": true, // 3.5 s vs 3 s: 1.17× ≤ 1.3×; 3 s vs 2.9 s: 1.03× ≤ 1.1×
+		"provider CPU":   true, // 1.2 ms per instance
+		"a no-change":    true, // one list page at N=1000, three at N=3000
+		"refresh of":     true, // one SSH connection for 100 attachments
+		"provider peak":  true, // 39 MB at N=3000
 	}
+	got := verdicts(sums)
 	for k, w := range want {
 		if got[k] != w {
 			t.Errorf("target %q met = %v; want %v (all: %v)", k, got[k], w, got)
 		}
 	}
 
-	sums[group{kindProvider, 1000, 0, phasePlan}] = summary{medianWall: time.Second, requests: map[string]int{"GET /ssh-keys/{id}": 1000, "GET /users/me": 1}}
-	if targets(sums, 10, 50*time.Millisecond)[0].met {
-		t.Error("a plan with one request more than N counts as exactly N")
+	// Each goal can fail.
+	slow := planSums(3*time.Second, 4*time.Second, 2*time.Second, 2*time.Second, map[string]int{listRoute: 1, "GET /ssh-keys/{id}": 1})
+	slow[group{kindAttachment, 100, 0, phasePlan}] = summary{medianWall: time.Second, medianConnections: 100}
+	for _, tg := range targets(slow) {
+		if tg.met {
+			t.Errorf("target %q met with figures that miss it: %s", tg.name, tg.detail)
+		}
+	}
+	if got := verdicts(map[group]summary{}); got["provider CPU"] || got["a no-change"] || got["provider peak"] || got["refresh of"] {
+		t.Errorf("with nothing measured some target counts as met: %v", got)
+	}
+}
+
+func TestListPagesOnly(t *testing.T) {
+	for _, c := range []struct {
+		n        int
+		requests map[string]int
+		want     bool
+	}{
+		{1000, map[string]int{listRoute: 1}, true},
+		{1001, map[string]int{listRoute: 2}, true},
+		{1001, map[string]int{listRoute: 1}, false},
+		{100, map[string]int{listRoute: 1, "GET /ssh-keys/{id}": 1}, false},
+		{100, nil, false},
+	} {
+		if got := listPagesOnly(c.requests, c.n); got != c.want {
+			t.Errorf("listPagesOnly(%v, %d) = %v; want %v", c.requests, c.n, got, c.want)
+		}
 	}
 }
 
@@ -122,14 +164,17 @@ func TestAnalysisSectionIsKept(t *testing.T) {
 }
 
 func TestParseOptions(t *testing.T) {
-	o, err := parseOptions([]string{"-n", "10, 20", "-latency-n", "5", "-runs", "2"}, os.Stderr)
+	o, err := parseOptions([]string{"-n", "10, 20", "-latency", "0, 50ms", "-runs", "2"}, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(o.ns) != 2 || o.ns[1] != 20 || len(o.latencyNs) != 1 || o.latencyNs[0] != 5 || o.runs != 2 {
+	if len(o.ns) != 2 || o.ns[1] != 20 || len(o.latencies) != 2 || o.latencies[1] != 50*time.Millisecond || o.runs != 2 {
 		t.Fatalf("options %+v", o)
 	}
-	for _, bad := range [][]string{{"-n", "0"}, {"-n", "x"}, {"-runs", "0"}, {"-latency", "-1s"}} {
+	if o, err := parseOptions([]string{"-quick"}, os.Stderr); err != nil || len(o.ns) != 1 || o.ns[0] != targetN {
+		t.Fatalf("-quick: options %+v, %v; want N = %d only", o, err, targetN)
+	}
+	for _, bad := range [][]string{{"-n", "0"}, {"-n", "x"}, {"-runs", "0"}, {"-latency", "-1s"}, {"-latency", "fast"}, {"-attachments", "-1"}} {
 		if _, err := parseOptions(bad, devNull(t)); err == nil {
 			t.Errorf("parseOptions(%v) accepted", bad)
 		}
@@ -144,4 +189,15 @@ func devNull(t *testing.T) *os.File {
 	}
 	t.Cleanup(func() { f.Close() })
 	return f
+}
+
+func TestPlanCases(t *testing.T) {
+	got := planCases(kinds, []time.Duration{0, 50 * time.Millisecond})
+	want := []planCase{{kindFloor, 0}, {kindBare, 0}, {kindProvider, 0}, {kindProvider, 50 * time.Millisecond}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("planCases = %v; want %v (the floor and bare once, the provider at every latency)", got, want)
+	}
+	if got := planCases([]kind{kindProvider}, []time.Duration{0}); len(got) != 1 || got[0] != (planCase{kindProvider, 0}) {
+		t.Fatalf("planCases when profiling = %v; want the provider at 0 ms only", got)
+	}
 }

@@ -1,6 +1,8 @@
 // Command bench measures what the provider adds to terraform for N project
-// keys: apply, a no-change plan and destroy against packet-mock, next to the
-// same N terraform_data resources (terraform's own floor). It writes
+// keys against an in-process packet-mock: an apply, then rounds of no-change
+// plans at each mock latency, next to the same N terraform_data resources
+// (terraform's own floor) and N resources of a bare framework provider whose
+// Read does nothing (bench/bareprovider: the framework's own cost). It writes
 // BENCHMARKS.md. `make bench` builds bin/ first and runs it.
 package main
 
@@ -19,8 +21,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/packethost/terraform-provider-packet/internal/mockapi"
 )
 
 type options struct {
@@ -31,10 +31,11 @@ type options struct {
 	ns          []int
 	runs        int
 	parallelism int
-	latency     time.Duration
-	latencyNs   []int
-	latencyRuns int
+	latencies   []time.Duration
+	destroy     bool
 	keep        bool
+	cpuProfile  string
+	attachments int
 }
 
 func main() {
@@ -54,32 +55,35 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
-	ns := fs.String("n", "100,1000", "numbers of keys, comma-separated")
-	latencyNs := fs.String("latency-n", "", "numbers of keys for the latency set (default: those of -n)")
-	fs.IntVar(&o.runs, "runs", 3, "runs per N without latency (the table shows the median)")
+	ns := fs.String("n", "100,1000,3000", "numbers of keys, comma-separated")
+	quick := fs.Bool("quick", false, "N = 1,000 only (the targets' N): about a fifth of a full run")
+	latencies := fs.String("latency", "0,50ms", "mock latencies per request the provider's plans run at, comma-separated")
+	fs.IntVar(&o.runs, "runs", 3, "plan runs per N, kind and latency, interleaved (the tables show the median)")
 	fs.IntVar(&o.parallelism, "parallelism", 10, "terraform -parallelism")
-	fs.DurationVar(&o.latency, "latency", 50*time.Millisecond, "mock latency per request for the latency set; 0 skips it")
-	fs.IntVar(&o.latencyRuns, "latency-runs", 1, "runs per N of the latency set")
+	fs.IntVar(&o.attachments, "attachments", attachmentsOnDevice, "keys attached to one device for the attachment refresh (0 skips it)")
+	fs.BoolVar(&o.destroy, "destroy", false, "also time one destroy per N and kind at the end")
 	fs.StringVar(&o.repo, "repo", "", "repository root with bin/ (default: the module root above the current directory)")
 	fs.StringVar(&o.providerDir, "provider-dir", "", "directory with the terraform-provider-packet to measure (default: bin/ of the repository)")
 	fs.StringVar(&o.out, "out", "", "report file (default: BENCHMARKS.md in the repository root)")
 	fs.StringVar(&o.terraform, "terraform", "", "terraform binary (default: terraform on PATH)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directories (state, configs) for inspection")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "profile instead of measuring: build bench/profiledprovider, run the provider's plans "+
+		"at the first -latency only, and write their merged CPU profile to this file (no report)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	var err error
+	if *quick {
+		*ns = fmt.Sprint(targetN)
+	}
 	if o.ns, err = parseInts(*ns); err != nil {
 		return o, fmt.Errorf("-n: %w", err)
 	}
-	o.latencyNs = o.ns
-	if *latencyNs != "" {
-		if o.latencyNs, err = parseInts(*latencyNs); err != nil {
-			return o, fmt.Errorf("-latency-n: %w", err)
-		}
+	if o.latencies, err = parseDurations(*latencies); err != nil {
+		return o, fmt.Errorf("-latency: %w", err)
 	}
-	if o.runs < 1 || o.latencyRuns < 1 || o.parallelism < 1 || o.latency < 0 {
-		return o, errors.New("-runs, -latency-runs and -parallelism must be at least 1, -latency not negative")
+	if o.runs < 1 || o.parallelism < 1 || o.attachments < 0 {
+		return o, errors.New("-runs and -parallelism must be at least 1, -attachments not negative")
 	}
 	return o, nil
 }
@@ -96,15 +100,34 @@ func parseInts(s string) ([]int, error) {
 	return out, nil
 }
 
+// parseDurations reads "0,50ms"; a bare 0 is allowed, as flag does.
+func parseDurations(s string) ([]time.Duration, error) {
+	var out []time.Duration
+	for f := range strings.SplitSeq(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "0" {
+			out = append(out, 0)
+			continue
+		}
+		d, err := time.ParseDuration(f)
+		if err != nil || d < 0 {
+			return nil, fmt.Errorf("%q is not a duration of 0 or more", f)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
 // bench holds what every run shares.
 type bench struct {
 	opts      options
+	kinds     []kind // what is applied and planned: all kinds, or only the provider when profiling
 	tmp       string
 	cliConfig string
-	mockBin   string
 	log       io.Writer
 	start     time.Time
 	samples   []sample
+	profiles  *profiles // nil unless -cpuprofile
 }
 
 func run(ctx context.Context, args []string, log io.Writer) error {
@@ -132,12 +155,10 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 	if opts.providerDir, err = filepath.Abs(opts.providerDir); err != nil {
 		return err
 	}
-	b := &bench{opts: opts, mockBin: filepath.Join(binDir, "packet-mock"), log: log, start: time.Now()}
-	for _, bin := range []string{b.mockBin, filepath.Join(opts.providerDir, providerExe)} {
-		if _, err := os.Stat(bin); err != nil {
-			return fmt.Errorf("%s is missing: run make build (make bench does)", bin)
-		}
+	if _, err := os.Stat(filepath.Join(opts.providerDir, providerExe)); err != nil {
+		return fmt.Errorf("%s is missing: run make build (make bench does)", filepath.Join(opts.providerDir, providerExe))
 	}
+	b := &bench{opts: opts, kinds: kinds, log: log, start: time.Now()}
 
 	if b.tmp, err = os.MkdirTemp("", "packet-bench-"); err != nil {
 		return err
@@ -147,45 +168,59 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 	} else {
 		defer os.RemoveAll(b.tmp)
 	}
+	bareDir := filepath.Join(b.tmp, "bare")
+	if err := goBuild(ctx, opts.repo, "./bench/bareprovider", filepath.Join(bareDir, bareExe)); err != nil {
+		return err
+	}
+	if opts.cpuProfile != "" {
+		if b.profiles, err = newProfiles(b.tmp); err != nil {
+			return err
+		}
+		b.opts.providerDir = filepath.Join(b.tmp, "profiled")
+		if err := goBuild(ctx, opts.repo, "./bench/profiledprovider", filepath.Join(b.opts.providerDir, providerExe)); err != nil {
+			return err
+		}
+		b.kinds, b.opts.latencies = []kind{kindProvider}, b.opts.latencies[:1]
+	}
 	b.cliConfig = filepath.Join(b.tmp, "terraform.rc")
-	if err := os.WriteFile(b.cliConfig, []byte(cliConfig(opts.providerDir)), 0o600); err != nil {
+	if err := os.WriteFile(b.cliConfig, []byte(cliConfig(b.opts.providerDir, bareDir)), 0o600); err != nil {
 		return err
 	}
 
-	keys := map[int][]string{}
-	for _, n := range append(append([]int{}, opts.ns...), opts.latencyNs...) {
-		if keys[n] == nil {
-			if keys[n], err = publicKeys(n); err != nil {
-				return err
-			}
+	for _, n := range opts.ns {
+		keys, err := publicKeys(n)
+		if err != nil {
+			return err
+		}
+		if err := b.runN(ctx, n, keys); err != nil {
+			return err
 		}
 	}
 
-	for _, n := range opts.ns {
-		for r := range opts.runs {
-			// Alternate floor and provider so drift on the machine hits both.
-			for _, k := range []kind{kindFloor, kindProvider} {
-				if err := b.runOnce(ctx, k, n, 0, r, keys[n]); err != nil {
-					return err
-				}
-			}
+	if b.opts.attachments > 0 && b.profiles == nil {
+		keys, err := publicKeys(b.opts.attachments)
+		if err != nil {
+			return err
+		}
+		if err := b.runAttachments(ctx, b.opts.attachments, keys); err != nil {
+			return err
 		}
 	}
-	if opts.latency > 0 {
-		for _, n := range opts.latencyNs {
-			for r := range opts.latencyRuns {
-				if err := b.runOnce(ctx, kindProvider, n, opts.latency, r, keys[n]); err != nil {
-					return err
-				}
-			}
+
+	if b.profiles != nil {
+		if err := b.profiles.merge(ctx, opts.cpuProfile); err != nil {
+			return err
 		}
+		fmt.Fprintf(log, "bench: wrote the CPU profile of %d provider processes to %s in %s\n", len(b.profiles.kept),
+			opts.cpuProfile, time.Since(b.start).Round(time.Second))
+		return nil
 	}
 
 	previous, _ := os.ReadFile(opts.out) // its Analysis section, if any, is kept
 	report := renderReport(reportInput{
 		analysis: analysisSection(string(previous)), providerDir: shownProviderDir(opts.providerDir, binDir),
 		when: time.Now(), machine: describeMachine(ctx, opts.terraform), parallelism: opts.parallelism,
-		runs: opts.runs, latency: opts.latency, latencyRuns: opts.latencyRuns, latencyNs: opts.latencyNs,
+		runs:    opts.runs,
 		elapsed: time.Since(b.start), command: strings.TrimSpace("go run ./bench " + strings.Join(args, " ")), samples: b.samples,
 	})
 	if err := os.WriteFile(opts.out, []byte(report), 0o644); err != nil { //nolint:gosec // a report for people to read
@@ -195,48 +230,105 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 	return nil
 }
 
-// runOnce runs apply, plan and destroy for one configuration and records them.
-func (b *bench) runOnce(ctx context.Context, k kind, n int, latency time.Duration, r int, keys []string) error {
-	dir := filepath.Join(b.tmp, fmt.Sprintf("%s-%d-%s-%d", k, n, latency, r))
-	var mock *mockProcess
-	projectID := ""
-	var env []string
-	if k == kindProvider {
-		var err error
-		if mock, err = startMock(ctx, b.mockBin, latency); err != nil {
-			return err
-		}
-		defer mock.Stop()
-		projectID = mock.projectID
-		env = []string{"PACKET_AUTH_TOKEN=" + mockapi.DefaultToken, "PACKET_API_URL=" + mock.apiURL}
+// goBuild builds the package into the binary out.
+func goBuild(ctx context.Context, repo, pkg, out string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, pkg)
+	cmd.Dir = repo
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("building %s: %w\n%s", pkg, err, msg)
 	}
-	ws, err := newWorkspace(dir, b.opts.terraform, b.cliConfig, k, projectID, keys, env...)
+	return nil
+}
+
+// planCase is one plan of a round: a kind at a mock latency.
+type planCase struct {
+	kind    kind
+	latency time.Duration
+}
+
+// planCases are a round's plans: the floor and the bare provider (which call
+// no API) once, the provider at every latency.
+func planCases(ks []kind, latencies []time.Duration) []planCase {
+	var cases []planCase
+	for _, k := range ks {
+		if k != kindProvider {
+			cases = append(cases, planCase{k, 0})
+			continue
+		}
+		for _, l := range latencies {
+			cases = append(cases, planCase{kindProvider, l})
+		}
+	}
+	return cases
+}
+
+// runN applies N resources of every kind once, then runs the rounds of
+// no-change plans, interleaved so drift on the machine hits every kind alike,
+// then destroys if asked.
+func (b *bench) runN(ctx context.Context, n int, keys []string) error {
+	mock, err := startMock()
 	if err != nil {
 		return err
 	}
-	for _, p := range phases {
-		if mock != nil {
-			if _, err := mock.TakeRequests(ctx); err != nil { // start the phase from zero
-				return err
+	defer mock.Stop()
+	spaces := map[kind]*workspace{}
+	for _, k := range b.kinds {
+		var env []string
+		if k == kindProvider {
+			env = mock.Env()
+			if b.profiles != nil {
+				env = append(append(env, b.profiles.env()...), quietProviderLogs...)
 			}
 		}
-		timing, err := ws.run(ctx, p, b.opts.parallelism)
+		dir := filepath.Join(b.tmp, fmt.Sprintf("%s-%d", k, n))
+		if spaces[k], err = newWorkspace(dir, b.opts.terraform, b.cliConfig, k, configFor(k, mock.projectID), keys, env...); err != nil {
+			return err
+		}
+		if !b.opts.keep {
+			defer os.RemoveAll(dir)
+		}
+	}
+	phase := func(k kind, latency time.Duration, run int, p phase) error {
+		mock.SetLatency(latency)
+		mock.TakeRequests() // start the phase from zero
+		timing, err := spaces[k].run(ctx, p, b.opts.parallelism)
 		if err != nil {
-			return fmt.Errorf("%s N=%d%s run %d: %w", k, n, latencyLabel(latency), r+1, err)
+			return fmt.Errorf("%s N=%d%s run %d: %w", k, n, latencyLabel(latency), run+1, err)
 		}
-		s := sample{kind: k, n: n, latency: latency, run: r, phase: p, timing: timing}
-		if mock != nil {
-			if s.requests, err = mock.TakeRequests(ctx); err != nil {
+		if b.profiles != nil {
+			if err := b.profiles.collect(p == phasePlan); err != nil {
 				return err
 			}
+		}
+		s := sample{kind: k, n: n, latency: latency, run: run, phase: p, timing: timing}
+		if k == kindProvider {
+			s.requests = mock.TakeRequests()
 		}
 		b.samples = append(b.samples, s)
-		fmt.Fprintf(b.log, "bench: [%6s] %-22s N=%-5d%-6s run %d %-7s %7s  CPU %7s  %d requests  peak RSS %s\n",
-			time.Since(b.start).Round(time.Second), k, n, latencyLabel(latency), r+1, p,
-			seconds(timing.wall), seconds(timing.cpu), total(s.requests), megabytes(timing.peakRSS))
+		fmt.Fprintf(b.log, "bench: [%6s] %-22s N=%-5d%-6s run %d %-7s %7s  CPU %7s (provider %7s)  %d requests  peak RSS %s\n",
+			time.Since(b.start).Round(time.Second), k, n, latencyLabel(latency), run+1, p,
+			seconds(timing.wall), seconds(timing.cpu), seconds(timing.providerCPU), total(s.requests), megabytes(timing.peakRSS))
+		return nil
 	}
-	if !b.opts.keep {
-		return os.RemoveAll(dir)
+	for _, k := range b.kinds {
+		if err := phase(k, 0, 0, phaseApply); err != nil {
+			return err
+		}
+	}
+	for r := range b.opts.runs {
+		for _, c := range planCases(b.kinds, b.opts.latencies) {
+			if err := phase(c.kind, c.latency, r, phasePlan); err != nil {
+				return err
+			}
+		}
+	}
+	if b.opts.destroy {
+		for _, k := range b.kinds {
+			if err := phase(k, 0, 0, phaseDestroy); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

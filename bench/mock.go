@@ -1,120 +1,53 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"os"
-	"os/exec"
-	"strings"
 	"time"
 
 	"github.com/packethost/terraform-provider-packet/internal/mockapi"
 )
 
-// mockProcess is a packet-mock the bench started on a free loopback port.
-type mockProcess struct {
-	cmd       *exec.Cmd
+// mockAPI is an in-process packet-mock on a free loopback port. In process,
+// so that its latency can be switched between plans of the same state.
+type mockAPI struct {
+	srv       *mockapi.Server
 	apiURL    string // .../metal/v1/
-	adminURL  string // .../_mock
 	projectID string
-	token     string
-	stderr    *bytes.Buffer
-	http      *http.Client
 }
 
-// startMock runs bin/packet-mock with the given per-request latency and
-// waits for its summary lines (api_url=, project_id=).
-func startMock(ctx context.Context, binary string, latency time.Duration) (*mockProcess, error) {
-	args := []string{"--listen", "127.0.0.1:0", "--quiet", "--token", mockapi.DefaultToken}
-	if latency > 0 {
-		args = append(args, "--latency", latency.String())
-	}
-	cmd := exec.CommandContext(ctx, binary, args...)
-	stdout, err := cmd.StdoutPipe()
+func startMock() (*mockAPI, error) {
+	srv, err := mockapi.New(mockapi.Options{})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("packet-mock: %w", err)
 	}
-	m := &mockProcess{cmd: cmd, token: mockapi.DefaultToken, stderr: &bytes.Buffer{},
-		http: &http.Client{Timeout: 10 * time.Second}}
-	cmd.Stderr = m.stderr
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting %s: %w", binary, err)
-	}
+	return listen(srv)
+}
 
-	summary := bufio.NewScanner(stdout)
-	for summary.Scan() {
-		key, value, _ := strings.Cut(summary.Text(), "=")
-		switch {
-		case key == "api_url":
-			m.apiURL = value
-		case key == "project_id" && m.projectID == "":
-			m.projectID = value // the first project is the token user's own
-		}
-		if m.apiURL != "" && m.projectID != "" {
-			break
-		}
+// listen serves srv on a free loopback port.
+func listen(srv *mockapi.Server) (*mockAPI, error) {
+	if err := srv.Listen("127.0.0.1:0"); err != nil {
+		srv.Close()
+		return nil, fmt.Errorf("packet-mock: %w", err)
 	}
-	if m.apiURL == "" || m.projectID == "" {
-		m.Stop()
-		return nil, fmt.Errorf("packet-mock printed no api_url and project_id lines; stderr: %s", m.stderr.String())
-	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }() // later lines, if any
-	m.adminURL = strings.TrimSuffix(strings.TrimSuffix(m.apiURL, "/"), mockapi.APIPrefix) + mockapi.AdminPrefix
-	return m, nil
+	return &mockAPI{srv: srv, apiURL: srv.URL(), projectID: mockapi.DefaultProjectID}, nil
+}
+
+// SetLatency makes every following request wait d (the mock's latency fault).
+func (m *mockAPI) SetLatency(d time.Duration) {
+	m.srv.SetFaults(mockapi.Faults{LatencyMin: d, LatencyMax: d})
 }
 
 // TakeRequests returns the requests counted since the last call and resets
-// the mock's counters in the same step.
-func (m *mockProcess) TakeRequests(ctx context.Context) (map[string]int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.adminURL+"/requests/reset", http.NoBody)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("X-Auth-Token", m.token)
-	res, err := m.http.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("reading the mock's request counters: %w", err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
-	if err != nil {
-		return nil, fmt.Errorf("reading the mock's request counters: %w", err)
-	}
-	if res.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("POST %s/requests/reset: %s: %s (is packet-mock built with its admin endpoints?)",
-			mockapi.AdminPrefix, res.Status, bytes.TrimSpace(body))
-	}
-	var counts mockapi.RequestCounts
-	if err := json.Unmarshal(body, &counts); err != nil {
-		return nil, fmt.Errorf("decoding the mock's request counters: %w", err)
-	}
-	return counts.Requests, nil
+// the counters. Nothing runs between phases, so nothing falls in between.
+func (m *mockAPI) TakeRequests() map[string]int {
+	n := m.srv.Requests()
+	m.srv.ResetRequests()
+	return n
 }
 
-// Stop asks the mock to shut down and kills it if it does not within 5 s.
-func (m *mockProcess) Stop() {
-	if m.cmd.Process == nil {
-		return
-	}
-	_ = m.cmd.Process.Signal(os.Interrupt)
-	exited := make(chan error, 1)
-	go func() { exited <- m.cmd.Wait() }()
-	select {
-	case err := <-exited:
-		var exit *exec.ExitError
-		if err != nil && !errors.As(err, &exit) {
-			fmt.Fprintf(os.Stderr, "bench: packet-mock: %v\n", err)
-		}
-	case <-time.After(5 * time.Second):
-		_ = m.cmd.Process.Kill()
-		if err := <-exited; err != nil {
-			fmt.Fprintf(os.Stderr, "bench: packet-mock killed after 5 s: %v\n", err)
-		}
-	}
+// Env is what the provider needs to reach the mock.
+func (m *mockAPI) Env() []string {
+	return []string{"PACKET_AUTH_TOKEN=" + mockapi.DefaultToken, "PACKET_API_URL=" + m.apiURL}
 }
+
+func (m *mockAPI) Stop() { m.srv.Close() }

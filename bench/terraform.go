@@ -8,17 +8,47 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
 
-// kind is what a workspace manages: the provider's keys or the floor.
+// kind is what a workspace manages: the provider's keys, the bare
+// framework provider's or terraform_data (the floor).
 type kind string
 
 const (
 	kindProvider kind = "packet_project_ssh_key"
+	kindBare     kind = "bare_key"
 	kindFloor    kind = "terraform_data"
 )
+
+// kinds in the order every round runs them.
+var kinds = []kind{kindFloor, kindBare, kindProvider}
+
+// exe is the binary name terraform runs for the kind's provider ("" for the floor).
+func (k kind) exe() string {
+	switch k {
+	case kindProvider:
+		return providerExe
+	case kindBare:
+		return bareExe
+	case kindAttachment:
+		return providerExe
+	}
+	return ""
+}
+
+// label is the kind's name in the report.
+func (k kind) label() string {
+	switch k {
+	case kindProvider:
+		return "this provider"
+	case kindBare:
+		return "bare framework"
+	}
+	return "terraform_data"
+}
 
 // phase is one terraform command of a run.
 type phase string
@@ -31,11 +61,23 @@ const (
 
 var phases = []phase{phaseApply, phasePlan, phaseDestroy}
 
-// providerExe is the binary name terraform runs for the provider.
-const providerExe = "terraform-provider-packet"
+const (
+	providerExe = "terraform-provider-packet" // the binary name terraform runs for the provider
+	bareExe     = "terraform-provider-bare"
+	bareAddress = "registry.terraform.io/bench/bare" // bench/bareprovider's Address
+)
+
+// quietFrameworkLogs is the environment that turns the plugin SDK's logs off
+// for the bare provider, as the real provider's main does for itself when
+// TF_LOG and TF_LOG_PROVIDER are unset: both are measured as quiet.
+var quietFrameworkLogs = []string{"TF_LOG_SDK=OFF", "TF_LOG_SDK_PROTO=OFF", "TF_LOG_SDK_FRAMEWORK=OFF"}
+
+// quietProviderLogs is what main.go's quietSDKLogs sets, for the profiled
+// build of the provider, which has its own main.
+var quietProviderLogs = append(slices.Clone(quietFrameworkLogs), "TF_LOG_PROVIDER_PACKET=OFF")
 
 // configFor renders the root module: N resources from var.public_keys.
-// Both kinds carry the same values, so the floor's state has the same size.
+// Every kind carries the same values, so the states have about the same size.
 func configFor(k kind, projectID string) string {
 	if k == kindFloor {
 		return `variable "public_keys" { type = list(string) }
@@ -49,48 +91,54 @@ resource "terraform_data" "bench" {
 }
 `
 	}
+	local, source := "packet", "packethost/packet"
+	if k == kindBare {
+		local, source = "bare", "bench/bare"
+	}
 	return fmt.Sprintf(`terraform {
   required_providers {
-    packet = { source = "packethost/packet" }
+    %[1]s = { source = %[2]q }
   }
 }
 
 variable "public_keys" { type = list(string) }
 
-provider "packet" {}
+provider %[1]q {}
 
-resource "packet_project_ssh_key" "bench" {
+resource %[3]q "bench" {
   count      = length(var.public_keys)
-  project_id = %q
+  project_id = %[4]q
   name       = "bench-${count.index}"
   public_key = var.public_keys[count.index]
 }
-`, projectID)
+`, local, source, string(k), projectID)
 }
 
-// cliConfig points terraform at the local build instead of the registry.
-func cliConfig(providerDir string) string {
+// cliConfig points terraform at the local builds instead of the registry.
+func cliConfig(providerDir, bareDir string) string {
 	return fmt.Sprintf(`provider_installation {
   dev_overrides {
     "registry.terraform.io/packethost/packet" = %q
+    %q = %q
   }
   direct {}
 }
-`, providerDir)
+`, providerDir, bareAddress, bareDir)
 }
 
 // workspace is one run's directory and the environment terraform gets.
 type workspace struct {
+	kind      kind
 	dir       string
 	terraform string
 	env       []string
 }
 
-func newWorkspace(dir, terraform, cliConfigFile string, k kind, projectID string, keys []string, extraEnv ...string) (*workspace, error) {
+func newWorkspace(dir, terraform, cliConfigFile string, k kind, config string, keys []string, extraEnv ...string) (*workspace, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(configFor(k, projectID)), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(config), 0o600); err != nil {
 		return nil, err
 	}
 	vars, err := json.Marshal(map[string][]string{"public_keys": keys})
@@ -106,7 +154,10 @@ func newWorkspace(dir, terraform, cliConfigFile string, k kind, projectID string
 		"TF_INPUT=0",
 		"CHECKPOINT_DISABLE=1", // no version check over the network
 	)
-	return &workspace{dir: dir, terraform: terraform, env: append(env, extraEnv...)}, nil
+	if k == kindBare {
+		env = append(env, quietFrameworkLogs...)
+	}
+	return &workspace{kind: k, dir: dir, terraform: terraform, env: append(env, extraEnv...)}, nil
 }
 
 // cleanEnv drops settings that would change what terraform or the provider
@@ -140,10 +191,11 @@ func phaseArgs(p phase, parallelism int) []string {
 
 // phaseTiming is what running one phase measured.
 type phaseTiming struct {
-	wall      time.Duration
-	cpu       time.Duration // user+system of terraform and the children it reaped (the provider)
-	peakRSS   int64         // highest VmHWM of a provider process, bytes; 0 for the floor
-	providers int           // provider processes terraform started
+	wall        time.Duration
+	cpu         time.Duration // user+system of terraform and the children it reaped (the provider)
+	providerCPU time.Duration // user+system of the provider processes alone (sampled); 0 for the floor
+	peakRSS     int64         // highest VmHWM of a provider process, bytes; 0 for the floor
+	providers   int           // provider processes terraform started
 }
 
 // run executes one phase. A plan that finds changes (exit 2) is an error:
@@ -159,10 +211,10 @@ func (w *workspace) run(ctx context.Context, p phase, parallelism int) (phaseTim
 	if err := cmd.Start(); err != nil {
 		return phaseTiming{}, fmt.Errorf("terraform %s: %w", p, err)
 	}
-	sampler := startRSSSampler(cmd.Process.Pid, providerExe, 20*time.Millisecond)
+	sampler := startProcSampler(cmd.Process.Pid, w.kind.exe(), 20*time.Millisecond)
 	err := cmd.Wait()
 	wall := time.Since(start)
-	peak, procs := sampler.Stop()
+	seen := sampler.Stop()
 
 	if err != nil {
 		var exit *exec.ExitError
@@ -172,7 +224,7 @@ func (w *workspace) run(ctx context.Context, p phase, parallelism int) (phaseTim
 		return phaseTiming{}, fmt.Errorf("terraform %s: %w:\n%s", p, err, out)
 	}
 	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-	return phaseTiming{wall: wall, cpu: cpu, peakRSS: peak, providers: procs}, nil
+	return phaseTiming{wall: wall, cpu: cpu, providerCPU: seen.cpu, peakRSS: seen.peakRSS, providers: seen.processes}, nil
 }
 
 // tailBuffer keeps the last max bytes written, for error messages.

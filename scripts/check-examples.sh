@@ -61,9 +61,6 @@ fi
 
 failed=()
 count=0
-# An example may need a newer CLI (terraform { required_version = ">= 1.12.0" },
-# e.g. for import by identity): it is skipped, visibly, on an older one.
-cli_version=$("$tf" version | head -1 | grep -o '[0-9][0-9.]*' | head -1)
 while IFS= read -r dir; do
   count=$((count + 1))
   copy=$work/$count
@@ -80,11 +77,6 @@ terraform {
   }
 }
 EOF
-  fi
-  need=$(grep -ho 'required_version *= *">= *[0-9.]*"' "$copy"/*.tf | grep -o '[0-9][0-9.]*' | head -1 || true)
-  if [[ -n $need && $(printf '%s\n%s\n' "$need" "$cli_version" | sort -V | head -1) != "$need" ]]; then
-    echo "SKIP    $dir (needs $(basename "$tf") >= $need, this is $cli_version)"
-    continue
   fi
   notes=""
   # shellcheck disable=SC2016 # the ${path.module} is Terraform's, matched literally

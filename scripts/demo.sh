@@ -5,7 +5,9 @@
 # Terraform (or OpenTofu) at the local build through a temporary CLI config with
 # dev_overrides, applies examples/demo/ (PuTTY key -> project key, OpenSSH .pub ->
 # personal key, project key -> attached to the running device), logs in to the
-# device with the PuTTY key over SSH, destroys everything and stops the mock.
+# device with the PuTTY key over SSH, reads the same key in another form (one
+# OpenSSH line, another comment) and checks that the plan shows no changes,
+# destroys everything and stops the mock.
 #
 # Needs: the binaries of `make build` (or BIN_DIR pointing at them), terraform or
 # tofu on PATH (or TF_CLI=path), curl, and the OpenSSH client (else `go` for a Go client).
@@ -15,6 +17,9 @@
 #   BIN_DIR     directory with terraform-provider-packet and packet-mock (default <repo>/bin)
 #   TF_CLI      terraform or tofu binary to use (default: terraform, else tofu, from PATH)
 #   SSH_CLIENT  openssh or go (default: openssh when `ssh` is on PATH)
+#   OTHER_FORM  the key file the no-change plan reads, relative to examples/demo
+#               (default keys/putty-demo-renamed.pub; the demo's tests give it
+#               another key to see the check fail)
 #
 # Every temporary file lives in one directory that is removed on any exit,
 # Ctrl-C included, after packet-mock has been stopped.
@@ -35,6 +40,9 @@ fail() {
 # --- what we need -------------------------------------------------------------
 tf=${TF_CLI:-$(command -v terraform || command -v tofu || true)}
 [[ -n $tf ]] || fail "needs terraform or tofu on PATH (or TF_CLI=path); install one and retry."
+# "terraform" or "tofu", also for scripts/tools.sh's terraform-v1.11.4.
+tf_name=$(basename "$tf")
+tf_name=${tf_name%%-v[0-9]*}
 for b in terraform-provider-packet packet-mock; do
   [[ -x $bin_dir/$b ]] || fail "$bin_dir/$b is missing: run 'make build' (or 'make demo', which builds first)."
 done
@@ -111,7 +119,7 @@ device_id=$(summary device_id)
 printf '  api_url    = %s\n  project_id = %s\n  device_id  = %s (web-1)\n' "$api_url" "$project_id" "$device_id"
 
 # --- Terraform against the local build --------------------------------------------
-step "Pointing $(basename "$tf") at the local build in $bin_dir (dev_overrides, no registry, no init)"
+step "Pointing $tf_name at the local build in $bin_dir (dev_overrides, no registry, no init)"
 write_dev_overrides_config "$tf" "$bin_dir" "$work/cli.tfrc"
 export TF_CLI_CONFIG_FILE=$work/cli.tfrc
 export CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1 TF_INPUT=0
@@ -122,13 +130,12 @@ rm -rf "$work/demo/.terraform"
 export TF_VAR_api_url=$api_url TF_VAR_token=$token TF_VAR_project_id=$project_id TF_VAR_device_id=$device_id
 tf() { "$tf" -chdir="$work/demo" "$@"; }
 
-step "$(basename "$tf") apply: PuTTY .ppk -> project key, OpenSSH .pub -> personal key, project key -> attached to web-1"
+step "$tf_name apply: PuTTY .ppk -> project key, OpenSSH .pub -> personal key, project key -> attached to web-1"
+echo "(the outputs are the fingerprints as the portal shows them, MD5, and as ssh-keygen -l prints them, SHA256)"
 tf apply -auto-approve -no-color -compact-warnings
 
-step "The fingerprints, as the portal shows them (MD5) and as ssh-keygen -l prints them (SHA256)"
-tf output -no-color project_key
-tf output -no-color user_key
-tf output -no-color attached
+step "What packet_ssh_public_key read from the .ppk"
+tf state show -no-color data.packet_ssh_public_key.putty | grep -E '^ +(format|public_key|fingerprint_sha256) +='
 
 # --- a real login with the attached key ---------------------------------------------
 host=$(tf output -raw device_host)
@@ -158,8 +165,21 @@ step "Logging in to web-1 as root with the PuTTY key, $ssh_client client ($host 
 reply=$(login echo "hello from web-1: the PuTTY key works") || fail "ssh login with the attached key failed."
 echo "  device says: $reply"
 
+# --- the headline promise: another form of the same key is no change -------------
+step "The same key in another form: one OpenSSH line with another comment instead of the .ppk; the plan must show no changes"
+other_form=${OTHER_FORM:-keys/putty-demo-renamed.pub}
+echo "  $other_form: $(cat "$demo_src/$other_form")"
+# -detailed-exitcode: 0 = no changes, 2 = changes (a false diff), 1 = error.
+plan_status=0
+TF_VAR_putty_key_file=$other_form tf plan -detailed-exitcode -no-color -compact-warnings || plan_status=$?
+case $plan_status in
+0) echo "  no changes: the provider compares keys, not their spelling" ;;
+2) fail "the plan shows changes after only the key's form and comment changed (a false diff)." ;;
+*) fail "terraform plan failed (exit $plan_status)." ;;
+esac
+
 # --- destroy ---------------------------------------------------------------------------
-step "$(basename "$tf") destroy: the key leaves web-1's authorized_keys, both keys leave the API"
+step "$tf_name destroy: the key leaves web-1's authorized_keys, both keys leave the API"
 tf destroy -auto-approve -no-color -compact-warnings
 
 step "Checking that the PuTTY key no longer logs in"

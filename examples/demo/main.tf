@@ -21,9 +21,10 @@ provider "packet" {
 }
 
 # 1. A key made with PuTTYgen on Windows. The .ppk file is encrypted, but its
-#    public half is stored in clear, so no passphrase is needed.
+#    public half is stored in clear, so no passphrase is needed. The demo's
+#    last plan reads the same key from its one-line OpenSSH form instead.
 data "packet_ssh_public_key" "putty" {
-  path = "${path.module}/keys/putty-demo.ppk"
+  path = "${path.module}/${var.putty_key_file}"
 }
 
 # 2. Uploaded as a project key: the API gets the one-line OpenSSH form it accepts.

@@ -1,9 +1,10 @@
 # Fingerprints as the portal shows them (MD5, colon hex) and as `ssh-keygen -l`
-# prints them (SHA256), so the keys can be recognised in both places.
+# prints them (SHA256), so the keys can be recognised in both places. Nothing
+# here depends on the form the key was read from: the demo's last plan reads
+# it from another file and must show no change at all, outputs included.
 output "project_key" {
   value = {
     id                 = packet_project_ssh_key.putty.id
-    format_read        = data.packet_ssh_public_key.putty.format
     fingerprint_md5    = packet_project_ssh_key.putty.fingerprint
     fingerprint_sha256 = packet_project_ssh_key.putty.fingerprint_sha256
   }

@@ -18,3 +18,9 @@ variable "device_id" {
   description = "The running device (packet-mock's device_id= line)."
   type        = string
 }
+
+variable "putty_key_file" {
+  description = "The PuTTY key, relative to this directory: the .ppk, or the same key as one OpenSSH line with another comment."
+  type        = string
+  default     = "keys/putty-demo.ppk"
+}

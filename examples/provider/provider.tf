@@ -6,17 +6,12 @@ terraform {
   }
 }
 
-# The token can also come from PACKET_AUTH_TOKEN (or METAL_AUTH_TOKEN).
+# The API token comes from the PACKET_AUTH_TOKEN (or METAL_AUTH_TOKEN)
+# environment variable: nothing to set here. Keeping it out of the
+# configuration also keeps it out of plan files.
 provider "packet" {
-  auth_token = var.packet_auth_token
-
   # Default credentials for packet_device_key_attachment connections.
   ssh {
     private_key_file = "~/.ssh/id_ed25519"
   }
-}
-
-variable "packet_auth_token" {
-  type      = string
-  sensitive = true
 }

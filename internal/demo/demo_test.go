@@ -34,7 +34,11 @@ func terraformCLI(t *testing.T) string {
 			return p
 		}
 	}
-	t.Skip("the demo needs terraform or tofu on PATH (or TF_ACC_TERRAFORM_PATH)")
+	const why = "the demo needs terraform or tofu on PATH (or TF_ACC_TERRAFORM_PATH; make test sets it)"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(why)
+	}
+	t.Skip(why)
 	return ""
 }
 
@@ -221,7 +225,8 @@ func TestDemoRunsToTheEndAndCleansUp(t *testing.T) {
 			}
 			for _, want := range []string{
 				"device says: hello from web-1: the PuTTY key works",
-				`"format_read" = "ppk-v3"`,
+				"No changes. Your infrastructure matches the configuration.",
+				"no changes: the provider compares keys, not their spelling",
 				"Destroy complete! Resources: 3 destroyed.",
 				"refused, as it should be",
 				"==> Done:",
@@ -230,12 +235,42 @@ func TestDemoRunsToTheEndAndCleansUp(t *testing.T) {
 					t.Errorf("output lacks %q:\n%s", want, out)
 				}
 			}
+			if !regexp.MustCompile(`(?m)^ +format += "ppk-v3"$`).MatchString(out) {
+				t.Errorf("the output does not show the .ppk read as ppk-v3:\n%s", out)
+			}
 			if !regexp.MustCompile(`"fingerprint_md5" = "([0-9a-f]{2}:){15}[0-9a-f]{2}"`).MatchString(out) {
 				t.Errorf("no MD5 fingerprint in colon hex in the output:\n%s", out)
 			}
+			// Each thing once: one Outputs block (three keys with an MD5
+			// fingerprint each), not a second copy from `terraform output`.
+			assertLines(t, out, `^Outputs:$`, 1)
+			assertLines(t, out, `^ *"fingerprint_md5" = `, 3)
 			r.assertCleanedUp(t)
 		})
 	}
+}
+
+// assertLines checks how many lines of out match pattern.
+func assertLines(t *testing.T, out, pattern string, want int) {
+	t.Helper()
+	if n := len(regexp.MustCompile("(?m)"+pattern).FindAllString(out, -1)); n != want {
+		t.Errorf("%d lines match %s, want %d:\n%s", n, pattern, want, out)
+	}
+}
+
+// The no-change check must be able to fail: given another key, the plan has
+// changes, and the demo says so, exits 1 and still cleans up.
+func TestDemoFailsOnAFalseDiff(t *testing.T) {
+	r := startDemo(t, "OTHER_FORM=keys/alice.pub")
+	code := r.wait(t)
+	out := r.text()
+	if code != 1 {
+		t.Errorf("demo.sh exited %d with another key in the no-change plan, want 1:\n%s", code, out)
+	}
+	if !strings.Contains(out, "the plan shows changes after only the key's form and comment changed") {
+		t.Errorf("no false-diff message:\n%s", out)
+	}
+	r.assertCleanedUp(t)
 }
 
 func TestDemoCleansUpWhenInterrupted(t *testing.T) {

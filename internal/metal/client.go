@@ -31,9 +31,13 @@ const (
 )
 
 // Config configures a Client. Zero durations take the defaults (250ms, 5s,
-// 60s); MaxRetries 0 means a failed request is not retried.
+// 60s); MaxRetries 0 means a failed request is not retried. TokenSource and
+// BaseURLSource say where the token and the URL came from (such as "the
+// PACKET_AUTH_TOKEN environment variable"), so that an error that points at
+// one of them can say where to fix it; empty when unknown or the default.
 type Config struct {
 	Token, BaseURL, Version    string
+	TokenSource, BaseURLSource string
 	MaxRetries                 int
 	RetryWaitMin, RetryWaitMax time.Duration
 	RequestTimeout             time.Duration
@@ -47,6 +51,10 @@ type Client struct {
 	retry    Config // MaxRetries and RetryWait*, for retries done above HTTP (see CreateSSHKey)
 	pacer    pacer  // holds requests back while the API says the rate limit is used up
 	requests atomic.Int64
+
+	// For errors that point at the configuration: the base URL, and where it
+	// and the token came from.
+	baseURL, baseURLSource, tokenSource string
 }
 
 // New builds a client. It does not contact the API.
@@ -64,6 +72,7 @@ func New(cfg Config) (*Client, error) {
 	cfg = withDefaults(cfg)
 
 	c := &Client{token: cfg.Token, basePath: base.Path,
+		baseURL: base.String(), baseURLSource: cfg.BaseURLSource, tokenSource: cfg.TokenSource,
 		retry: Config{MaxRetries: cfg.MaxRetries, RetryWaitMin: cfg.RetryWaitMin, RetryWaitMax: cfg.RetryWaitMax}}
 	api, err := packngo.NewClient(
 		packngo.WithAuth(consumerToken, cfg.Token),
@@ -153,6 +162,7 @@ func (c *Client) call(ctx context.Context, method, path string, body, out any) e
 	resp, err := api.Do(req, &raw)
 	if err != nil {
 		apiErr := newError(info, httpResponse(resp), err, c.token) //nolint:bodyclose // packngo's Do has closed it
+		c.addHint(apiErr)
 		logFailure(ctx, apiErr)
 		return apiErr
 	}

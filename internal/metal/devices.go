@@ -107,16 +107,3 @@ func (c *Client) ListProjectDevices(ctx context.Context, projectID string, opts 
 	}
 	return devices, nil
 }
-
-// ListDeviceSSHKeys lists the keys the platform put on a device
-// (GET /devices/{id}/ssh-keys, which packngo has no call for).
-func (c *Client) ListDeviceSSHKeys(ctx context.Context, deviceID string) ([]SSHKey, error) {
-	if err := validateID("device", deviceID); err != nil {
-		return nil, err
-	}
-	keys, err := listAll[sshKeyJSON](ctx, c, "devices/"+deviceID+"/ssh-keys", nil, "ssh_keys")
-	if err != nil {
-		return nil, err
-	}
-	return toSSHKeys(keys), nil
-}

@@ -96,22 +96,6 @@ func TestListProjectDevices(t *testing.T) {
 	}
 }
 
-func TestListDeviceSSHKeys(t *testing.T) {
-	f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, n int) {
-		writeJSON(w, 200, map[string]any{"ssh_keys": []any{keyJSON(keyID), keyJSON(otherKeyID)}})
-	})
-	keys, err := newTestClient(t, f, nil).ListDeviceSSHKeys(context.Background(), deviceID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(keys) != 2 || keys[0].ID != keyID || keys[1].ID != otherKeyID || keys[0].Owner.Kind != OwnerProject {
-		t.Errorf("keys = %+v", keys)
-	}
-	if got := f.seen()[0]; got.Method != http.MethodGet || got.Path != "/metal/v1/devices/"+deviceID+"/ssh-keys" {
-		t.Errorf("%s %s", got.Method, got.Path)
-	}
-}
-
 func TestGetProject(t *testing.T) {
 	f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		writeJSON(w, 200, map[string]any{"id": projectID, "name": "infra"})

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"syscall"
 
 	"github.com/packethost/packngo"
 )
@@ -19,6 +20,12 @@ type Error struct {
 	Messages     []string // the API's own error texts
 	Attempts     int      // HTTP attempts made, retries included
 	Err          error    // transport or decoding failure, if any
+	// Hint says what probably went wrong and what to do, when the failure
+	// points at the configuration rather than at the call.
+	Hint string
+	// wrongBaseURL marks a 404 that says more about the API URL than about
+	// the object: it is not evidence that the object is gone.
+	wrongBaseURL bool
 }
 
 func (e *Error) Error() string {
@@ -38,6 +45,10 @@ func (e *Error) Error() string {
 		parts = append(parts, e.Err.Error())
 	}
 	b.WriteString(strings.Join(parts, ": "))
+	if e.Hint != "" {
+		b.WriteString(". ")
+		b.WriteString(e.Hint)
+	}
 	return b.String()
 }
 
@@ -59,8 +70,13 @@ func statusLine(code int) string {
 	return fmt.Sprintf("%d", code)
 }
 
-// IsNotFound reports whether err (or an error it wraps) is an API 404.
-func IsNotFound(err error) bool { return IsStatus(err, http.StatusNotFound) }
+// IsNotFound reports whether err (or an error it wraps) is an API 404 that
+// means the object does not exist. A 404 from an API URL without the API's
+// base path is not one: a refresh must fail then, not drop the object.
+func IsNotFound(err error) bool {
+	var apiErr *Error
+	return errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && !apiErr.wrongBaseURL
+}
 
 // IsStatus reports whether err (or an error it wraps) is an API response with this status.
 func IsStatus(err error, code int) bool {
@@ -77,7 +93,42 @@ func IsAmbiguous(err error) bool {
 	if !errors.As(err, &apiErr) || apiErr.Attempts == 0 {
 		return false
 	}
+	if apiErr.StatusCode == 0 && isConnectionRefused(apiErr.Err) {
+		return false // nothing reached a server
+	}
 	return apiErr.StatusCode >= 500 || apiErr.Err != nil
+}
+
+// isConnectionRefused reports a connection nobody accepted: nothing listens
+// at the address, so the request was never sent.
+func isConnectionRefused(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }
+
+// apiBasePath is the path every API URL ends with (see DefaultBaseURL).
+const apiBasePath = "/metal/v1/"
+
+// addHint tells the person reading the error what probably went wrong when
+// the failure points at the client's configuration, and where that came from.
+func (c *Client) addHint(e *Error) {
+	switch {
+	case e.StatusCode == http.StatusUnauthorized:
+		e.Hint = "The API refused the token" + from(c.tokenSource) + ": check that it is a current API token, " +
+			"or set another one"
+	case e.StatusCode == http.StatusNotFound && !strings.HasSuffix(c.basePath, apiBasePath):
+		e.wrongBaseURL = true
+		e.Hint = fmt.Sprintf("The API URL %s%s has no %s base path, which is probably missing: use %s",
+			c.baseURL, from(c.baseURLSource), apiBasePath, strings.TrimSuffix(c.baseURL, "/")+apiBasePath)
+	case e.StatusCode == 0 && isConnectionRefused(e.Err):
+		e.Hint = fmt.Sprintf("Nothing accepts connections at %s%s: is the API (or packet-mock) running there, "+
+			"and is that the right URL?", c.baseURL, from(c.baseURLSource))
+	}
+}
+
+// from is " from SOURCE", or nothing when the source is not known.
+func from(source string) string {
+	if source == "" {
+		return ""
+	}
+	return " from " + source
 }
 
 const redacted = "[REDACTED]"

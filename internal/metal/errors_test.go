@@ -149,7 +149,6 @@ func TestInvalidIDsAreNotSent(t *testing.T) {
 		"ListSSHKeys":        func() error { _, err := c.ListSSHKeys(ctx, Owner{Kind: OwnerProject}, ListOptions{}); return err },
 		"GetDevice":          func() error { _, err := c.GetDevice(ctx, "dev-1"); return err },
 		"ListProjectDevices": func() error { _, err := c.ListProjectDevices(ctx, "nope", ListOptions{}); return err },
-		"ListDeviceSSHKeys":  func() error { _, err := c.ListDeviceSSHKeys(ctx, "x"); return err },
 		"GetProject":         func() error { _, err := c.GetProject(ctx, "{"+projectID+"}"); return err },
 	}
 	for name, call := range calls {

@@ -16,6 +16,12 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 )
 
+// connectionRefusedRetries bounds the retries of a refused connection: a
+// stopped API (or packet-mock) refuses every try, and all of max_retries with
+// backoff kept a person waiting 22 s before saying so. Three retries give a
+// restarting server up to 1.75 s with the default backoff (250ms, 500ms, 1s).
+const connectionRefusedRetries = 3
+
 // maxServerWait bounds how long a Retry-After or X-RateLimit-Reset may make us
 // wait before one retry; the caller's context can always cut it shorter.
 const maxServerWait = 5 * time.Minute
@@ -63,6 +69,10 @@ func retryPolicy(ctx context.Context, resp *http.Response, err error) (bool, err
 		return false, nil // not one of our calls: don't guess whether it is safe
 	}
 	if err != nil {
+		if isConnectionRefused(err) {
+			// Nothing was sent, so even a POST is safe to repeat, a few times.
+			return int(info.attempts.Load()) <= connectionRefusedRetries, nil
+		}
 		return info.idempotent() && !isPermanentTransportError(err), nil
 	}
 	switch {

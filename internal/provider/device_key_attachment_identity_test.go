@@ -13,12 +13,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
-	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/packethost/terraform-provider-packet/internal/rpcctx"
 )
-
-var identityNeedsTerraform112 = []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_12_0)}
 
 // The attachment has an identity from create on, keeps it through an
 // update, and an import block with only that identity imports it with an

@@ -278,7 +278,7 @@ func TestAccDevicesDataSource_exampleAttachesToAllOfThem(t *testing.T) {
 	tf := newCLIRun(t, string(example)+fmt.Sprintf(`
 terraform {
   required_providers {
-    packet = { source = "packethost/packet" }
+    packet = { source = "registry.terraform.io/packethost/packet" } # the full address: OpenTofu reads a bare one as its own registry
   }
 }
 

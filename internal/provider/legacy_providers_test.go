@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -117,6 +118,11 @@ func (p *legacyProvider) Resources(context.Context) []func() resource.Resource {
 
 func (p *legacyProvider) DataSources(context.Context) []func() datasource.DataSource { return nil }
 
+// legacyAPI serializes the doubles' packngo calls: packngo's Client.Do
+// records rate-limit headers on the shared client without a lock, which
+// -race reports when Terraform runs two resources at once.
+var legacyAPI sync.Mutex
+
 type legacyKeyResource struct {
 	kind   legacyKeyType
 	stamp  func(string) string
@@ -194,6 +200,8 @@ func (r *legacyKeyResource) fill(m *legacyProjectKeyModel, k *packngo.SSHKey) {
 }
 
 func (r *legacyKeyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	legacyAPI.Lock()
+	defer legacyAPI.Unlock()
 	m, diags := r.get(ctx, req.Plan)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -211,6 +219,8 @@ func (r *legacyKeyResource) Create(ctx context.Context, req resource.CreateReque
 }
 
 func (r *legacyKeyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	legacyAPI.Lock()
+	defer legacyAPI.Unlock()
 	m, diags := r.get(ctx, req.State)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -238,6 +248,8 @@ func legacyIsNotFound(err error) bool {
 }
 
 func (r *legacyKeyResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	legacyAPI.Lock()
+	defer legacyAPI.Unlock()
 	m, diags := r.get(ctx, req.Plan)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -254,6 +266,8 @@ func (r *legacyKeyResource) Update(ctx context.Context, req resource.UpdateReque
 }
 
 func (r *legacyKeyResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	legacyAPI.Lock()
+	defer legacyAPI.Unlock()
 	m, diags := r.get(ctx, req.State)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {

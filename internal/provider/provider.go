@@ -34,8 +34,9 @@ const (
 )
 
 var (
-	_ provider.Provider              = (*packetProvider)(nil)
-	_ provider.ProviderWithFunctions = (*packetProvider)(nil)
+	_ provider.Provider                  = (*packetProvider)(nil)
+	_ provider.ProviderWithFunctions     = (*packetProvider)(nil)
+	_ provider.ProviderWithListResources = (*packetProvider)(nil)
 )
 
 type packetProvider struct {
@@ -108,7 +109,7 @@ func (p *packetProvider) Configure(ctx context.Context, req provider.ConfigureRe
 		return
 	}
 
-	data := &providerData{version: p.version, ssh: cfg.SSH.defaults()}
+	data := &providerData{ssh: cfg.SSH.defaults()}
 	resp.DataSourceData = data
 	resp.ResourceData = data
 	resp.ListResourceData = data
@@ -121,7 +122,7 @@ func (p *packetProvider) Configure(ctx context.Context, req provider.ConfigureRe
 		return
 	}
 
-	token := firstNonEmpty(cfg.AuthToken.ValueString(), os.Getenv(envAuthToken), os.Getenv(envMetalAuthToken))
+	token, tokenSource := fromSetting(cfg.AuthToken.ValueString(), "auth_token", envAuthToken, envMetalAuthToken)
 	if token == "" {
 		// Not an error yet: parsing keys needs no API. Resources that call
 		// the API report it when they need the client.
@@ -137,9 +138,12 @@ func (p *packetProvider) Configure(ctx context.Context, req provider.ConfigureRe
 		timeout, _ = time.ParseDuration(cfg.RequestTimeout.ValueString()) // validated by the schema
 	}
 
+	apiURL, apiURLSource := fromSetting(cfg.APIURL.ValueString(), "api_url", envAPIURL)
 	client, err := metal.New(metal.Config{
 		Token:          token,
-		BaseURL:        firstNonEmpty(cfg.APIURL.ValueString(), os.Getenv(envAPIURL), metal.DefaultBaseURL),
+		TokenSource:    tokenSource,
+		BaseURL:        firstNonEmpty(apiURL, metal.DefaultBaseURL),
+		BaseURLSource:  apiURLSource,
 		Version:        p.version,
 		MaxRetries:     int(maxRetries),
 		RequestTimeout: timeout,
@@ -149,6 +153,7 @@ func (p *packetProvider) Configure(ctx context.Context, req provider.ConfigureRe
 		return
 	}
 	data.client = client
+	data.keys = metal.NewKeySnapshots(client, 0)
 }
 
 func (p *packetProvider) Resources(_ context.Context) []func() resource.Resource {
@@ -157,12 +162,6 @@ func (p *packetProvider) Resources(_ context.Context) []func() resource.Resource
 		NewUserSSHKeyResource,
 		NewLegacySSHKeyResource,
 		NewDeviceKeyAttachmentResource,
-	}
-}
-
-func (p *packetProvider) ListResources(_ context.Context) []func() list.ListResource {
-	return []func() list.ListResource{
-		NewDeviceKeyAttachmentList,
 	}
 }
 
@@ -178,11 +177,31 @@ func (p *packetProvider) DataSources(_ context.Context) []func() datasource.Data
 	}
 }
 
+// ListResources are for `terraform query` (Terraform 1.14+).
+func (p *packetProvider) ListResources(_ context.Context) []func() list.ListResource {
+	return []func() list.ListResource{NewProjectSSHKeyListResource, NewUserSSHKeyListResource, NewDeviceKeyAttachmentList}
+}
+
 func (p *packetProvider) Functions(_ context.Context) []func() function.Function {
 	return []func() function.Function{
 		NewNormalizePublicKeyFunction,
 		NewPublicKeyFingerprintFunction,
 	}
+}
+
+// fromSetting picks a value the way the attributes' descriptions say: the
+// attribute, else the first environment variable that is set. source names
+// the one that supplied it, so an error about the value can say where to fix it.
+func fromSetting(configured, attribute string, envs ...string) (value, source string) {
+	if configured != "" {
+		return configured, attribute + ` in the provider "packet" block`
+	}
+	for _, env := range envs {
+		if v := os.Getenv(env); v != "" {
+			return v, "the " + env + " environment variable"
+		}
+	}
+	return "", ""
 }
 
 func firstNonEmpty(values ...string) string {

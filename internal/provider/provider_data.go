@@ -14,8 +14,8 @@ import (
 
 // providerData is what Configure hands to every resource and data source.
 type providerData struct {
-	version       string
 	client        *metal.Client
+	keys          *metal.KeySnapshots // refresh by list: one listing per owner, shared by every Read
 	unknownConfig bool
 	ssh           sshDefaults
 	knownProjects knownProjects // checked at plan time (ssh_key_project_check.go)
@@ -50,6 +50,15 @@ func (a *apiAccess) client(diags *diag.Diagnostics) *metal.Client {
 		return d.client
 	}
 	return nil
+}
+
+// keys returns the key snapshots that go with the API client, or nil after
+// the diagnostic client adds.
+func (a *apiAccess) keys(diags *diag.Diagnostics) *metal.KeySnapshots {
+	if a.client(diags) == nil {
+		return nil
+	}
+	return a.data.keys
 }
 
 // configure takes the untyped value the framework passes to Configure

@@ -2,11 +2,13 @@ package provider
 
 import (
 	"fmt"
+	"net"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/packethost/terraform-provider-packet/internal/mockapi"
@@ -49,4 +51,96 @@ func errorLike(text string) *regexp.Regexp {
 		words[i] = regexp.QuoteMeta(w)
 	}
 	return regexp.MustCompile(strings.Join(words, `\s+`))
+}
+
+// projectKeyWith renders a provider block with these settings (HCL lines) and
+// one project key, the first thing most configurations create.
+func projectKeyWith(t *testing.T, settings string) string {
+	return fmt.Sprintf(`
+provider "packet" {
+%s
+}
+
+resource "packet_project_ssh_key" "test" {
+  project_id = %q
+  name       = "laptop"
+  public_key = %q
+}
+`, settings, mockapi.DefaultProjectID, newTestKey(t, "laptop").Line)
+}
+
+func TestAccRefusedTokenNamesTheSettingItCameFrom(t *testing.T) {
+	mock := testMock(t, mockapi.Options{})
+	// Not parallel: the provider runs in this process and reads these.
+	t.Setenv(envAuthToken, "wrong-token")
+	t.Setenv(envMetalAuthToken, "")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: projectKeyWith(t, fmt.Sprintf("api_url = %q", mock.URL())),
+				ExpectError: errorLike("401 Unauthorized: invalid authentication token. The API refused the token from " +
+					"the PACKET_AUTH_TOKEN environment variable: check that it is a current API token"),
+			},
+			{
+				Config:      projectKeyWith(t, fmt.Sprintf("api_url = %q\nauth_token = \"also-wrong\"", mock.URL())),
+				ExpectError: errorLike(`The API refused the token from auth_token in the provider "packet" block: check`),
+			},
+		},
+	})
+}
+
+func TestAccAPIURLWithoutBasePathSaysItIsProbablyMissing(t *testing.T) {
+	t.Parallel()
+	mock := testMock(t, mockapi.Options{})
+	root := strings.TrimSuffix(mock.URL(), "metal/v1/")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: projectKeyWith(t, fmt.Sprintf("api_url = %q\nauth_token = %q", root, mockapi.DefaultToken)),
+			ExpectError: errorLike("404 Not Found: Not found. The API URL " + root + ` from api_url in the provider "packet" ` +
+				"block has no /metal/v1/ base path, which is probably missing: use " + mock.URL()),
+		}},
+	})
+}
+
+func TestAccStoppedAPIFailsFastAndSaysWhere(t *testing.T) {
+	t.Parallel()
+	l, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + l.Addr().String() + "/metal/v1/"
+	_ = l.Close() // nothing listens there now, as after packet-mock was stopped
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps: []resource.TestStep{{
+			// The default max_retries (10): refused connections must not use them all.
+			Config: projectKeyWith(t, fmt.Sprintf("api_url = %q\nauth_token = %q", url, mockapi.DefaultToken)),
+			ExpectError: errorLike("connection refused. Nothing accepts connections at " + url + ` from api_url in the ` +
+				`provider "packet" block: is the API (or packet-mock) running there, and is that the right URL?`),
+		}},
+	})
+}
+
+func TestSettingsSayWhereTheyCameFrom(t *testing.T) {
+	tests := []struct {
+		name, configured, packet, metal string
+		wantValue, wantSource           string
+	}{
+		{"block first", "from-block", "from-packet", "from-metal", "from-block", `auth_token in the provider "packet" block`},
+		{"then PACKET_AUTH_TOKEN", "", "from-packet", "from-metal", "from-packet", "the PACKET_AUTH_TOKEN environment variable"},
+		{"then METAL_AUTH_TOKEN", "", "", "from-metal", "from-metal", "the METAL_AUTH_TOKEN environment variable"},
+		{"none", "", "", "", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(envAuthToken, tt.packet)
+			t.Setenv(envMetalAuthToken, tt.metal)
+			value, source := fromSetting(tt.configured, "auth_token", envAuthToken, envMetalAuthToken)
+			if value != tt.wantValue || source != tt.wantSource {
+				t.Errorf("fromSetting(%q) = %q, %q; want %q, %q", tt.configured, value, source, tt.wantValue, tt.wantSource)
+			}
+		})
+	}
 }

@@ -15,7 +15,7 @@ import (
 // The mock's route keys (see mockapi.Server.Requests).
 const (
 	routeCreateProjectKey = "POST /projects/{id}/ssh-keys"
-	routeGetKey           = "GET /ssh-keys/{id}"
+	routeListProjectKeys  = "GET /projects/{id}/ssh-keys"
 	routeUpdateKey        = "PATCH /ssh-keys/{id}"
 	routeDeleteKey        = "DELETE /ssh-keys/{id}"
 	routeGetProject       = "GET /projects/{id}"
@@ -81,37 +81,39 @@ func checkRequests(mock *mockapi.Server, want func() map[string]int) resource.Te
 	return func(*terraform.State) error { return requestsAre(mock, want()) }
 }
 
-// refreshGETs records how many key GETs a no-change step makes for one key.
+// refreshLists records how many list requests a no-change step makes.
 //
 // A config step of terraform-plugin-testing (v1.16) runs `terraform plan`
 // (which refreshes) and applies that saved plan before its Check; the plans
-// that look for perpetual diffs come after the Check. So one refresh reaches
-// the Check, and the test run logs 1. It is measured rather than assumed, on
-// a no-change step with one key, and every other figure is compared with it:
-// a harness that refreshed more often would still be compared fairly, while
-// a provider that reads more than once per key would not pass.
-type refreshGETs struct{ perKey int }
+// that look for perpetual diffs come after the Check. Each terraform command
+// configures the provider anew, so each refresh lists the project's keys
+// once (one page up to 1,000 keys) and answers every key's Read from that
+// listing. It is measured rather than assumed, on a no-change step with one
+// key, and every other figure is compared with it: a harness that refreshed
+// more often would still be compared fairly, while a provider that made a
+// request per key would not pass.
+type refreshLists struct{ perStep int }
 
-func (r *refreshGETs) measure(t *testing.T, mock *mockapi.Server) resource.TestCheckFunc {
+func (r *refreshLists) measure(t *testing.T, mock *mockapi.Server) resource.TestCheckFunc {
 	return func(*terraform.State) error {
 		got := mock.Requests()
-		r.perKey = got[routeGetKey]
-		t.Logf("a no-change step refreshes each key %d time(s) before its Check", r.perKey)
-		if r.perKey < 1 {
-			return fmt.Errorf("a no-change step made no GET of the key (requests %v): the key was not refreshed", got)
+		r.perStep = got[routeListProjectKeys]
+		t.Logf("a no-change step lists the project's keys %d time(s) before its Check", r.perStep)
+		if r.perStep < 1 {
+			return fmt.Errorf("a no-change step made no list request (requests %v): the key was not refreshed", got)
 		}
-		return requestsAre(mock, map[string]int{routeGetKey: r.perKey})
+		return requestsAre(mock, map[string]int{routeListProjectKeys: r.perStep})
 	}
 }
 
 // Create is one POST whose answer fills the state: no GET after it. Update
-// is one PATCH and delete one DELETE, on top of the GETs of the refreshes
-// the step makes anyway (measured on a no-change step).
+// is one PATCH and delete one DELETE, on top of the listings of the
+// refreshes the step makes anyway (measured on a no-change step).
 func TestAccRequestEconomy_createUpdateDelete(t *testing.T) {
 	mock := testMock(t, mockapi.Options{})
 	key := newTestKey(t, "economy")
 	lines := []string{key.Line}
-	var refresh refreshGETs
+	var refresh refreshLists
 	var projects projectChecks
 	reset := func() { mock.ResetRequests() }
 
@@ -135,32 +137,33 @@ func TestAccRequestEconomy_createUpdateDelete(t *testing.T) {
 				PreConfig: reset,
 				Config:    economyConfig(mock, "renamed", lines),
 				Check: checkRequests(mock, func() map[string]int {
-					return map[string]int{routeGetKey: refresh.perKey, routeUpdateKey: 1}
+					return map[string]int{routeListProjectKeys: refresh.perStep, routeUpdateKey: 1}
 				}),
 			},
 			{
 				PreConfig: reset,
 				Config:    emptyConfig(mock),
 				Check: checkRequests(mock, func() map[string]int {
-					return map[string]int{routeGetKey: refresh.perKey, routeDeleteKey: 1}
+					return map[string]int{routeListProjectKeys: refresh.perStep, routeDeleteKey: 1}
 				}),
 			},
 		},
 	})
 }
 
-// A no-change refresh of N keys is exactly N GETs: one per key, no list,
-// no project or user lookups. A RefreshState step runs one `terraform
-// refresh` before its Check, so there the count must be N itself; a
-// no-change config step must cost N times what it costs for one key.
-func TestAccRequestEconomy_refreshIsOneGETPerKey(t *testing.T) {
+// A no-change refresh of N keys of one project is one listing of that
+// project's keys: no GET per key, no project or user lookups. A
+// RefreshState step runs one `terraform refresh` before its Check, so there
+// the count must be one list request; a no-change config step must cost
+// what it costs for one key, whatever N.
+func TestAccRequestEconomy_refreshIsOneListPerProject(t *testing.T) {
 	const n = 20
 	mock := testMock(t, mockapi.Options{})
 	lines := make([]string, n)
 	for i := range lines {
 		lines[i] = newTestKey(t, fmt.Sprintf("economy-%d", i)).Line
 	}
-	var refresh refreshGETs
+	var refresh refreshLists
 	var projects projectChecks
 	reset := func() { mock.ResetRequests() }
 
@@ -184,21 +187,21 @@ func TestAccRequestEconomy_refreshIsOneGETPerKey(t *testing.T) {
 				PreConfig: reset,
 				Config:    economyConfig(mock, "economy", lines),
 				Check: checkRequests(mock, func() map[string]int {
-					return map[string]int{routeGetKey: refresh.perKey, routeCreateProjectKey: n - 1, routeGetProject: projects.perStep}
+					return map[string]int{routeListProjectKeys: refresh.perStep, routeCreateProjectKey: n - 1, routeGetProject: projects.perStep}
 				}),
 			},
 			{
 				PreConfig: reset,
 				Config:    economyConfig(mock, "economy", lines),
 				Check: checkRequests(mock, func() map[string]int {
-					return map[string]int{routeGetKey: refresh.perKey * n}
+					return map[string]int{routeListProjectKeys: refresh.perStep}
 				}),
 			},
 			{
 				PreConfig:    reset,
 				RefreshState: true,
 				Check: checkRequests(mock, func() map[string]int {
-					return map[string]int{routeGetKey: n}
+					return map[string]int{routeListProjectKeys: 1}
 				}),
 			},
 		},

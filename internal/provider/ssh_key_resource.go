@@ -161,7 +161,7 @@ func (r *sshKeyResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 		// reads as it is. A schema change that needs its state rewritten bumps
 		// this and adds an UpgradeState step from every earlier version.
 		Version:             0,
-		MarkdownDescription: r.owner.summary + "\n\nImport by the key's id.",
+		MarkdownDescription: r.owner.summary + "\n\n" + r.importDoc(),
 		DeprecationMessage:  r.owner.deprecation,
 		Attributes:          attrs,
 	}
@@ -172,6 +172,9 @@ func (r *sshKeyResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 func (r *sshKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		return // destroy
+	}
+	if !req.State.Raw.IsNull() && r.unchangedPlan(ctx, req, resp) {
+		return
 	}
 	var plan, state sshKeyModel
 	resp.Diagnostics.Append(r.get(ctx, req.Plan, &plan)...)
@@ -206,10 +209,30 @@ func (r *sshKeyResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	resp.Diagnostics.Append(r.set(ctx, &resp.Plan, plan)...)
 }
 
+// unchangedPlan handles the no-change plan by single attributes: same key,
+// name and tags keep the prior "updated". It reports whether it did.
+func (r *sshKeyResource) unchangedPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) bool {
+	var planKey, stateKey publicKeyValue
+	var planName, stateName, updated types.String
+	var planTags, stateTags types.Set
+	d := req.Plan.GetAttribute(ctx, path.Root("public_key"), &planKey)
+	d.Append(req.State.GetAttribute(ctx, path.Root("public_key"), &stateKey)...)
+	d.Append(req.Plan.GetAttribute(ctx, path.Root("name"), &planName)...)
+	d.Append(req.State.GetAttribute(ctx, path.Root("name"), &stateName)...)
+	d.Append(req.Plan.GetAttribute(ctx, path.Root("tags"), &planTags)...)
+	d.Append(req.State.GetAttribute(ctx, path.Root("tags"), &stateTags)...)
+	if d.HasError() || planKey.IsUnknown() || !planKey.Equal(stateKey) || !planName.Equal(stateName) || !planTags.Equal(stateTags) {
+		return false
+	}
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("updated"), &updated)...)
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("updated"), updated)...)
+	return true
+}
+
 func (r *sshKeyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan sshKeyModel
 	resp.Diagnostics.Append(r.get(ctx, req.Plan, &plan)...)
-	client := r.client(&resp.Diagnostics)
+	keys := r.keys(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -225,7 +248,7 @@ func (r *sshKeyResource) Create(ctx context.Context, req resource.CreateRequest,
 	}
 
 	owner := metal.Owner{Kind: r.owner.kind, ID: plan.ProjectID.ValueString()}
-	created, err := client.CreateSSHKey(ctx, owner, metal.SSHKeyCreate{
+	created, err := keys.Create(ctx, owner, metal.SSHKeyCreate{
 		Label: plan.Name.ValueString(),
 		Key:   key.Line(),
 		Tags:  tags,
@@ -250,6 +273,7 @@ func (r *sshKeyResource) Create(ctx context.Context, req resource.CreateRequest,
 	state := r.fromAPI(ctx, plan, created, &resp.Diagnostics)
 	state.PublicKey = plan.PublicKey
 	resp.Diagnostics.Append(r.set(ctx, &resp.State, state)...)
+	resp.Diagnostics.Append(r.setIdentity(ctx, resp.Identity, state)...)
 
 	if state.Fingerprint.ValueString() != key.FingerprintMD5() {
 		resp.Diagnostics.AddError("Fingerprint mismatch",
@@ -280,13 +304,15 @@ func (r *sshKeyResource) importHint(k *metal.SSHKey) string {
 func (r *sshKeyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state sshKeyModel
 	resp.Diagnostics.Append(r.get(ctx, req.State, &state)...)
-	client := r.client(&resp.Diagnostics)
+	keys := r.keys(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	got, err := client.GetSSHKey(ctx, state.ID.ValueString())
+	got, err := keys.Get(ctx, metal.Owner{Kind: r.owner.kind, ID: state.ProjectID.ValueString()}, state.ID.ValueString())
 	if metal.IsNotFound(err) {
 		tflog.Warn(ctx, "key no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})
+		// The framework (v1.19) wants an identity after every Read, even one that removes the resource.
+		resp.Diagnostics.Append(r.setIdentity(ctx, resp.Identity, state)...)
 		resp.State.RemoveResource(ctx)
 		return
 	}
@@ -300,6 +326,9 @@ func (r *sshKeyResource) Read(ctx context.Context, req resource.ReadRequest, res
 				got.ID, ownerNoun(got.Owner.Kind), r.owner.noun, r.owner.otherType, r.owner.typeName))
 		return
 	}
+	if !r.checkProject(state, got, &resp.Diagnostics) {
+		return
+	}
 	if _, err := sshkey.Parse([]byte(got.Key), sshkey.Options{}); err != nil {
 		resp.Diagnostics.AddError("The API returned a key that does not parse", err.Error())
 		return
@@ -308,13 +337,25 @@ func (r *sshKeyResource) Read(ctx context.Context, req resource.ReadRequest, res
 	// The API's form of the key; semantic equality keeps the prior form when
 	// it is the same key, so only a real key change shows in the plan.
 	next.PublicKey = newPublicKeyValue(got.Key)
+	resp.Diagnostics.Append(r.setIdentity(ctx, resp.Identity, next)...) // also when state is unchanged: older state has none
+	if unchanged(state, next) {
+		return // resp.State already holds the prior state, which is what semantic equality would keep
+	}
 	resp.Diagnostics.Append(r.set(ctx, &resp.State, next)...)
+}
+
+// unchanged: the refreshed model is the prior one (the key by equivalence).
+func unchanged(a, b sshKeyModel) bool {
+	return a.ID.Equal(b.ID) && a.ProjectID.Equal(b.ProjectID) && a.Name.Equal(b.Name) && a.Tags.Equal(b.Tags) &&
+		a.Fingerprint.Equal(b.Fingerprint) && a.FingerprintSHA256.Equal(b.FingerprintSHA256) &&
+		a.Algorithm.Equal(b.Algorithm) && a.OwnerID.Equal(b.OwnerID) && a.Created.Equal(b.Created) &&
+		a.Updated.Equal(b.Updated) && sshkey.Equivalent(a.PublicKey.ValueString(), b.PublicKey.ValueString())
 }
 
 func (r *sshKeyResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan sshKeyModel
 	resp.Diagnostics.Append(r.get(ctx, req.Plan, &plan)...)
-	client := r.client(&resp.Diagnostics)
+	keys := r.keys(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -327,7 +368,7 @@ func (r *sshKeyResource) Update(ctx context.Context, req resource.UpdateRequest,
 		tags = []string{} // tags removed from the config: clear them
 	}
 	label := plan.Name.ValueString()
-	got, err := client.UpdateSSHKey(ctx, plan.ID.ValueString(), metal.SSHKeyUpdate{Label: &label, Tags: &tags})
+	got, err := keys.Update(ctx, plan.ID.ValueString(), metal.SSHKeyUpdate{Label: &label, Tags: &tags})
 	if err != nil {
 		resp.Diagnostics.AddError("Could not update the "+r.owner.noun, err.Error())
 		return
@@ -335,28 +376,20 @@ func (r *sshKeyResource) Update(ctx context.Context, req resource.UpdateRequest,
 	next := r.fromAPI(ctx, plan, got, &resp.Diagnostics)
 	next.PublicKey = plan.PublicKey
 	resp.Diagnostics.Append(r.set(ctx, &resp.State, next)...)
+	resp.Diagnostics.Append(r.setIdentity(ctx, resp.Identity, next)...)
 }
 
 func (r *sshKeyResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state sshKeyModel
 	resp.Diagnostics.Append(r.get(ctx, req.State, &state)...)
-	client := r.client(&resp.Diagnostics)
+	keys := r.keys(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	err := client.DeleteSSHKey(ctx, state.ID.ValueString())
+	err := keys.Delete(ctx, state.ID.ValueString())
 	if err != nil && !metal.IsNotFound(err) {
 		resp.Diagnostics.AddError("Could not delete the "+r.owner.noun, err.Error())
 	}
-}
-
-func (r *sshKeyResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if !isUUID(req.ID) {
-		resp.Diagnostics.AddError("Invalid import id",
-			fmt.Sprintf("%q is not a key id: import a %s by its UUID, as shown in the portal or by the API.", req.ID, r.owner.noun))
-		return
-	}
-	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
 }
 
 // fromAPI maps the API's answer (keyFacts.attributes, shared with the data

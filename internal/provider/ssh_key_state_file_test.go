@@ -26,7 +26,16 @@ import (
 // the earlier providers wrote it, under their real registry addresses, and
 // choose which providers Terraform can install.
 
-const equinixAddress = "registry.terraform.io/equinix/equinix"
+// equinixAddress is where the CLI looks for equinix/equinix: the state file
+// names registry.terraform.io, which OpenTofu reads as its own registry
+// (TF_ACC_PROVIDER_HOST=registry.opentofu.org in its test pass).
+func equinixAddress() string {
+	host := os.Getenv("TF_ACC_PROVIDER_HOST")
+	if host == "" {
+		host = "registry.terraform.io"
+	}
+	return host + "/equinix/equinix"
+}
 
 // legacyStateKey is one key as a state file template needs it.
 type legacyStateKey struct{ ID, Key, Fingerprint, Created, Updated string }
@@ -117,7 +126,7 @@ func addEquinixReattach(t *testing.T, cli *terraformCLI, flavour legacyFlavour) 
 		t.Fatal(err)
 	}
 	go func() {
-		_ = tf5server.Serve(equinixAddress, func() tfprotov5.ProviderServer { return server },
+		_ = tf5server.Serve(equinixAddress(), func() tfprotov5.ProviderServer { return server },
 			tf5server.WithDebug(ctx, configCh, closed),
 			tf5server.WithGoPluginLogger(hclog.NewNullLogger()),
 			tf5server.WithLoggingSink(t),
@@ -146,7 +155,7 @@ func addEquinixReattach(t *testing.T, cli *terraformCLI, flavour legacyFlavour) 
 		if err := json.Unmarshal([]byte(value), &all); err != nil {
 			t.Fatal(err)
 		}
-		all[equinixAddress] = map[string]any{
+		all[equinixAddress()] = map[string]any{
 			"Protocol": string(cfg.Protocol), "ProtocolVersion": cfg.ProtocolVersion, "Pid": cfg.Pid, "Test": cfg.Test,
 			"Addr": map[string]string{"Network": cfg.Addr.Network(), "String": cfg.Addr.String()},
 		}
@@ -175,7 +184,7 @@ func (c *terraformCLI) fail(args ...string) string {
 const packetRequired = `
 terraform {
   required_providers {
-    packet = { source = "packethost/packet" }
+    packet = { source = "registry.terraform.io/packethost/packet" } # the full address: OpenTofu reads a bare one as its own registry
   }
 }
 `

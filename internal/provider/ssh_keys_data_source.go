@@ -147,7 +147,7 @@ func (d *sshKeyListDataSource) Read(ctx context.Context, req datasource.ReadRequ
 	} else {
 		resp.Diagnostics.Append(req.Config.Get(ctx, &m.sshKeyListModel)...)
 	}
-	client := d.client(&resp.Diagnostics)
+	snapshots := d.keys(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -157,7 +157,7 @@ func (d *sshKeyListDataSource) Read(ctx context.Context, req datasource.ReadRequ
 	}
 
 	owner := metal.Owner{Kind: d.owner.kind, ID: m.ProjectID.ValueString()}
-	keys, err := client.ListSSHKeys(ctx, owner, metal.ListOptions{PerPage: keyListPageSize})
+	keys, err := snapshots.List(ctx, owner) // the snapshot the key resources' Reads share
 	if err != nil {
 		resp.Diagnostics.AddError("Could not list the "+d.owner.noun+"s", err.Error())
 		return

@@ -13,7 +13,7 @@ type key struct{}
 // keeper behaves like the framework: it keeps every RPC's context after the
 // RPC returned.
 type keeper struct {
-	tfprotov6.ProviderServer
+	Server // the RPCs the test does not call
 	kept   []context.Context
 	during []any
 }
@@ -58,7 +58,7 @@ func TestCancellationReachesTheRPC(t *testing.T) {
 // canceller cancels the incoming context mid-RPC, as Terraform does on Ctrl-C,
 // and reports whether a context derived the way the framework derives it saw that.
 type canceller struct {
-	tfprotov6.ProviderServer
+	Server // the RPCs the test does not call
 	cancel context.CancelFunc
 	saw    *bool
 }
@@ -70,4 +70,37 @@ func (c *canceller) PlanResourceChange(ctx context.Context, _ *tfprotov6.PlanRes
 	<-derived.Done()
 	*c.saw = errors.Is(derived.Err(), context.Canceled)
 	return &tfprotov6.PlanResourceChangeResponse{}, nil
+}
+
+// lister yields its results from an iterator that runs after ListResource
+// returned, on the RPC's context, as the framework's does.
+type lister struct {
+	Server // the RPCs the test does not call
+}
+
+func (lister) ListResource(ctx context.Context, _ *tfprotov6.ListResourceRequest) (*tfprotov6.ListResourceServerStream, error) {
+	return &tfprotov6.ListResourceServerStream{Results: func(push func(tfprotov6.ListResourceResult) bool) {
+		if ctx.Err() != nil || ctx.Value(key{}) != "request data" {
+			push(tfprotov6.ListResourceResult{Diagnostics: []*tfprotov6.Diagnostic{{Summary: "context released before the results"}}})
+			return
+		}
+		push(tfprotov6.ListResourceResult{DisplayName: "ok"})
+	}}, nil
+}
+
+func TestStreamingRPCKeepsItsContextForItsResults(t *testing.T) {
+	s, ok := Wrap(lister{}).(Server)
+	if !ok {
+		t.Fatal("the wrapper is no rpcctx.Server")
+	}
+	ctx := context.WithValue(t.Context(), key{}, "request data")
+	stream, err := s.ListResource(ctx, &tfprotov6.ListResourceRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for res := range stream.Results {
+		if res.DisplayName != "ok" {
+			t.Fatalf("list result %+v: the iterator ran on a released context", res)
+		}
+	}
 }

@@ -6,7 +6,7 @@ variable "device_id" {
   type = string
 }
 
-# Every deploy key of the project that is not RSA...
+# Every ED25519 deploy key of the project...
 data "packet_project_ssh_keys" "deploy" {
   project_id = var.project_id
   name_regex = "^deploy-"

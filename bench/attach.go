@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/packethost/terraform-provider-packet/internal/mockapi"
+)
+
+// kindAttachment is the attachment scenario: N project keys, each attached
+// to the same device, whose SSH connections the bench counts.
+const kindAttachment kind = "packet_device_key_attachment"
+
+// attachmentConfig is the root module of the attachment scenario.
+func attachmentConfig(projectID, deviceID string) string {
+	return fmt.Sprintf(`terraform {
+  required_providers {
+    packet = { source = "packethost/packet" }
+  }
+}
+
+variable "public_keys" { type = list(string) }
+variable "operator_key" {
+  type      = string
+  sensitive = true
+}
+
+provider "packet" {
+  ssh {
+    private_key = var.operator_key
+    agent       = false
+  }
+}
+
+resource "packet_project_ssh_key" "bench" {
+  count      = length(var.public_keys)
+  project_id = %q
+  name       = "bench-${count.index}"
+  public_key = var.public_keys[count.index]
+}
+
+resource "packet_device_key_attachment" "bench" {
+  count      = length(var.public_keys)
+  device_id  = %q
+  ssh_key_id = packet_project_ssh_key.bench[count.index].id
+}
+`, projectID, deviceID)
+}
+
+// countingProxy forwards TCP connections to a machine's SSH server and
+// counts them: the connection count of the attachment scenario.
+type countingProxy struct {
+	ln       net.Listener
+	target   string
+	accepted atomic.Int64
+}
+
+func newCountingProxy(target string) (*countingProxy, error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	p := &countingProxy{ln: ln, target: target}
+	go p.serve()
+	return p, nil
+}
+
+func (p *countingProxy) serve() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		p.accepted.Add(1)
+		go p.pipe(c)
+	}
+}
+
+func (p *countingProxy) pipe(c net.Conn) {
+	defer c.Close()
+	var d net.Dialer
+	up, err := d.DialContext(context.Background(), "tcp", p.target)
+	if err != nil {
+		return
+	}
+	defer up.Close()
+	done := make(chan struct{}, 2)
+	go func() { _, _ = io.Copy(up, c); done <- struct{}{} }()
+	go func() { _, _ = io.Copy(c, up); done <- struct{}{} }()
+	<-done
+}
+
+// Take returns the connections accepted since the last call.
+func (p *countingProxy) Take() int { return int(p.accepted.Swap(0)) }
+
+func (p *countingProxy) port() int { return p.ln.Addr().(*net.TCPAddr).Port }
+
+// proxiedMachine is a mock machine the API shows at its proxy's address.
+type proxiedMachine struct {
+	mockapi.Machine
+	proxy *countingProxy
+}
+
+func (m proxiedMachine) Host() string { return "127.0.0.1" }
+func (m proxiedMachine) Port() int    { return m.proxy.port() }
+func (m proxiedMachine) Close() error {
+	return errors.Join(m.proxy.ln.Close(), m.Machine.Close())
+}
+
+// operatorKey is a fresh ed25519 key: its private half for the provider's
+// ssh block, its public line for the device's authorized_keys.
+func operatorKey() (privatePEM, publicLine string, err error) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return "", "", err
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "bench operator")
+	if err != nil {
+		return "", "", err
+	}
+	sshPub, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		return "", "", err
+	}
+	return string(pem.EncodeToMemory(block)), string(ssh.MarshalAuthorizedKey(sshPub)), nil
+}
+
+// runAttachments applies n keys attached to one device, then runs the
+// rounds of no-change plans, counting SSH connections to the device.
+func (b *bench) runAttachments(ctx context.Context, n int, keys []string) error {
+	var proxy *countingProxy
+	srv, err := mockapi.New(mockapi.Options{Provisioner: func(spec mockapi.MachineSpec) (mockapi.Machine, error) {
+		m, err := mockapi.SSHProvisioner(spec)
+		if err != nil {
+			return nil, err
+		}
+		if proxy, err = newCountingProxy(net.JoinHostPort(m.Host(), strconv.Itoa(m.Port()))); err != nil {
+			return nil, errors.Join(err, m.Close())
+		}
+		return proxiedMachine{Machine: m, proxy: proxy}, nil
+	}})
+	if err != nil {
+		return fmt.Errorf("packet-mock: %w", err)
+	}
+	mock, err := listen(srv)
+	if err != nil {
+		return err
+	}
+	defer mock.Stop()
+
+	private, public, err := operatorKey()
+	if err != nil {
+		return err
+	}
+	op, err := srv.PutSSHKey(mockapi.SSHKey{Label: "operator", Key: public, ProjectID: mock.projectID})
+	if err != nil {
+		return err
+	}
+	device, err := srv.CreateDevice(mockapi.SeedDevice{Hostname: "bench-1", ProjectID: mock.projectID, ProjectSSHKeys: []string{op.ID}})
+	if err != nil {
+		return err
+	}
+
+	dir := filepath.Join(b.tmp, fmt.Sprintf("%s-%d", kindAttachment, n))
+	ws, err := newWorkspace(dir, b.opts.terraform, b.cliConfig, kindAttachment, attachmentConfig(mock.projectID, device.ID), keys, mock.Env()...)
+	if err != nil {
+		return err
+	}
+	if !b.opts.keep {
+		defer os.RemoveAll(dir)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "operator.auto.tfvars.json"), fmt.Appendf(nil, "{%q: %q}", "operator_key", private), 0o600); err != nil {
+		return err
+	}
+
+	for r := -1; r < b.opts.runs; r++ { // r = -1: the apply
+		p := phasePlan
+		if r < 0 {
+			p = phaseApply
+		}
+		mock.TakeRequests()
+		proxy.Take()
+		start := time.Now()
+		timing, err := ws.run(ctx, p, b.opts.parallelism)
+		if err != nil {
+			return fmt.Errorf("%s N=%d %s: %w", kindAttachment, n, p, err)
+		}
+		s := sample{kind: kindAttachment, n: n, run: max(r, 0), phase: p, timing: timing,
+			requests: mock.TakeRequests(), connections: proxy.Take()}
+		b.samples = append(b.samples, s)
+		fmt.Fprintf(b.log, "bench: [%6s] %-28s N=%-5d run %d %-7s %7s  provider CPU %7s  %d requests  %d SSH connections\n",
+			time.Since(b.start).Round(time.Second), kindAttachment, n, s.run+1, p, seconds(time.Since(start)),
+			seconds(timing.providerCPU), total(s.requests), s.connections)
+	}
+	return nil
+}
