@@ -49,11 +49,16 @@ type AddResult struct {
 // with that key is already there, in which case it reports that line and
 // leaves the file alone.
 func AddKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, line string, pub ssh.PublicKey) (AddResult, error) {
+	return (*Pool)(nil).AddKey(ctx, t, hk, c, line, pub)
+}
+
+// AddKey is the package's AddKey over the pool's connections.
+func (p *Pool) AddKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, line string, pub ssh.PublicKey) (AddResult, error) {
 	var res AddResult
 	if err := authorizedkeys.CheckLine(line, pub); err != nil {
 		return res, err
 	}
-	out, err := edit(ctx, t, hk, c, true,
+	out, err := p.edit(ctx, t, hk, c, true,
 		func(f *authorizedkeys.File) bool {
 			res.Existing, _ = f.Line(pub)
 			res.Added = res.Existing == "" && f.Add(line, pub)
@@ -81,11 +86,16 @@ type ReplaceResult struct {
 // ReplaceKey makes the line holding pub read line (for new options), in
 // place; when no line holds pub it appends line.
 func ReplaceKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, line string, pub ssh.PublicKey) (ReplaceResult, error) {
+	return (*Pool)(nil).ReplaceKey(ctx, t, hk, c, line, pub)
+}
+
+// ReplaceKey is the package's ReplaceKey over the pool's connections.
+func (p *Pool) ReplaceKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, line string, pub ssh.PublicKey) (ReplaceResult, error) {
 	var res ReplaceResult
 	if err := authorizedkeys.CheckLine(line, pub); err != nil {
 		return res, err
 	}
-	out, err := edit(ctx, t, hk, c, true,
+	out, err := p.edit(ctx, t, hk, c, true,
 		func(f *authorizedkeys.File) bool {
 			res.Changed = f.Replace(pub, line) || f.Add(line, pub)
 			return res.Changed
@@ -109,9 +119,14 @@ type RemoveResult struct {
 // RemoveKey drops the one line that was written as line for pub (see
 // authorizedkeys.File.RemoveLine); every other line stays.
 func RemoveKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, line string, pub ssh.PublicKey) (RemoveResult, error) {
+	return (*Pool)(nil).RemoveKey(ctx, t, hk, c, line, pub)
+}
+
+// RemoveKey is the package's RemoveKey over the pool's connections.
+func (p *Pool) RemoveKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, line string, pub ssh.PublicKey) (RemoveResult, error) {
 	var res RemoveResult
 	before := 0
-	out, err := edit(ctx, t, hk, c, false,
+	out, err := p.edit(ctx, t, hk, c, false,
 		func(f *authorizedkeys.File) bool {
 			before = f.Count(pub)
 			res.Removed = f.RemoveLine(pub, line)
@@ -140,31 +155,34 @@ type FindResult struct {
 // FindKey returns the line holding pub, if any. A missing file or directory
 // means none. It takes no lock: writers replace the file atomically.
 func FindKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, pub ssh.PublicKey) (FindResult, error) {
+	return (*Pool)(nil).FindKey(ctx, t, hk, c, pub)
+}
+
+// FindKey is the package's FindKey over the pool's connections and its
+// shared read of the file.
+func (p *Pool) FindKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, pub ssh.PublicKey) (FindResult, error) {
 	var res FindResult
-	t = t.withDefaults()
-	s, err := dial(ctx, t, hk, c)
+	data, out, err := p.ReadKeys(ctx, t, hk, c)
+	res.Outcome = out
 	if err != nil {
 		return res, err
-	}
-	defer s.close()
-	res.Outcome = s.outcome
-	p, err := s.locate(ctx, t.AuthorizedKeysPath)
-	if err != nil {
-		return res, err
-	}
-	data, err := s.readFile(p)
-	if err != nil {
-		return res, s.fileError(ctx, "read", p, err)
 	}
 	res.Line, res.Found = authorizedkeys.Parse(data).Line(pub)
 	return res, nil
+}
+
+// ReadKeys returns the authorized_keys file as it is (nil when missing), for
+// callers that look at every line. Concurrent and recent callers of one pool
+// share one read.
+func (p *Pool) ReadKeys(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) ([]byte, Outcome, error) {
+	return p.readFile(ctx, t.withDefaults(), hk, c)
 }
 
 // edit runs one locked read-modify-write-verify cycle. change edits the
 // parsed file and reports whether it changed; verify returns "" when the
 // re-read file holds the edit, or what is wrong. create says whether a
 // missing file (and directory) may be created.
-func edit(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, create bool,
+func (pool *Pool) edit(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, create bool,
 	change func(*authorizedkeys.File) bool, verify func(*authorizedkeys.File) string,
 ) (Outcome, error) {
 	t = t.withDefaults()
@@ -173,12 +191,15 @@ func edit(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, create
 		return Outcome{}, fmt.Errorf("waiting for another edit of %s on %s: %w", t.AuthorizedKeysPath, t.addr(), err)
 	}
 	defer release()
+	// Whatever happens next, reads from before it are not to be reused.
+	defer bumpWriteGen(lockKey(t))
 
-	s, err := dial(ctx, t, hk, c)
+	s, err := pool.session(ctx, t, hk, c)
 	if err != nil {
 		return Outcome{}, err
 	}
 	defer s.close()
+	// Cleanup after a lost connection uses a connection of its own.
 	redial := func(rctx context.Context) (*session, error) { return dial(rctx, t, hk, c) }
 
 	p, err := s.locate(ctx, t.AuthorizedKeysPath)

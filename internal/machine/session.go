@@ -54,9 +54,27 @@ type session struct {
 	sftp    *sftp.Client
 	stopFn  func() bool // detaches the ctx watcher
 	outcome Outcome
+	release func() // set on a pooled session: close hands it back
+	discard func() // set on a pooled session: forget the dead connection
 }
 
+// close ends the caller's use: a pooled session goes back to its pool.
 func (s *session) close() {
+	if s.release != nil {
+		s.release()
+		return
+	}
+	s.closeConn()
+}
+
+// drop makes sure a connection found dead is not handed out again.
+func (s *session) drop() {
+	if s.discard != nil {
+		s.discard()
+	}
+}
+
+func (s *session) closeConn() {
 	s.stopFn()
 	_ = s.sftp.Close()
 	_ = s.ssh.Close()

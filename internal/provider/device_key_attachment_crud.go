@@ -50,7 +50,7 @@ func (r *deviceKeyAttachmentResource) Create(ctx context.Context, req resource.C
 	}
 	ctx, cancel := context.WithTimeout(ctx, sshOperationTimeout)
 	defer cancel()
-	res, err := machine.AddKey(ctx, conn.Target, conn.HostKey, conn.Creds, plan.writtenLine(), key.PublicKey())
+	res, err := r.machines().AddKey(ctx, conn.Target, conn.HostKey, conn.Creds, plan.writtenLine(), key.PublicKey())
 	if err != nil {
 		resp.Diagnostics.Append(machineErrorDiagnostic("Could not add the key to the device", device, conn, err))
 		return
@@ -64,11 +64,15 @@ func (r *deviceKeyAttachmentResource) Create(ctx context.Context, req resource.C
 				device.ID, device.Hostname, conn.Target.AuthorizedKeysPath, describeOptions(authorizedkeys.LineOptions(res.Existing))))
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(plan.identity(ctx, resp.Identity)...)
 }
 
 func (r *deviceKeyAttachmentResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state attachmentModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	// The ids never change, so the identity is known before anything else,
+	// and the framework wants one even when the resource is gone.
+	resp.Diagnostics.Append(state.identity(ctx, resp.Identity)...)
 	client := r.client(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
@@ -97,7 +101,7 @@ func (r *deviceKeyAttachmentResource) Read(ctx context.Context, req resource.Rea
 	}
 	ctx, cancel := context.WithTimeout(ctx, sshOperationTimeout)
 	defer cancel()
-	res, err := machine.FindKey(ctx, conn.Target, conn.HostKey, conn.Creds, found.key.PublicKey())
+	res, err := r.machines().FindKey(ctx, conn.Target, conn.HostKey, conn.Creds, found.key.PublicKey())
 	switch {
 	case isHostKeyError(err):
 		resp.Diagnostics.Append(machineErrorDiagnostic("The device's host key is not the expected one", found.device, conn, err))
@@ -111,9 +115,14 @@ func (r *deviceKeyAttachmentResource) Read(ctx context.Context, req resource.Rea
 		return
 	default:
 		pin(&state, res.Outcome, found.device, &resp.Diagnostics)
-		if state.ownsLine() {
-			// Options changed on the machine are drift: the plan puts them back.
+		imported := justImported(ctx, req.Private)
+		if state.ownsLine() || imported {
+			// Options changed on the machine are drift: the plan puts them
+			// back. An import takes them as they are, once.
 			state.Options = optionsValue(authorizedkeys.LineOptions(res.Line), state.Options)
+		}
+		if imported {
+			resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, nil)...)
 		}
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
@@ -125,6 +134,7 @@ func (r *deviceKeyAttachmentResource) Update(ctx context.Context, req resource.U
 	var plan, state attachmentModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(state.identity(ctx, resp.Identity)...)
 	woKey := writeOnlyKey(ctx, req.Config)
 	if resp.Diagnostics.HasError() {
 		return
@@ -161,7 +171,7 @@ func (r *deviceKeyAttachmentResource) Update(ctx context.Context, req resource.U
 	}
 	ctx, cancel := context.WithTimeout(ctx, sshOperationTimeout)
 	defer cancel()
-	res, err := machine.ReplaceKey(ctx, conn.Target, conn.HostKey, conn.Creds, state.writtenLine(), key.PublicKey())
+	res, err := r.machines().ReplaceKey(ctx, conn.Target, conn.HostKey, conn.Creds, state.writtenLine(), key.PublicKey())
 	if err != nil {
 		resp.Diagnostics.Append(machineErrorDiagnostic("Could not update the key's line on the device", device, conn, err))
 		return
@@ -207,10 +217,13 @@ func (r *deviceKeyAttachmentResource) Delete(ctx context.Context, req resource.D
 	}
 	ctx, cancel := context.WithTimeout(ctx, sshOperationTimeout)
 	defer cancel()
-	if _, err := machine.RemoveKey(ctx, conn.Target, conn.HostKey, conn.Creds, state.writtenLine(), key.PublicKey()); err != nil {
+	if _, err := r.machines().RemoveKey(ctx, conn.Target, conn.HostKey, conn.Creds, state.writtenLine(), key.PublicKey()); err != nil {
 		resp.Diagnostics.Append(machineErrorDiagnostic("Could not remove the key from the device", device, conn, err))
 	}
 }
+
+// machines is the provider's pool of device connections.
+func (r *deviceKeyAttachmentResource) machines() *machine.Pool { return &r.data.machines }
 
 // connection resolves the connection for m on device.
 func (r *deviceKeyAttachmentResource) connection(device *metal.Device, m *attachmentModel, woKey string, needLogin bool) (resolvedConnection, diag.Diagnostics) {

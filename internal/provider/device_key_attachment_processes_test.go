@@ -54,12 +54,7 @@ func TestAccDeviceKeyAttachment_twoTerraformProcessesAtOnce(t *testing.T) {
 		}
 		lines = append(lines, mine...)
 		workspaces[w] = t.TempDir()
-		writeFile(t, filepath.Join(workspaces[w], "main.tf"), fmt.Sprintf(`
-terraform {
-  required_providers {
-    packet = { source = "registry.terraform.io/packethost/packet" } # the full address: OpenTofu reads a bare one as its own registry
-  }
-}
+		writeFile(t, filepath.Join(workspaces[w], "main.tf"), requiredPacketHCL+fmt.Sprintf(`
 provider "packet" {
   auth_token = %q
   api_url    = %q

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -122,17 +123,55 @@ func (r *deviceKeyAttachmentResource) ValidateConfig(ctx context.Context, req re
 	}
 }
 
+// ImportState takes `<device_id>/<ssh_key_id>`, or the identity of an
+// import block. An imported line counts as pre-existing: this state did not
+// write it, so destroy leaves it on the device.
 func (r *deviceKeyAttachmentResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	deviceID, keyID, ok := strings.Cut(req.ID, "/")
+	if req.ID == "" && req.Identity != nil {
+		var id attachmentIdentity
+		resp.Diagnostics.Append(req.Identity.Get(ctx, &id)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		deviceID, keyID, ok = id.DeviceID.ValueString(), id.SSHKeyID.ValueString(), true
+		if !isUUID(deviceID) || !isUUID(keyID) {
+			resp.Diagnostics.AddError("Invalid import identity",
+				fmt.Sprintf("identity = { device_id = %q, ssh_key_id = %q }: both must be UUIDs, the device's and the key's.",
+					deviceID, keyID))
+			return
+		}
+	}
 	if !ok || !isUUID(deviceID) || !isUUID(keyID) {
 		resp.Diagnostics.AddError("Invalid import id",
 			fmt.Sprintf("%q is not <device_id>/<ssh_key_id>: import an attachment by the device's UUID and the key's "+
 				"UUID joined by a slash, e.g. 6f1c.../0b7a....", req.ID))
 		return
 	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), deviceID+"/"+keyID)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("device_id"), deviceID)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("ssh_key_id"), keyID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("pre_existing"), true)...)
+	if resp.Private != nil { // always set by the framework
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, []byte("true"))...)
+	}
+	resp.Diagnostics.Append(setAttachmentIdentity(ctx, resp.Identity, deviceID, keyID)...)
+}
+
+// privateImported marks an attachment whose first Read after import is
+// still to come: that Read takes the line's options from the device.
+const privateImported = "imported"
+
+// justImported reports whether the first Read after import is due.
+func justImported(ctx context.Context, private interface {
+	GetKey(context.Context, string) ([]byte, diag.Diagnostics)
+},
+) bool {
+	if private == nil {
+		return false
+	}
+	v, _ := private.GetKey(ctx, privateImported)
+	return string(v) == "true"
 }
 
 // authorizedKeysOptionsValidator checks `options` as sshd would parse them.

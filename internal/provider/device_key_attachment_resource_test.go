@@ -6,7 +6,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -92,6 +91,11 @@ func (f *deviceFixture) authorizedKeys(t *testing.T) []byte {
 // providerWithKey is a provider block whose ssh credentials are the
 // operator's private key.
 func (f *deviceFixture) providerWithKey() string {
+	return providerWithKeyFor(f.mock, f.operator.PrivatePEM)
+}
+
+// providerWithKeyFor is a provider block for mock that logs in to devices with pem.
+func providerWithKeyFor(mock *mockapi.Server, pem string) string {
 	return fmt.Sprintf(`
 provider "packet" {
   auth_token  = %q
@@ -102,8 +106,19 @@ provider "packet" {
     agent       = false
   }
 }
-`, mockapi.DefaultToken, f.mock.URL(), f.operator.PrivatePEM)
+`, mockapi.DefaultToken, mock.URL(), pem)
 }
+
+// requiredPacketHCL points a bare working directory at this provider. The
+// source names its registry: the test serves the provider under that
+// address, and OpenTofu would otherwise look for it on its own registry.
+const requiredPacketHCL = `
+terraform {
+  required_providers {
+    packet = { source = "registry.terraform.io/packethost/packet" }
+  }
+}
+`
 
 func (f *deviceFixture) providerWithoutKey() string {
 	return fmt.Sprintf(`
@@ -121,21 +136,7 @@ provider "packet" {
 // canLogIn is a real SSH login to the device with the key.
 func (f *deviceFixture) canLogIn(t *testing.T, key testKey) error {
 	t.Helper()
-	signer, err := ssh.ParsePrivateKey([]byte(key.PrivatePEM))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := f.machine(t)
-	client, err := ssh.Dial("tcp", net.JoinHostPort(m.Host(), strconv.Itoa(m.Port())), &ssh.ClientConfig{
-		User:            "root",
-		Auth:            []ssh.AuthMethod{ssh.PublicKeys(signer)},
-		HostKeyCallback: ssh.InsecureIgnoreHostKey(), //nolint:gosec // test dial to the mock on loopback
-		Timeout:         10 * time.Second,
-	})
-	if err != nil {
-		return err
-	}
-	return client.Close()
+	return logIn(f.machine(t), key)
 }
 
 // attachmentConfig attaches packet_project_ssh_key.new (newProjectKeyHCL)
@@ -207,7 +208,7 @@ func TestAccDeviceKeyAttachment_attachLoginDetach(t *testing.T) {
 				ResourceName:            "packet_device_key_attachment.test",
 				ImportState:             true,
 				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"ssh"},
+				ImportStateVerifyIgnore: []string{"ssh", "pre_existing"}, // an imported line is pre-existing
 			},
 			{
 				// Detach: the key is gone from the machine, every other byte stays.

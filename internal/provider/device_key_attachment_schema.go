@@ -30,7 +30,9 @@ func (r *deviceKeyAttachmentResource) Schema(_ context.Context, _ resource.Schem
 			"`ssh { private_key }`, this resource's write-only `ssh.private_key_wo`, the ssh-agent, a private key file " +
 			"(`ssh.private_key_file`, else the provider's), and the device's root password read from the API at the " +
 			"moment of use (`ssh.use_root_password`; the API shows it for 24 hours after provisioning).\n\n" +
-			"Import by `<device_id>/<ssh_key_id>`.",
+			"Import by `<device_id>/<ssh_key_id>`, or on Terraform 1.12+ with an `import` block's " +
+			"`identity = { device_id = \"…\", ssh_key_id = \"…\" }`. An imported line is recorded as `pre_existing`, so " +
+			"destroy leaves it on the device.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "`<device_id>/<ssh_key_id>`.",
@@ -81,7 +83,8 @@ func (r *deviceKeyAttachmentResource) Schema(_ context.Context, _ resource.Schem
 			"pre_existing": schema.BoolAttribute{
 				MarkdownDescription: "Whether a line with this key was already in `authorized_keys` when the attachment " +
 					"was created. Such a line is not the attachment's: destroy leaves it in place, and its options are not " +
-					"managed. For state written before this attribute existed, it is taken from `provisioned`.",
+					"managed. An imported attachment counts as pre-existing (this state did not write the line). For state " +
+					"written before this attribute existed, it is taken from `provisioned`.",
 				Computed:      true,
 				PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
 			},

@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 
+	"github.com/packethost/terraform-provider-packet/internal/machine"
 	"github.com/packethost/terraform-provider-packet/internal/metal"
 )
 
@@ -18,6 +19,7 @@ type providerData struct {
 	unknownConfig bool
 	ssh           sshDefaults
 	knownProjects knownProjects // checked at plan time (ssh_key_project_check.go)
+	machines      machine.Pool  // SSH connections to devices, shared by attachments
 }
 
 // apiAccess is embedded (through apiResource or apiDataSource) by everything

@@ -49,6 +49,7 @@ var (
 
 // Fileread opens a file for reading.
 func (h *fsHandler) Fileread(r *sftp.Request) (io.ReaderAt, error) {
+	h.conn.server.count(func(st *Stats) { st.FileReads++ })
 	f, err := h.root.Open(localName(r.Filepath))
 	if err != nil {
 		return nil, machineError(err)

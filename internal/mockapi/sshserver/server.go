@@ -64,6 +64,7 @@ type Server struct {
 	faults Faults
 	conns  map[net.Conn]struct{}
 	closed bool
+	stats  Stats
 
 	wg sync.WaitGroup
 }
@@ -215,6 +216,26 @@ func (s *Server) currentFaults() Faults {
 	return s.faults
 }
 
+// Stats counts what clients did, for tests that assert how much a caller costs.
+type Stats struct {
+	Connections int // TCP connections accepted
+	Logins      int // SSH handshakes that logged in
+	FileReads   int // files opened for reading over SFTP
+}
+
+// Stats returns the counts so far.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+func (s *Server) count(f func(*Stats)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f(&s.stats)
+}
+
 // Close stops listening, drops every connection, waits for all goroutines
 // and removes the machine's filesystem.
 func (s *Server) Close() error {
@@ -267,6 +288,7 @@ func (s *Server) track(c net.Conn) bool {
 	if s.closed {
 		return false
 	}
+	s.stats.Connections++
 	s.conns[c] = struct{}{}
 	return true
 }
@@ -319,6 +341,7 @@ func (s *Server) serveConn(c net.Conn) {
 		return
 	}
 	_ = c.SetDeadline(time.Time{})
+	s.count(func(st *Stats) { st.Logins++ })
 	defer sconn.Close()
 	go ssh.DiscardRequests(reqs)
 

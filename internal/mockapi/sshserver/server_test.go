@@ -389,3 +389,36 @@ func TestCloseStopsEverythingAndRemovesTheFilesystem(t *testing.T) {
 		t.Fatalf("%d goroutines left running (was %d)", n, before)
 	}
 }
+
+// Stats counts accepted connections, logins and files opened for reading,
+// so tests can assert what a client cost.
+func TestStatsCountConnectionsLoginsAndReads(t *testing.T) {
+	s, err := Start(Config{RootPassword: "pw", AuthorizedKeys: []byte("# x\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if _, err := dialWith(s, "root", ssh.Password("wrong")); err == nil {
+		t.Fatal("a wrong password logged in")
+	}
+	c := mustDial(t, s, ssh.Password("pw"))
+	defer c.Close()
+	sc, err := sftp.NewClient(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	for range 3 {
+		f, err := sc.Open("/root/.ssh/authorized_keys")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = f.Close()
+	}
+	if _, err := sc.Stat("/root/.ssh/authorized_keys"); err != nil { // not a read
+		t.Fatal(err)
+	}
+	if got, want := s.Stats(), (Stats{Connections: 2, Logins: 1, FileReads: 3}); got != want {
+		t.Fatalf("Stats() = %+v, want %+v", got, want)
+	}
+}

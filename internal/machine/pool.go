@@ -1,0 +1,314 @@
+package machine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/pkg/sftp"
+)
+
+// Pool shares SSH connections and reads of authorized_keys between callers
+// in one process, so a refresh of many attachments to one machine logs in
+// once and reads the file once. Connections are shared only between callers
+// with the same address, user, host key policy and credentials, never across
+// them; one nobody uses for idleTimeout is closed. A read is reused for
+// readTTL unless this pool (or any caller in this process) edits the file
+// meanwhile. The zero Pool is ready to use; a nil *Pool shares nothing.
+type Pool struct {
+	mu    sync.Mutex
+	conns map[string]*pooledConn
+	reads map[string]*sharedRead
+}
+
+var (
+	idleTimeout = 15 * time.Second
+	readTTL     = 5 * time.Second
+)
+
+// pooledConn is one shared connection, from its dial until it is closed.
+type pooledConn struct {
+	key   string
+	ready chan struct{} // closed once the dial is done (s or err set)
+	s     *session
+	err   error
+	refs  int
+	dead  bool
+	idle  *time.Timer
+}
+
+// sharedRead is one read of a file through one kind of connection.
+type sharedRead struct {
+	ready chan struct{}
+	data  []byte
+	out   Outcome
+	err   error
+	gen   uint64 // writeGen of the file when the read started
+	at    time.Time
+}
+
+// writeGens counts edits per file (lockKey) in this process: a read that
+// started before an edit is never reused after it.
+var writeGens = struct {
+	sync.Mutex
+	n map[string]uint64
+}{n: map[string]uint64{}}
+
+func writeGen(file string) uint64 {
+	writeGens.Lock()
+	defer writeGens.Unlock()
+	return writeGens.n[file]
+}
+
+func bumpWriteGen(file string) {
+	writeGens.Lock()
+	defer writeGens.Unlock()
+	writeGens.n[file]++
+}
+
+// session returns a session for t: the pool's shared connection for this
+// kind of caller, dialled once for all who ask meanwhile. Closing it hands
+// it back. If ctx ends while it is held, the connection is dropped (an SFTP
+// call in flight cannot be cancelled any other way) and the next caller
+// dials afresh. Without a pool every call dials its own connection.
+func (p *Pool) session(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) (*session, error) {
+	t = t.withDefaults()
+	if p == nil {
+		return dial(ctx, t, hk, c)
+	}
+	key := connKey(t, hk, c)
+	p.mu.Lock()
+	if p.conns == nil {
+		p.conns = map[string]*pooledConn{}
+	}
+	pc := p.conns[key]
+	if pc == nil || pc.dead {
+		pc = &pooledConn{key: key, ready: make(chan struct{})}
+		p.conns[key] = pc
+		// The dial outlives the caller that started it: others wait on it.
+		go p.dialInto(pc, context.WithoutCancel(ctx), t, hk, c)
+	}
+	pc.refs++
+	if pc.idle != nil {
+		pc.idle.Stop()
+		pc.idle = nil
+	}
+	p.mu.Unlock()
+
+	select {
+	case <-pc.ready:
+	case <-ctx.Done():
+		p.release(pc)
+		return nil, &UnreachableError{Addr: t.addr(), Err: ctx.Err()}
+	}
+	if pc.err != nil {
+		p.release(pc)
+		return nil, pc.err
+	}
+	stop := context.AfterFunc(ctx, func() { p.discard(pc) })
+	var once sync.Once
+	lease := *pc.s
+	lease.stopFn = func() bool { return true }
+	lease.release = func() {
+		once.Do(func() {
+			stop()
+			p.release(pc)
+		})
+	}
+	lease.discard = func() { p.discard(pc) }
+	return &lease, nil
+}
+
+func (p *Pool) dialInto(pc *pooledConn, ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) {
+	s, err := dial(ctx, t, hk, c)
+	p.mu.Lock()
+	pc.s, pc.err = s, err
+	if err != nil {
+		pc.dead = true
+		if p.conns[pc.key] == pc {
+			delete(p.conns, pc.key)
+		}
+	}
+	p.mu.Unlock()
+	close(pc.ready)
+	if err == nil {
+		go func() {
+			_ = s.ssh.Wait() // the connection died or was closed
+			p.discard(pc)
+		}()
+	}
+}
+
+// release hands a connection back; the last one out starts its idle timer.
+func (p *Pool) release(pc *pooledConn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pc.refs--
+	if pc.refs == 0 && !pc.dead && pc.s != nil {
+		pc.idle = time.AfterFunc(idleTimeout, func() {
+			p.mu.Lock()
+			idle := pc.refs == 0
+			p.mu.Unlock()
+			if idle {
+				p.discard(pc)
+			}
+		})
+	}
+}
+
+// discard closes a connection and forgets it.
+func (p *Pool) discard(pc *pooledConn) {
+	p.mu.Lock()
+	if pc.dead {
+		p.mu.Unlock()
+		return
+	}
+	pc.dead = true
+	if p.conns[pc.key] == pc {
+		delete(p.conns, pc.key)
+	}
+	if pc.idle != nil {
+		pc.idle.Stop()
+	}
+	p.mu.Unlock()
+	if pc.s != nil {
+		pc.s.closeConn()
+	}
+}
+
+// Close closes every connection of the pool (those in use fail their callers).
+func (p *Pool) Close() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	var all []*pooledConn
+	for _, pc := range p.conns {
+		all = append(all, pc)
+	}
+	p.reads = nil
+	p.mu.Unlock()
+	for _, pc := range all {
+		<-pc.ready
+		p.discard(pc)
+	}
+}
+
+// readFile returns the content of t's authorized_keys (empty if missing) and
+// the connection's outcome, sharing one read among concurrent callers and
+// reusing it for readTTL while nothing in this process edits the file.
+func (p *Pool) readFile(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) ([]byte, Outcome, error) {
+	if p == nil {
+		return readOnce(ctx, p, t, hk, c)
+	}
+	file := lockKey(t)
+	key := file + "\x00" + connKey(t, hk, c)
+	for {
+		gen := writeGen(file)
+		p.mu.Lock()
+		if p.reads == nil {
+			p.reads = map[string]*sharedRead{}
+		}
+		r := p.reads[key]
+		if r == nil || r.gen != gen || (!r.at.IsZero() && time.Since(r.at) >= readTTL) {
+			r = &sharedRead{ready: make(chan struct{}), gen: gen}
+			p.reads[key] = r
+			p.mu.Unlock()
+			r.data, r.out, r.err = readOnce(ctx, p, t, hk, c)
+			p.mu.Lock()
+			r.at = time.Now()
+			if (r.err != nil || writeGen(file) != gen) && p.reads[key] == r {
+				delete(p.reads, key) // not worth keeping: failed, or an edit overtook it
+			}
+			p.mu.Unlock()
+			close(r.ready)
+			return r.data, r.out, r.err
+		}
+		p.mu.Unlock()
+		select {
+		case <-r.ready:
+		case <-ctx.Done():
+			return nil, Outcome{}, &UnreachableError{Addr: t.addr(), Err: ctx.Err()}
+		}
+		if r.err != nil && ctx.Err() == nil && isContextError(r.err) {
+			continue // the caller that read for us gave up; we have not
+		}
+		return r.data, r.out, r.err
+	}
+}
+
+// isContextError: the operation stopped because its context ended.
+func isContextError(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// readOnce reads the file over a (pooled) connection. A shared connection
+// that turns out to have died (the server dropped it while it sat in the
+// pool) is replaced once: reads are safe to repeat, edits are not.
+func readOnce(ctx context.Context, p *Pool, t Target, hk HostKeyPolicy, c Credentials) ([]byte, Outcome, error) {
+	data, out, err := readOver(ctx, p, t, hk, c)
+	if p != nil && err != nil && ctx.Err() == nil && lostConnection(err) {
+		data, out, err = readOver(ctx, p, t, hk, c)
+	}
+	return data, out, err
+}
+
+func readOver(ctx context.Context, p *Pool, t Target, hk HostKeyPolicy, c Credentials) ([]byte, Outcome, error) {
+	s, err := p.session(ctx, t, hk, c)
+	if err != nil {
+		return nil, Outcome{}, err
+	}
+	defer s.close()
+	path, err := s.locate(ctx, t.AuthorizedKeysPath)
+	if err == nil {
+		var data []byte
+		if data, err = s.readFile(path); err == nil {
+			return data, s.outcome, nil
+		}
+		err = s.fileError(ctx, "read", path, err)
+	}
+	if lostConnection(err) {
+		s.drop()
+	}
+	return nil, s.outcome, err
+}
+
+// lostConnection: an SFTP call failed because the connection under it is gone.
+func lostConnection(err error) bool {
+	return errors.Is(err, sftp.ErrSSHFxConnectionLost) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed)
+}
+
+// connKey tells apart everything that decides who a connection logs in as
+// and which machine it trusts. Secrets go in only through a hash.
+func connKey(t Target, hk HostKeyPolicy, c Credentials) string {
+	h := sha256.New()
+	field := func(s string) {
+		_ = binary.Write(h, binary.BigEndian, uint64(len(s)))
+		h.Write([]byte(s))
+	}
+	field(t.addr())
+	field(t.User)
+	field(hk.HostKey)
+	field(hk.KnownHostsFile)
+	field(strconv.FormatBool(hk.InsecureIgnore))
+	field(hk.Pinned)
+	for _, k := range c.Keys {
+		field(string(k.PEM))
+	}
+	field(c.KeyFile)
+	field(strconv.FormatBool(c.UseAgent))
+	if c.UseAgent {
+		field(os.Getenv("SSH_AUTH_SOCK"))
+	}
+	field(c.Password)
+	return hex.EncodeToString(h.Sum(nil))
+}
