@@ -48,6 +48,7 @@ func checkNoValueInState(addr, secret string) resource.TestCheckFunc {
 }
 
 func TestAccDeviceDataSource_byIDAndHostnameShowsProvisionedKeys(t *testing.T) {
+	t.Parallel()
 	hostKey := newTestKey(t, "")
 	mock := testMock(t, mockapi.Options{
 		Provisioner: func(mockapi.MachineSpec) (mockapi.Machine, error) {
@@ -120,6 +121,7 @@ data "packet_device" "by_hostname" {
 }
 
 func TestAccDeviceDataSource_withoutMachineDefaultsAndErrors(t *testing.T) {
+	t.Parallel()
 	mock := testMock(t, mockapi.Options{})
 	bare, err := mock.CreateDevice(mockapi.SeedDevice{Hostname: "bare", ProjectID: mockapi.DefaultProjectID, NoSSHKeys: true})
 	if err != nil {

@@ -184,6 +184,7 @@ func pemBody(pemText string) string {
 }
 
 func TestAccDeviceKeyAttachment_attachLoginDetach(t *testing.T) {
+	t.Parallel()
 	f := newDeviceFixture(t)
 	added := newTestKey(t, "added@later")
 	resource.Test(t, resource.TestCase{
@@ -228,6 +229,7 @@ func TestAccDeviceKeyAttachment_attachLoginDetach(t *testing.T) {
 }
 
 func TestAccDeviceKeyAttachment_thirtyInParallel(t *testing.T) {
+	t.Parallel()
 	f := newDeviceFixture(t)
 	var lines []string
 	for i := range 30 {
@@ -258,6 +260,7 @@ func TestAccDeviceKeyAttachment_thirtyInParallel(t *testing.T) {
 }
 
 func TestAccDeviceKeyAttachment_drift(t *testing.T) {
+	t.Parallel()
 	f := newDeviceFixture(t)
 	added := newTestKey(t, "drift@later")
 	config := f.providerWithKey() + newProjectKeyHCL(added) + attachmentConfig(f.device.ID, "")
@@ -298,6 +301,7 @@ func TestAccDeviceKeyAttachment_drift(t *testing.T) {
 }
 
 func TestAccDeviceKeyAttachment_wrongHostKey(t *testing.T) {
+	t.Parallel()
 	f := newDeviceFixture(t)
 	added := newTestKey(t, "mitm")
 	impostor := newTestKey(t, "not the device")
@@ -315,6 +319,7 @@ func TestAccDeviceKeyAttachment_wrongHostKey(t *testing.T) {
 }
 
 func TestAccDeviceKeyAttachment_privateKeyFile(t *testing.T) {
+	t.Parallel()
 	f := newDeviceFixture(t)
 	added := newTestKey(t, "via-file")
 	keyFile := filepath.Join(t.TempDir(), "id_operator")
@@ -369,6 +374,7 @@ func TestAccDeviceKeyAttachment_agent(t *testing.T) {
 }
 
 func TestAccDeviceKeyAttachment_rootPassword(t *testing.T) {
+	t.Parallel()
 	f := newDeviceFixture(t)
 	added := newTestKey(t, "via-password")
 	config := f.providerWithoutKey() + newProjectKeyHCL(added) +
@@ -399,6 +405,7 @@ func TestAccDeviceKeyAttachment_rootPassword(t *testing.T) {
 }
 
 func TestAccDeviceKeyAttachment_badImportID(t *testing.T) {
+	t.Parallel()
 	f := newDeviceFixture(t)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
@@ -415,6 +422,7 @@ func TestAccDeviceKeyAttachment_badImportID(t *testing.T) {
 // A device that cannot be reached at refresh keeps its attachment in state
 // (with a warning) instead of planning a new one.
 func TestAccDeviceKeyAttachment_unreachableAtRefreshKeepsState(t *testing.T) {
+	t.Parallel()
 	f := newDeviceFixture(t)
 	added := newTestKey(t, "unreachable")
 	config := f.providerWithKey() + newProjectKeyHCL(added) + attachmentConfig(f.device.ID, "")

@@ -110,6 +110,7 @@ func (r *refreshLists) measure(t *testing.T, mock *mockapi.Server) resource.Test
 // is one PATCH and delete one DELETE, on top of the listings of the
 // refreshes the step makes anyway (measured on a no-change step).
 func TestAccRequestEconomy_createUpdateDelete(t *testing.T) {
+	t.Parallel()
 	mock := testMock(t, mockapi.Options{})
 	key := newTestKey(t, "economy")
 	lines := []string{key.Line}
@@ -157,6 +158,7 @@ func TestAccRequestEconomy_createUpdateDelete(t *testing.T) {
 // the count must be one list request; a no-change config step must cost
 // what it costs for one key, whatever N.
 func TestAccRequestEconomy_refreshIsOneListPerProject(t *testing.T) {
+	t.Parallel()
 	const n = 20
 	mock := testMock(t, mockapi.Options{})
 	lines := make([]string, n)

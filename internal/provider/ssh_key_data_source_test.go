@@ -104,6 +104,7 @@ func lookupBlocks(typ, scope string, target seededKey) string {
 var lookupNames = []string{"by_id", "by_name", "by_md5", "by_md5_prefixed", "by_sha256", "by_key_other_comment", "by_key_rfc4716"}
 
 func TestAccProjectSSHKeyDataSource_eachLookupModeAmong50Keys(t *testing.T) {
+	t.Parallel()
 	mock := testMock(t, mockapi.Options{})
 	keys := seedKeys(t, mock, inDefaultProject, numberedNames("deploy", 50)...)
 	// Personal keys with the same names must not be found by the project lookup.
@@ -130,6 +131,7 @@ func TestAccProjectSSHKeyDataSource_eachLookupModeAmong50Keys(t *testing.T) {
 }
 
 func TestAccUserSSHKeyDataSource_eachLookupModeAmong50Keys(t *testing.T) {
+	t.Parallel()
 	mock := testMock(t, mockapi.Options{})
 	keys := seedKeys(t, mock, ofDefaultUser, numberedNames("laptop", 50)...)
 	seedKeys(t, mock, inDefaultProject, keys[33].Name)
@@ -150,6 +152,7 @@ func TestAccUserSSHKeyDataSource_eachLookupModeAmong50Keys(t *testing.T) {
 }
 
 func TestAccProjectSSHKeyDataSource_noMatchAndTwoMatchesNameCandidates(t *testing.T) {
+	t.Parallel()
 	mock := testMock(t, mockapi.Options{})
 	seedKeys(t, mock, inDefaultProject, numberedNames("filler", 50)...)
 	twins := seedKeys(t, mock, inDefaultProject, "ci", "ci")
@@ -190,6 +193,7 @@ data "packet_project_ssh_key" "test" {
 }
 
 func TestAccUserSSHKeyDataSource_wrongKindOrMissingByID(t *testing.T) {
+	t.Parallel()
 	mock := testMock(t, mockapi.Options{})
 	projectKey := seedKeys(t, mock, inDefaultProject, "project-deploy")[0]
 	personal := seedKeys(t, mock, ofDefaultUser, "mine")[0]
@@ -222,6 +226,7 @@ func TestAccUserSSHKeyDataSource_wrongKindOrMissingByID(t *testing.T) {
 }
 
 func TestAccProjectSSHKeyDataSource_configValidation(t *testing.T) {
+	t.Parallel()
 	mock := testMock(t, mockapi.Options{})
 	key := newTestKey(t, "me@laptop")
 	block := func(body string) string {

@@ -90,6 +90,7 @@ func countKeysWithFingerprint(mock *mockapi.Server, fp string) int {
 }
 
 func TestAccProjectSSHKey_lifecycle(t *testing.T) {
+	t.Parallel()
 	mock := testMock(t, mockapi.Options{})
 	first := newTestKey(t, "alice@laptop")
 	second := newTestKey(t, "alice@desktop")
@@ -176,6 +177,7 @@ func expectOneKey(got int) error {
 }
 
 func TestAccProjectSSHKey_importBlockAndRFC4716Create(t *testing.T) {
+	t.Parallel()
 	mock := testMock(t, mockapi.Options{})
 	key := newTestKey(t, "rsa-key-20240101")
 	existing, err := mock.PutSSHKey(mockapi.SSHKey{Label: "made in the portal", Key: key.Line, ProjectID: mockapi.DefaultProjectID})
@@ -205,6 +207,7 @@ import {
 }
 
 func TestAccProjectSSHKey_drift(t *testing.T) {
+	t.Parallel()
 	mock := testMock(t, mockapi.Options{})
 	key := newTestKey(t, "drift")
 	var id string
@@ -249,6 +252,7 @@ func TestAccProjectSSHKey_drift(t *testing.T) {
 }
 
 func TestAccProjectSSHKey_adoptsKeyCreatedDespiteError(t *testing.T) {
+	t.Parallel()
 	for _, status := range []int{500, 404} {
 		t.Run(fmt.Sprint(status), func(t *testing.T) {
 			mock := testMock(t, mockapi.Options{})
@@ -279,6 +283,7 @@ func TestAccProjectSSHKey_adoptsKeyCreatedDespiteError(t *testing.T) {
 }
 
 func TestAccProjectSSHKey_duplicateNamesImport(t *testing.T) {
+	t.Parallel()
 	mock := testMock(t, mockapi.Options{})
 	key := newTestKey(t, "dup")
 	existing, err := mock.PutSSHKey(mockapi.SSHKey{Label: "already there", Key: key.Line, ProjectID: mockapi.DefaultProjectID})
@@ -298,6 +303,7 @@ func TestAccProjectSSHKey_duplicateNamesImport(t *testing.T) {
 }
 
 func TestAccProjectSSHKey_badInput(t *testing.T) {
+	t.Parallel()
 	mock := testMock(t, mockapi.Options{})
 	private := newTestKey(t, "secret")
 	cases := map[string]struct {
@@ -380,6 +386,7 @@ resource "packet_user_ssh_key" "test" {
 // The token comes from a value only known after apply: configure must not
 // fail while planning, and the apply then uses the real value.
 func TestAccSSHKey_unknownProviderConfigAtPlan(t *testing.T) {
+	t.Parallel()
 	mock := testMock(t, mockapi.Options{})
 	key := newTestKey(t, "late-token")
 	resource.Test(t, resource.TestCase{
@@ -410,6 +417,7 @@ resource "packet_user_ssh_key" "test" {
 const userKeyAddr = "packet_user_ssh_key.test"
 
 func TestAccUserSSHKey_lifecycle(t *testing.T) {
+	t.Parallel()
 	mock := testMock(t, mockapi.Options{})
 	key := newTestKey(t, "bob@laptop")
 	var id string
@@ -448,6 +456,7 @@ func TestAccUserSSHKey_lifecycle(t *testing.T) {
 }
 
 func TestAccUserSSHKey_importOfProjectKeyNamesTheRightResource(t *testing.T) {
+	t.Parallel()
 	mock := testMock(t, mockapi.Options{})
 	key := newTestKey(t, "project-owned")
 	existing, err := mock.PutSSHKey(mockapi.SSHKey{Label: "project key", Key: key.Line, ProjectID: mockapi.DefaultProjectID})

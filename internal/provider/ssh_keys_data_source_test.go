@@ -43,6 +43,7 @@ func exactStrings(values ...string) knownvalue.Check {
 }
 
 func TestAccProjectSSHKeysDataSource_readsAllPagesSorted(t *testing.T) {
+	t.Parallel()
 	const total = 2500 // three pages of 1000
 	mock := testMock(t, mockapi.Options{})
 	// Names in shuffled order and in pairs, so neither the API's order nor the
@@ -111,6 +112,7 @@ data "packet_project_ssh_key" "by_md5" {
 }
 
 func TestAccProjectSSHKeysDataSource_filters(t *testing.T) {
+	t.Parallel()
 	mock := testMock(t, mockapi.Options{})
 	eds := seedKeys(t, mock, inDefaultProject, "ci-runner", "deploy-b", "deploy-a", "laptop")
 	var rsaIDs []string
@@ -182,6 +184,7 @@ data "packet_project_ssh_keys" "none" {
 }
 
 func TestAccUserSSHKeysDataSource_listsOnlyPersonalKeys(t *testing.T) {
+	t.Parallel()
 	mock := testMock(t, mockapi.Options{})
 	mine := seedKeys(t, mock, ofDefaultUser, "zeta", "alpha", "mid")
 	seedKeys(t, mock, inDefaultProject, "alpha-project")

@@ -191,6 +191,7 @@ func checkNoPrivateBytes(t *testing.T, fixtures []keyFixture) resource.TestCheck
 }
 
 func TestAccSSHPublicKeyDataSource_everyFixtureByPath(t *testing.T) {
+	t.Parallel()
 	good, _ := loadKeyFixtures(t)
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
@@ -203,6 +204,7 @@ func TestAccSSHPublicKeyDataSource_everyFixtureByPath(t *testing.T) {
 }
 
 func TestAccSSHPublicKeyDataSource_everyFixtureByContent(t *testing.T) {
+	t.Parallel()
 	good, _ := loadKeyFixtures(t)
 	checks := fixtureChecks(good)
 	for i, f := range good {
@@ -221,6 +223,7 @@ func TestAccSSHPublicKeyDataSource_everyFixtureByContent(t *testing.T) {
 }
 
 func TestAccSSHPublicKeyDataSource_badInput(t *testing.T) {
+	t.Parallel()
 	_, bad := loadKeyFixtures(t)
 	steps := []resource.TestStep{{
 		Config:      "provider \"packet\" {}\ndata \"packet_ssh_public_key\" \"k\" {}\n",
@@ -239,6 +242,7 @@ func TestAccSSHPublicKeyDataSource_badInput(t *testing.T) {
 }
 
 func TestAccKeyFunctions(t *testing.T) {
+	t.Parallel()
 	good, _ := loadKeyFixtures(t)
 	var config strings.Builder
 	var checks []statecheck.StateCheck
