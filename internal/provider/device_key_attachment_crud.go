@@ -31,7 +31,7 @@ func (r *deviceKeyAttachmentResource) Create(ctx context.Context, req resource.C
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	found := lookUp(ctx, client, plan.DeviceID.ValueString(), plan.SSHKeyID.ValueString())
+	found := lookUp(ctx, client, r.data.keys, plan.DeviceID.ValueString(), plan.SSHKeyID.ValueString())
 	resp.Diagnostics.Append(found.missingAsErrors()...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -77,7 +77,7 @@ func (r *deviceKeyAttachmentResource) Read(ctx context.Context, req resource.Rea
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	found := lookUp(ctx, client, state.DeviceID.ValueString(), state.SSHKeyID.ValueString())
+	found := lookUp(ctx, client, r.data.keys, state.DeviceID.ValueString(), state.SSHKeyID.ValueString())
 	if found.diags.HasError() {
 		resp.Diagnostics.Append(found.diags...)
 		return

@@ -34,7 +34,7 @@ func (r *deviceKeyAttachmentResource) ModifyPlan(ctx context.Context, req resour
 	var device *metal.Device
 	if creating {
 		// Each id that is known is checked; an unknown one waits for apply.
-		found := lookUp(ctx, r.data.client, knownOrEmpty(plan.DeviceID), knownOrEmpty(plan.SSHKeyID))
+		found := lookUp(ctx, r.data.client, r.data.keys, knownOrEmpty(plan.DeviceID), knownOrEmpty(plan.SSHKeyID))
 		resp.Diagnostics.Append(found.missingAsErrors()...)
 		if resp.Diagnostics.HasError() {
 			return
@@ -75,8 +75,11 @@ type lookedUp struct {
 	diags           diag.Diagnostics
 }
 
-// lookUp reads the device and the key; an empty id is not looked up.
-func lookUp(ctx context.Context, client *metal.Client, deviceID, keyID string) lookedUp {
+// lookUp reads the device and the key; an empty id is not looked up. The
+// key comes from the device's project's key snapshot, so attachments of one
+// project's keys cost one listing, not a GET each (a personal key is not in
+// it and costs the one GET that confirms it).
+func lookUp(ctx context.Context, client *metal.Client, keys *metal.KeySnapshots, deviceID, keyID string) lookedUp {
 	out := lookedUp{deviceID: deviceID, keyID: keyID}
 	if deviceID != "" {
 		device, err := client.GetDevice(ctx, deviceID)
@@ -92,7 +95,13 @@ func lookUp(ctx context.Context, client *metal.Client, deviceID, keyID string) l
 	if keyID == "" {
 		return out
 	}
-	apiKey, err := client.GetSSHKey(ctx, keyID)
+	var apiKey *metal.SSHKey
+	var err error
+	if out.device != nil && out.device.ProjectID != "" {
+		apiKey, err = keys.Get(ctx, metal.Owner{Kind: metal.OwnerProject, ID: out.device.ProjectID}, keyID)
+	} else {
+		apiKey, err = client.GetSSHKey(ctx, keyID)
+	}
 	switch {
 	case metal.IsNotFound(err):
 		return out
