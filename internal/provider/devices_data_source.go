@@ -75,10 +75,9 @@ func (d *devicesDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 				Validators:          []validator.String{uuidValidator()},
 			},
 			"hostname_regex": schema.StringAttribute{
-				MarkdownDescription: "Keep only devices whose hostname matches this regular expression " +
-					"([RE2 syntax](https://github.com/google/re2/wiki/Syntax); unanchored: use `^...$` for a whole-name match).",
-				Optional:   true,
-				Validators: []validator.String{regexpValidator()},
+				MarkdownDescription: regexpFilterDescription("devices whose hostname"),
+				Optional:            true,
+				Validators:          []validator.String{regexpValidator()},
 			},
 			"tag": schema.StringAttribute{
 				MarkdownDescription: "Keep only devices that have this tag (exact match).",

@@ -41,16 +41,14 @@ func NewUserSSHKeyListResource() list.ListResource {
 func (l sshKeyListResource) ListResourceConfigSchema(_ context.Context, _ list.ListResourceSchemaRequest, resp *list.ListResourceSchemaResponse) {
 	attrs := map[string]schema.Attribute{
 		"name_regex": schema.StringAttribute{
-			MarkdownDescription: "Keep only keys whose name matches this regular expression " +
-				"([RE2 syntax](https://github.com/google/re2/wiki/Syntax); unanchored: use `^...$` for a whole-name match).",
-			Optional:   true,
-			Validators: []validator.String{regexpValidator()},
+			MarkdownDescription: regexpFilterDescription("keys whose name"),
+			Optional:            true,
+			Validators:          []validator.String{regexpValidator()},
 		},
 		"algorithm": schema.StringAttribute{
-			MarkdownDescription: "Keep only keys of this algorithm, as `ssh-keygen -l` names it: `" +
-				strings.Join(keyAlgorithms, "`, `") + "` (case-insensitive).",
-			Optional:   true,
-			Validators: []validator.String{stringvalidator.OneOfCaseInsensitive(keyAlgorithms...)},
+			MarkdownDescription: algorithmFilterDescription,
+			Optional:            true,
+			Validators:          []validator.String{stringvalidator.OneOfCaseInsensitive(keyAlgorithms...)},
 		},
 		"fingerprint": schema.StringAttribute{
 			MarkdownDescription: "Keep only the key with this fingerprint, in any form people paste: MD5 colon hex " +

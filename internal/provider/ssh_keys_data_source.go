@@ -55,6 +55,17 @@ type projectSSHKeyListModel struct {
 // keyAlgorithms are the names ssh-keygen -l (and the algorithm attribute) uses.
 var keyAlgorithms = []string{"RSA", "ED25519", "ECDSA", "ED25519-SK", "ECDSA-SK", "DSA"}
 
+// algorithmFilterDescription documents an algorithm filter: the key list
+// data sources' and the key list resources'.
+var algorithmFilterDescription = "Keep only keys of this algorithm, as `ssh-keygen -l` names it: `" +
+	strings.Join(keyAlgorithms, "`, `") + "` (case-insensitive)."
+
+// regexpFilterDescription documents a regular-expression filter on what.
+func regexpFilterDescription(what string) string {
+	return "Keep only " + what + " matches this regular expression " +
+		"([RE2 syntax](https://github.com/google/re2/wiki/Syntax); unanchored: use `^...$` for a whole-name match)."
+}
+
 func (d *sshKeyListDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_" + d.owner.typeName + "s"
 }
@@ -62,16 +73,14 @@ func (d *sshKeyListDataSource) Metadata(_ context.Context, req datasource.Metada
 func (d *sshKeyListDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	attrs := map[string]schema.Attribute{
 		"name_regex": schema.StringAttribute{
-			MarkdownDescription: "Keep only keys whose name matches this regular expression " +
-				"([RE2 syntax](https://github.com/google/re2/wiki/Syntax); unanchored: use `^...$` for a whole-name match).",
-			Optional:   true,
-			Validators: []validator.String{regexpValidator()},
+			MarkdownDescription: regexpFilterDescription("keys whose name"),
+			Optional:            true,
+			Validators:          []validator.String{regexpValidator()},
 		},
 		"algorithm": schema.StringAttribute{
-			MarkdownDescription: "Keep only keys of this algorithm, as `ssh-keygen -l` names it: `" +
-				strings.Join(keyAlgorithms, "`, `") + "` (case-insensitive).",
-			Optional:   true,
-			Validators: []validator.String{stringvalidator.OneOfCaseInsensitive(keyAlgorithms...)},
+			MarkdownDescription: algorithmFilterDescription,
+			Optional:            true,
+			Validators:          []validator.String{stringvalidator.OneOfCaseInsensitive(keyAlgorithms...)},
 		},
 		"ids": schema.ListAttribute{
 			MarkdownDescription: "The ids of the keys in `keys`, in the same order.",
