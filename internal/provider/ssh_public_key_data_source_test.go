@@ -25,6 +25,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/packethost/terraform-provider-packet/internal/sshkey"
+	"github.com/packethost/terraform-provider-packet/internal/testutil"
 )
 
 // The fixtures were made by ssh-keygen and puttygen; their expected values
@@ -364,15 +365,11 @@ func TestReadKeyFile_refusesLargeFilesUnread(t *testing.T) {
 				t.Fatalf("%s: %v", c.path, err) // no skip: a missing /dev/zero is a broken machine
 			}
 			var err error
-			var before, after runtime.MemStats
-			runtime.GC()
-			runtime.ReadMemStats(&before)
-			_, err = readKeyFile(c.path)
-			runtime.ReadMemStats(&after)
+			got := testutil.AllocatedBy(func() { _, err = readKeyFile(c.path) })
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("readKeyFile(%s) = %v, want %q", c.path, err, c.want)
 			}
-			if got := after.TotalAlloc - before.TotalAlloc; got > c.maxAlloc {
+			if got > c.maxAlloc {
 				t.Errorf("refusing %s allocated %d bytes, want at most %d", c.path, got, c.maxAlloc)
 			}
 		})

@@ -2,9 +2,10 @@ package sshkey
 
 import (
 	"bytes"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/packethost/terraform-provider-packet/internal/testutil"
 )
 
 // hostileInputs are the inputs of the issue that cost gigabytes before the
@@ -18,16 +19,6 @@ func hostileInputs(t testing.TB) map[string][]byte {
 	}
 }
 
-// allocatedBy is how many bytes f allocates on the heap.
-func allocatedBy(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
-
 // TestHostileInputIsRefusedBeforeParsing: an input over MaxInputSize is
 // refused with its size and the limit, having allocated next to nothing,
 // so the memory a refusal costs does not grow with the input.
@@ -36,7 +27,7 @@ func TestHostileInputIsRefusedBeforeParsing(t *testing.T) {
 	for name, in := range hostileInputs(t) {
 		t.Run(name, func(t *testing.T) {
 			var err error
-			allocated := allocatedBy(func() { _, err = Parse(in, Options{}) })
+			allocated := testutil.AllocatedBy(func() { _, err = Parse(in, Options{}) })
 			if err == nil {
 				t.Fatal("Parse accepted it")
 			}
