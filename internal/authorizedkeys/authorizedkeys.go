@@ -82,42 +82,6 @@ func (f *File) Line(pub ssh.PublicKey) (string, bool) {
 	return "", false
 }
 
-// Replace puts text in place of the first line holding pub, keeping its
-// position and line ending, and reports whether the file changed.
-func (f *File) Replace(pub ssh.PublicKey, text string) bool {
-	if strings.ContainsAny(text, "\r\n") {
-		return false
-	}
-	i := f.index(pub, "")
-	if i < 0 || string(f.lines[i].text) == text {
-		return false
-	}
-	f.lines[i].text = []byte(text)
-	return true
-}
-
-// RemoveLine drops the one line that was written as text for pub: the line
-// with exactly that text or, when someone edited it since (its options, its
-// comment), the only line holding pub. With several lines holding pub and
-// none equal to text it removes nothing, since it cannot tell which is the
-// caller's. It reports whether a line was removed.
-func (f *File) RemoveLine(pub ssh.PublicKey, text string) bool {
-	i := f.index(pub, text)
-	if i < 0 {
-		if f.Count(pub) != 1 {
-			return false
-		}
-		i = f.index(pub, "")
-	}
-	last := i == len(f.lines)-1
-	noEnding := f.lines[i].ending == ""
-	f.lines = append(f.lines[:i], f.lines[i+1:]...)
-	if last && noEnding && len(f.lines) > 0 {
-		f.lines[len(f.lines)-1].ending = ""
-	}
-	return true
-}
-
 // index is the first line holding pub (with exactly text, when given), or -1.
 func (f *File) index(pub ssh.PublicKey, text string) int {
 	want := pub.Marshal()
@@ -150,7 +114,17 @@ func (f *File) Count(pub ssh.PublicKey) int {
 // left without one, so the file keeps its "no trailing newline" shape and a
 // later Remove restores the original bytes exactly.
 func (f *File) Add(text string, pub ssh.PublicKey) bool {
-	if strings.ContainsAny(text, "\r\n") || f.Contains(pub) {
+	if f.Contains(pub) {
+		return false
+	}
+	return f.Append(text, pub)
+}
+
+// Append adds text as the last line even when other lines hold pub (lines
+// of one key with other options are other lines), with Add's line endings.
+// It refuses text with a line break.
+func (f *File) Append(text string, pub ssh.PublicKey) bool {
+	if strings.ContainsAny(text, "\r\n") {
 		return false
 	}
 	eol := f.lineEnding()

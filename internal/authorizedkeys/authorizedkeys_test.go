@@ -331,8 +331,8 @@ func TestBareCRAndMixedEndingsRoundTripThroughAddAndRemove(t *testing.T) {
 		if !Parse(f.Bytes()).Contains(b) {
 			t.Fatalf("%q: added key not found in %q", original, f.Bytes())
 		}
-		if !f.RemoveLine(b, bLine+" added") {
-			t.Fatalf("%q: RemoveLine did nothing", original)
+		if !f.RemoveAt(f.FindOwn(bLine+" added", b, nil, "").Index) {
+			t.Fatalf("%q: RemoveAt did nothing", original)
 		}
 		if got := string(f.Bytes()); got != original {
 			t.Fatalf("add+remove of %q gave %q", original, got)
@@ -345,8 +345,8 @@ func TestReplaceKeepsPositionAndEnding(t *testing.T) {
 	_, bLine := testKey(t, 32)
 	original := "# head\r\n" + aLine + " me\r\n" + bLine + "\r\n"
 	f := Parse([]byte(original))
-	if !f.Replace(a, `no-pty `+aLine+" me") {
-		t.Fatal("Replace did nothing")
+	if !f.ReplaceAt(f.FindOwn(aLine+" me", a, nil, "").Index, `no-pty `+aLine+" me", a) {
+		t.Fatal("ReplaceAt did nothing")
 	}
 	want := "# head\r\n" + `no-pty ` + aLine + " me\r\n" + bLine + "\r\n"
 	if got := string(f.Bytes()); got != want {
@@ -355,29 +355,7 @@ func TestReplaceKeepsPositionAndEnding(t *testing.T) {
 	if line, ok := f.Line(a); !ok || line != `no-pty `+aLine+" me" {
 		t.Fatalf("Line = %q, %v", line, ok)
 	}
-	if f.Replace(a, `no-pty `+aLine+" me") {
-		t.Fatal("Replace with the same text reported a change")
-	}
-}
-
-func TestRemoveLineRemovesOnlyTheCallersLine(t *testing.T) {
-	a, aLine := testKey(t, 41)
-	mine := `no-pty ` + aLine + " mine"
-	// Exactly one line: it is removed even if edited by hand since.
-	f := Parse([]byte("# x\n" + `command="x" ` + aLine + " edited\n"))
-	if !f.RemoveLine(a, mine) || f.Contains(a) {
-		t.Fatalf("the only line holding the key was not removed: %q", f.Bytes())
-	}
-	// Two lines and one is exactly ours: only ours goes.
-	other := aLine + " admin"
-	f = Parse([]byte(other + "\n" + mine + "\n"))
-	if !f.RemoveLine(a, mine) || string(f.Bytes()) != other+"\n" {
-		t.Fatalf("after RemoveLine: %q", f.Bytes())
-	}
-	// Two lines, neither ours: nothing is removed.
-	both := other + "\n" + aLine + " admin2\n"
-	f = Parse([]byte(both))
-	if f.RemoveLine(a, mine) || string(f.Bytes()) != both {
-		t.Fatalf("RemoveLine removed a line it could not tell was the caller's: %q", f.Bytes())
+	if f.ReplaceAt(f.FindOwn(`no-pty `+aLine+" me", a, nil, "").Index, `no-pty `+aLine+" me", a) {
+		t.Fatal("ReplaceAt with the same text reported a change")
 	}
 }

@@ -51,6 +51,14 @@ var valueOptions = map[string]func(string) error{
 // names (case-insensitive), values in double quotes where the option takes
 // one, `\"` inside a value, no spaces outside quotes. "" means no options.
 func ParseOptions(s string) ([]Option, error) {
+	if len(s) > MaxOptionsLength {
+		return nil, invalidOptions("the options are %d bytes long; at most %d are accepted (sshd reads a line of at most 8 KiB "+
+			"with the key, and a longer one is ignored)", len(s), MaxOptionsLength)
+	}
+	if i := strings.IndexAny(s, "\x00\r\n"); i >= 0 {
+		return nil, invalidOptions("the options hold a %s at byte %d; an authorized_keys line cannot (sshd would read "+
+			"another line, or none)", controlName(s[i]), i)
+	}
 	var opts []Option
 	rest := s
 	for rest != "" {
@@ -142,6 +150,21 @@ func FormatLine(options, keyLine string) string {
 		return keyLine
 	}
 	return options + " " + keyLine
+}
+
+// MaxOptionsLength bounds an options field: sshd reads authorized_keys lines
+// of at most 8 KiB, key included.
+const MaxOptionsLength = 8 * 1024
+
+func controlName(c byte) string {
+	switch c {
+	case 0:
+		return "NUL byte"
+	case '\r':
+		return "carriage return"
+	default:
+		return "line break"
+	}
 }
 
 func invalidOptions(format string, args ...any) error {

@@ -58,7 +58,7 @@ func TestParseOptionsRefusesWhatSSHDWouldIgnore(t *testing.T) {
 		`tunnel="x"`:               "tunnel device number",
 		`command="a"no-pty`:        "expected a comma",
 		",no-pty":                  "expected an option name",
-		"command=\"a\nb\"":         "no closing double quote",
+		"command=\"a\nb\"":         "line break",
 	}
 	for in, want := range cases {
 		_, err := ParseOptions(in)
@@ -80,5 +80,31 @@ func TestLineOptionsAndFormatLine(t *testing.T) {
 	}
 	if got := FormatLine("", key); got != key {
 		t.Fatalf("FormatLine without options = %q", got)
+	}
+}
+
+// Issue 20, item 8: options are bounded and hold no NUL, CR or LF (21 MB
+// were accepted, and a NUL made sshd ignore the line while the plan said
+// "No changes").
+func TestParseOptionsRefusesHugeOrControlCharacters(t *testing.T) {
+	for name, in := range map[string]string{
+		"9 KiB":          `command="` + strings.Repeat("x", 9*1024) + `"`,
+		"21 MB":          `command="` + strings.Repeat("x", 21<<20) + `"`,
+		"NUL in a value": "command=\"a\x00b\"",
+		"NUL after":      "no-pty\x00",
+		"CR":             "no-pty\r",
+		"LF in a value":  "command=\"a\nb\"",
+	} {
+		_, err := ParseOptions(in)
+		if !errors.Is(err, ErrInvalidOptions) {
+			t.Errorf("%s: err = %v", name, err)
+			continue
+		}
+		if len(err.Error()) > 300 {
+			t.Errorf("%s: the error echoes the input (%d bytes)", name, len(err.Error()))
+		}
+	}
+	if _, err := ParseOptions(`command="` + strings.Repeat("x", 8*1024-12) + `"`); err != nil {
+		t.Errorf("8 KiB of options refused: %v", err)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"io"
@@ -29,6 +31,17 @@ type testKey struct {
 	line   string // authorized_keys line, no newline
 	pem    []byte // OpenSSH private key, unencrypted
 	raw    ed25519.PrivateKey
+}
+
+// asLine is k's line as one writer (named after the key) writes it.
+func (k testKey) asLine() Line { return lineAs(k, k.line, "w"+writerOf(k)) }
+
+// lineAs is text for k written by writer.
+func lineAs(k testKey, text, writer string) Line { return Line{Text: text, Key: k.pub, Writer: writer} }
+
+func writerOf(k testKey) string {
+	sum := sha256.Sum256(k.pub.Marshal())
+	return hex.EncodeToString(sum[:8])
 }
 
 // newKeys makes n keys with the comments user0, user1, ...
@@ -193,13 +206,13 @@ func keyOf(pemBytes []byte) []PrivateKey {
 
 // addKey runs AddKey and reports whether it wrote the line.
 func addKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, k testKey) (bool, error) {
-	res, err := AddKey(ctx, t, hk, c, k.line, k.pub)
+	res, err := AddKey(ctx, t, hk, c, k.asLine())
 	return res.Added, err
 }
 
 // removeKey runs RemoveKey for the line AddKey wrote for k.
 func removeKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, k testKey) (bool, error) {
-	res, err := RemoveKey(ctx, t, hk, c, k.line, k.pub)
+	res, err := RemoveKey(ctx, t, hk, c, k.asLine())
 	return res.Removed, err
 }
 

@@ -38,39 +38,79 @@ const cleanupTimeout = 15 * time.Second
 // under us (an editor that does not take the lock).
 const editAttempts = 5
 
+// Line is one caller's line: the exact text it writes, the key in it, and
+// the writer id it is recorded under beside the file (see
+// authorizedkeys.Writers). Writer "" is state from before writers were
+// recorded: it owns only a line that reads exactly as Text.
+type Line struct {
+	Text   string
+	Key    ssh.PublicKey
+	Writer string
+}
+
+func (l Line) check() error {
+	if l.Writer != "" && !authorizedkeys.ValidWriter(l.Writer) {
+		return fmt.Errorf("invalid writer id %q", l.Writer)
+	}
+	return authorizedkeys.CheckLine(l.Text, l.Key)
+}
+
 // AddResult says what AddKey found and did.
 type AddResult struct {
 	Outcome
-	Added    bool   // the line was written
-	Existing string // the line already holding the key (so nothing was written), else ""
+	File  string // the file's absolute path, after symlinks
+	Owned bool   // the line is the caller's: written now, or joined (see Joined)
+	Added bool   // the line was written now
+	// Joined: a line reading exactly as the caller's was there and recorded
+	// as a provider's line (another attachment's, or one whose edit died
+	// after writing it), so the caller now shares it.
+	Joined bool
+	// Existing is a line holding the key that no writer answers for (the
+	// platform's, a person's): nothing was written, and it is not the caller's.
+	Existing string
+	// MayHaveWritten: the new file may be in place even though an error is
+	// returned (the rename was sent). The caller must keep the line's record.
+	MayHaveWritten bool
 }
 
-// AddKey appends line (an authorized_keys line holding pub) unless a line
-// with that key is already there, in which case it reports that line and
-// leaves the file alone.
-func AddKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, line string, pub ssh.PublicKey) (AddResult, error) {
-	return (*Pool)(nil).AddKey(ctx, t, hk, c, line, pub)
+// AddKey makes l the caller's line in the file: it appends l.Text, or joins
+// a provider's line that reads exactly the same, unless a line holding the
+// key is there that no writer answers for, which it reports and leaves alone.
+func AddKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, l Line) (AddResult, error) {
+	return (*Pool)(nil).AddKey(ctx, t, hk, c, l)
 }
 
 // AddKey is the package's AddKey over the pool's connections.
-func (p *Pool) AddKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, line string, pub ssh.PublicKey) (AddResult, error) {
+func (p *Pool) AddKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, l Line) (AddResult, error) {
 	var res AddResult
-	if err := authorizedkeys.CheckLine(line, pub); err != nil {
+	if err := l.check(); err != nil {
 		return res, err
 	}
-	out, err := p.edit(ctx, t, hk, c, true,
-		func(f *authorizedkeys.File) bool {
-			res.Existing, _ = f.Line(pub)
-			res.Added = res.Existing == "" && f.Add(line, pub)
-			return res.Added
+	blob := l.Key.Marshal()
+	rep, err := p.edit(ctx, t, hk, c, l.Writer, true,
+		func(f *authorizedkeys.File, w *authorizedkeys.Writers) (bool, bool) {
+			res = AddResult{}
+			if own := f.FindOwn(l.Text, l.Key, w, ""); own.Found() && w.Recorded(l.Text) {
+				w.DropPending(l.Text) // its edit died: this caller answers for the line now
+				w.Add(l.Writer, l.Text, blob, false)
+				res.Owned, res.Joined = true, true
+				return false, true
+			}
+			if unowned := f.Unowned(l.Key, w); len(unowned) > 0 {
+				res.Existing = unowned[0]
+				return false, false
+			}
+			w.Add(l.Writer, l.Text, blob, true)
+			res.Owned, res.Added = true, f.Append(l.Text, l.Key)
+			return res.Added, true
 		},
-		func(f *authorizedkeys.File) string {
-			if !f.Contains(pub) {
+		func(f *authorizedkeys.File, _ *authorizedkeys.Writers) string {
+			if !f.FindOwn(l.Text, l.Key, nil, "").Found() {
 				return "the key line is missing"
 			}
 			return ""
 		})
-	res.Outcome = out
+	res.Outcome, res.File, res.MayHaveWritten = rep.Outcome, rep.file, rep.renamed
 	if err != nil {
 		res.Added = false
 	}
@@ -80,80 +120,123 @@ func (p *Pool) AddKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credent
 // ReplaceResult says what ReplaceKey did.
 type ReplaceResult struct {
 	Outcome
+	File    string
 	Changed bool
+	// MayHaveWritten: as in AddResult.
+	MayHaveWritten bool
 }
 
-// ReplaceKey makes the line holding pub read line (for new options), in
-// place; when no line holds pub it appends line.
-func ReplaceKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, line string, pub ssh.PublicKey) (ReplaceResult, error) {
-	return (*Pool)(nil).ReplaceKey(ctx, t, hk, c, line, pub)
+// ReplaceKey makes the caller's line read text (new options) instead of
+// old.Text: in place when the line is the caller's alone; when other writers
+// share it, it stays theirs and text is added as a line of the caller's own.
+// A line that is gone is added again.
+func ReplaceKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, old Line, text string) (ReplaceResult, error) {
+	return (*Pool)(nil).ReplaceKey(ctx, t, hk, c, old, text)
 }
 
 // ReplaceKey is the package's ReplaceKey over the pool's connections.
-func (p *Pool) ReplaceKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, line string, pub ssh.PublicKey) (ReplaceResult, error) {
+func (p *Pool) ReplaceKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, old Line, text string) (ReplaceResult, error) {
 	var res ReplaceResult
-	if err := authorizedkeys.CheckLine(line, pub); err != nil {
+	next := Line{Text: text, Key: old.Key, Writer: old.Writer}
+	if err := next.check(); err != nil {
 		return res, err
 	}
-	out, err := p.edit(ctx, t, hk, c, true,
-		func(f *authorizedkeys.File) bool {
-			res.Changed = f.Replace(pub, line) || f.Add(line, pub)
-			return res.Changed
+	blob := old.Key.Marshal()
+	rep, err := p.edit(ctx, t, hk, c, old.Writer, true,
+		func(f *authorizedkeys.File, w *authorizedkeys.Writers) (bool, bool) {
+			res = ReplaceResult{}
+			own := f.FindOwn(old.Text, old.Key, w, old.Writer)
+			w.Remove(old.Writer)
+			mine := own.Found() && !w.Recorded(own.Text)
+			joinable := own.Text != text && f.FindOwn(text, old.Key, nil, "").Found() && w.Recorded(text)
+			switch {
+			case joinable: // another writer's line already reads so: share it
+				res.Changed = mine && f.RemoveAt(own.Index)
+			case mine:
+				res.Changed = f.ReplaceAt(own.Index, text, old.Key)
+			case own.Found() && own.Text == text: // shared and already right
+			default:
+				res.Changed = f.Append(text, old.Key)
+			}
+			w.Add(old.Writer, text, blob, res.Changed)
+			return res.Changed, true
 		},
-		func(f *authorizedkeys.File) string {
-			if got, _ := f.Line(pub); got != line {
+		func(f *authorizedkeys.File, _ *authorizedkeys.Writers) string {
+			if !f.FindOwn(text, old.Key, nil, "").Found() {
 				return "the key line does not read as written"
 			}
 			return ""
 		})
-	res.Outcome = out
+	res.Outcome, res.File, res.MayHaveWritten = rep.Outcome, rep.file, rep.renamed
 	return res, err
 }
 
 // RemoveResult says what RemoveKey did.
 type RemoveResult struct {
 	Outcome
-	Removed bool
+	File    string
+	Removed bool // the line was taken out of the file
+	Shared  bool // the line stays: other writers still answer for it
 }
 
-// RemoveKey drops the one line that was written as line for pub (see
-// authorizedkeys.File.RemoveLine); every other line stays.
-func RemoveKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, line string, pub ssh.PublicKey) (RemoveResult, error) {
-	return (*Pool)(nil).RemoveKey(ctx, t, hk, c, line, pub)
+// RemoveKey takes the caller's line out (see authorizedkeys.File.FindOwn
+// for which line that is), unless other writers still answer for it; every
+// other line stays. A file the provider created and that is empty again is
+// removed, and so are the directories it created for it while empty.
+func RemoveKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, l Line) (RemoveResult, error) {
+	return (*Pool)(nil).RemoveKey(ctx, t, hk, c, l)
 }
 
 // RemoveKey is the package's RemoveKey over the pool's connections.
-func (p *Pool) RemoveKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, line string, pub ssh.PublicKey) (RemoveResult, error) {
+func (p *Pool) RemoveKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, l Line) (RemoveResult, error) {
 	var res RemoveResult
-	before := 0
-	out, err := p.edit(ctx, t, hk, c, false,
-		func(f *authorizedkeys.File) bool {
-			before = f.Count(pub)
-			res.Removed = f.RemoveLine(pub, line)
-			return res.Removed
+	exact := 0
+	rep, err := p.edit(ctx, t, hk, c, l.Writer, false,
+		func(f *authorizedkeys.File, w *authorizedkeys.Writers) (bool, bool) {
+			res = RemoveResult{}
+			own := f.FindOwn(l.Text, l.Key, w, l.Writer)
+			recorded := w.Remove(l.Writer)
+			if !own.Found() {
+				return false, recorded
+			}
+			if w.Recorded(own.Text) {
+				res.Shared = true
+				return false, recorded
+			}
+			exact = f.CountText(own.Text)
+			res.Removed = f.RemoveAt(own.Index)
+			l.Text = own.Text
+			return res.Removed, true
 		},
-		func(f *authorizedkeys.File) string {
-			if f.Count(pub) != before-1 {
+		func(f *authorizedkeys.File, _ *authorizedkeys.Writers) string {
+			if f.CountText(l.Text) != exact-1 {
 				return "the key line is still there"
 			}
 			return ""
 		})
-	res.Outcome = out
+	res.Outcome, res.File = rep.Outcome, rep.file
 	if err != nil {
 		res.Removed = false
 	}
 	return res, err
 }
 
-// FindResult says what FindKey saw.
+// FindResult says what FindKey and FindLine saw.
 type FindResult struct {
 	Outcome
-	Line  string // the first line holding the key
+	File string
+	// Line is, for FindKey, the first line holding the key; for FindLine,
+	// the caller's line as it reads now (see Own).
+	Line  string
 	Found bool
+	// Own (FindLine): where the caller's line is; Own.Exact false with
+	// Found is the caller's line with its options edited by hand.
+	Own authorizedkeys.Own
 }
 
-// FindKey returns the line holding pub, if any. A missing file or directory
-// means none. It takes no lock: writers replace the file atomically.
+// FindKey returns the first line holding pub, if any, whoever wrote it. A
+// missing file or directory means none. It takes no lock: writers replace
+// the file atomically.
 func FindKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, pub ssh.PublicKey) (FindResult, error) {
 	return (*Pool)(nil).FindKey(ctx, t, hk, c, pub)
 }
@@ -162,12 +245,36 @@ func FindKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, pub
 // shared read of the file.
 func (p *Pool) FindKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, pub ssh.PublicKey) (FindResult, error) {
 	var res FindResult
-	data, out, err := p.ReadKeys(ctx, t, hk, c)
-	res.Outcome = out
+	snap, err := p.readFile(ctx, t.withDefaults(), hk, c)
+	res.Outcome, res.File = snap.out, snap.path
 	if err != nil {
 		return res, err
 	}
-	res.Line, res.Found = authorizedkeys.Parse(data).Line(pub)
+	res.Line, res.Found = authorizedkeys.Parse(snap.keys).Line(pub)
+	return res, nil
+}
+
+// FindLine looks for the caller's own line (see authorizedkeys.File.FindOwn),
+// with no lock, over the pool's shared read. The writers' record is read
+// only when no line reads exactly as written.
+func (p *Pool) FindLine(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, l Line) (FindResult, error) {
+	var res FindResult
+	t = t.withDefaults()
+	snap, err := p.readFile(ctx, t, hk, c)
+	res.Outcome, res.File = snap.out, snap.path
+	if err != nil {
+		return res, err
+	}
+	f := authorizedkeys.Parse(snap.keys)
+	res.Own = f.FindOwn(l.Text, l.Key, nil, "")
+	if !res.Own.Found() && l.Writer != "" && f.Contains(l.Key) {
+		record, err := p.readRecord(ctx, t, hk, c, snap.path)
+		if err != nil {
+			return res, err
+		}
+		res.Own = f.FindOwn(l.Text, l.Key, authorizedkeys.ParseWriters(record), l.Writer)
+	}
+	res.Found, res.Line = res.Own.Found(), res.Own.Text
 	return res, nil
 }
 
@@ -175,20 +282,37 @@ func (p *Pool) FindKey(ctx context.Context, t Target, hk HostKeyPolicy, c Creden
 // callers that look at every line. Concurrent and recent callers of one pool
 // share one read.
 func (p *Pool) ReadKeys(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) ([]byte, Outcome, error) {
-	return p.readFile(ctx, t.withDefaults(), hk, c)
+	snap, err := p.readFile(ctx, t.withDefaults(), hk, c)
+	return snap.keys, snap.out, err
 }
 
-// edit runs one locked read-modify-write-verify cycle. change edits the
-// parsed file and reports whether it changed; verify returns "" when the
-// re-read file holds the edit, or what is wrong. create says whether a
-// missing file (and directory) may be created.
-func (pool *Pool) edit(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, create bool,
-	change func(*authorizedkeys.File) bool, verify func(*authorizedkeys.File) string,
-) (Outcome, error) {
+// editReport is what an edit tells its caller besides an error.
+type editReport struct {
+	Outcome
+	file    string // the file's absolute path, after symlinks
+	renamed bool   // the new file was (or may have been) put in place
+}
+
+// writersSuffix names the record of the file's writers, beside the lock:
+// "<file>.packet-writers" (see authorizedkeys.Writers).
+const writersSuffix = ".packet-writers"
+
+// edit runs one locked read-modify-write-verify cycle over the file and the
+// record of its writers. change edits both and reports which changed;
+// verify returns "" when the re-read file holds the edit, or what is wrong.
+// create says whether a missing file (and directory) may be created. The
+// record is written before the file is replaced, with writer's entry
+// pending, and confirmed once the edit is verified: an edit that dies in
+// between leaves a line that its record names, never an unrecorded one.
+func (pool *Pool) edit(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, writer string, create bool,
+	change func(*authorizedkeys.File, *authorizedkeys.Writers) (fileChanged, recordChanged bool),
+	verify func(*authorizedkeys.File, *authorizedkeys.Writers) string,
+) (editReport, error) {
+	var rep editReport
 	t = t.withDefaults()
 	release, err := editLocks.acquire(ctx, lockKey(t))
 	if err != nil {
-		return Outcome{}, fmt.Errorf("waiting for another edit of %s on %s: %w", t.AuthorizedKeysPath, t.addr(), err)
+		return rep, fmt.Errorf("waiting for another edit of %s on %s: %w", t.AuthorizedKeysPath, t.addr(), err)
 	}
 	defer release()
 	// Whatever happens next, reads from before it are not to be reused.
@@ -196,60 +320,146 @@ func (pool *Pool) edit(ctx context.Context, t Target, hk HostKeyPolicy, c Creden
 
 	s, err := pool.session(ctx, t, hk, c)
 	if err != nil {
-		return Outcome{}, err
+		return rep, err
 	}
 	defer s.close()
+	rep.Outcome = s.outcome
 	// Cleanup after a lost connection uses a connection of its own.
 	redial := func(rctx context.Context) (*session, error) { return dial(rctx, t, hk, c) }
 
 	p, err := s.locate(ctx, t.AuthorizedKeysPath)
 	if err != nil {
-		return s.outcome, err
+		return rep, err
 	}
+	rep.file = p
+	// The same file named by its absolute path (as state records it).
+	defer bumpWriteGen(lockKey(Target{Host: t.Host, Port: t.Port, User: t.User, AuthorizedKeysPath: p}))
 	mode, owner, exists, err := s.fileMode(ctx, p)
 	if err != nil {
-		return s.outcome, err
+		return rep, err
 	}
+	var createdDirs, emptiedDirs []string
 	if !exists {
 		if !create {
-			return s.outcome, nil // nothing there to remove
+			return rep, nil // nothing there to remove
 		}
-		if err := s.mkdirPrivate(path.Dir(p)); err != nil {
-			return s.outcome, s.fileError(ctx, "create directory", path.Dir(p), err)
+		if createdDirs, err = s.mkdirPrivate(path.Dir(p)); err != nil {
+			return rep, s.fileError(ctx, "create directory", path.Dir(p), err)
 		}
 	}
+	// Directories the provider made and emptied again go after the lock
+	// file in them (deferred calls run last first).
+	defer func() {
+		for _, d := range emptiedDirs {
+			_ = s.sftp.RemoveDirectory(d) // refused while anything else is in it
+		}
+	}()
 	unlock, err := s.remoteLock(ctx, p, redial)
 	if err != nil {
-		return s.outcome, err
+		return rep, err
 	}
 	defer unlock()
 
+	recordPath := p + writersSuffix
 	for range editAttempts {
 		data, err := s.readFile(p)
 		if err != nil {
-			return s.outcome, s.fileError(ctx, "read", p, err)
+			return rep, s.fileError(ctx, "read", p, err)
 		}
-		f := authorizedkeys.Parse(data)
-		if !change(f) {
-			return s.outcome, nil
-		}
-		replaced, err := s.replaceFile(ctx, p, data, f.Bytes(), mode, owner, redial)
+		record, err := s.readFile(recordPath)
 		if err != nil {
-			return s.outcome, err
+			return rep, s.fileError(ctx, "read", recordPath, err)
+		}
+		f, w := authorizedkeys.Parse(data), authorizedkeys.ParseWriters(record)
+		w.Prune(f)
+		fileChanged, recordChanged := change(f, w)
+		if !fileChanged {
+			if recordChanged {
+				w.Prune(f)
+				return rep, s.writeRecord(ctx, recordPath, record, w, redial)
+			}
+			return rep, nil
+		}
+		if data == nil && !w.CreatedFile {
+			w.CreatedFile, w.CreatedDirs = true, createdDirs
+		}
+		if err := s.writeRecord(ctx, recordPath, record, w, redial); err != nil {
+			return rep, err
+		}
+		record = nil
+		if w.HasEntries() {
+			record = w.Bytes()
+		}
+		next := f.Bytes()
+		removeFile := len(next) == 0 && w.CreatedFile
+		var replaced bool
+		if removeFile {
+			replaced, err = s.removeIfUnchanged(ctx, p, data, &rep.renamed)
+		} else {
+			replaced, err = s.replaceFile(ctx, p, data, next, mode, owner, redial, &rep.renamed)
+		}
+		if err != nil {
+			return rep, err
 		}
 		if !replaced {
 			continue // changed under us: start over from what is there now
 		}
 		back, err := s.readFile(p)
 		if err != nil {
-			return s.outcome, s.fileError(ctx, "read back", p, err)
+			return rep, s.fileError(ctx, "read back", p, err)
 		}
-		if problem := verify(authorizedkeys.Parse(back)); problem != "" {
-			return s.outcome, &VerifyError{Path: p, Addr: s.addr, Reason: problem}
+		after := authorizedkeys.Parse(back)
+		if problem := verify(after, w); problem != "" {
+			return rep, &VerifyError{Path: p, Addr: s.addr, Reason: problem}
 		}
-		return s.outcome, nil
+		w.Confirm(writer)
+		w.Prune(after)
+		if removeFile {
+			emptiedDirs = w.CreatedDirs
+			w = &authorizedkeys.Writers{}
+		}
+		return rep, s.writeRecord(ctx, recordPath, record, w, redial)
 	}
-	return s.outcome, &ConflictError{Path: p, Addr: s.addr, Attempts: editAttempts}
+	return rep, &ConflictError{Path: p, Addr: s.addr, Attempts: editAttempts}
+}
+
+// writeRecord puts the writers' record in place of old (removing it when
+// nothing is left to record). Only editors holding the lock write it.
+func (s *session) writeRecord(ctx context.Context, p string, old []byte, w *authorizedkeys.Writers,
+	redial func(context.Context) (*session, error),
+) error {
+	if !w.HasEntries() {
+		if err := s.sftp.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return s.fileError(ctx, "remove", p, err)
+		}
+		return nil
+	}
+	next := w.Bytes()
+	if bytes.Equal(next, old) {
+		return nil
+	}
+	replaced, err := s.replaceFile(ctx, p, old, next, 0o600, nil, redial, nil)
+	if err == nil && !replaced {
+		err = &ConflictError{Path: p, Addr: s.addr, Attempts: 1}
+	}
+	return err
+}
+
+// removeIfUnchanged removes p if it still holds old (a file the provider
+// created and emptied again).
+func (s *session) removeIfUnchanged(ctx context.Context, p string, old []byte, sent *bool) (bool, error) {
+	now, err := s.readFile(p)
+	if err != nil {
+		return false, s.fileError(ctx, "read", p, err)
+	}
+	if !bytes.Equal(now, old) {
+		return false, nil
+	}
+	*sent = true
+	if err := s.sftp.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false, s.fileError(ctx, "remove", p, err)
+	}
+	return true, nil
 }
 
 // lockKey names one file on one machine; "~/x" and "x" are the same file.
@@ -284,32 +494,34 @@ func (s *session) readFile(p string) ([]byte, error) {
 	return io.ReadAll(f)
 }
 
-// mkdirPrivate creates dir and any missing parents with mode 0700. An
-// existing directory keeps its mode: it is the owner's to choose.
-func (s *session) mkdirPrivate(dir string) error {
+// mkdirPrivate creates dir and any missing parents with mode 0700 and
+// returns those it created, deepest first. An existing directory keeps its
+// mode: it is the owner's to choose.
+func (s *session) mkdirPrivate(dir string) ([]string, error) {
 	fi, err := s.sftp.Stat(dir)
 	if err == nil {
 		if !fi.IsDir() {
-			return fmt.Errorf("%s exists and is not a directory", dir)
+			return nil, fmt.Errorf("%s exists and is not a directory", dir)
 		}
-		return nil
+		return nil, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
-		return err
+		return nil, err
 	}
+	var created []string
 	if parent := path.Dir(dir); parent != dir {
-		if err := s.mkdirPrivate(parent); err != nil {
-			return err
+		if created, err = s.mkdirPrivate(parent); err != nil {
+			return nil, err
 		}
 	}
 	if err := s.sftp.Mkdir(dir); err != nil {
 		// Lost a race with another creator: fine if it is a directory now.
 		if fi, serr := s.sftp.Stat(dir); serr == nil && fi.IsDir() {
-			return nil
+			return created, nil
 		}
-		return err
+		return nil, err
 	}
-	return s.sftp.Chmod(dir, 0o700)
+	return append([]string{dir}, created...), s.sftp.Chmod(dir, 0o700)
 }
 
 // replaceFile writes data to a temp file next to p with p's mode and owner
@@ -318,7 +530,7 @@ func (s *session) mkdirPrivate(dir string) error {
 // old it drops the temp file and returns false (compare before rename). The
 // temp file is removed on any failure, over a new connection if this one died.
 func (s *session) replaceFile(ctx context.Context, p string, old, data []byte, mode fs.FileMode, owner *fileOwner,
-	redial func(context.Context) (*session, error),
+	redial func(context.Context) (*session, error), sent *bool,
 ) (replaced bool, err error) {
 	tmp := path.Join(path.Dir(p), "."+path.Base(p)+".tmp-"+randomSuffix())
 	defer func() {
@@ -336,6 +548,9 @@ func (s *session) replaceFile(ctx context.Context, p string, old, data []byte, m
 	}
 	if !bytes.Equal(now, old) {
 		return false, nil
+	}
+	if sent != nil {
+		*sent = true // from here on the new file may be in place whatever we hear back
 	}
 	if _, ok := s.sftp.HasExtension("posix-rename@openssh.com"); ok {
 		if err := s.sftp.PosixRename(tmp, p); err != nil {

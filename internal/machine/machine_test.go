@@ -254,7 +254,7 @@ func TestTrustOnFirstUseThenPinned(t *testing.T) {
 	creds := Credentials{Keys: keyOf(admin.pem)}
 
 	// Nothing known: the first connection accepts the key and reports it.
-	res, err := AddKey(ctxT(t), targetOf(dev), HostKeyPolicy{}, creds, k.line, k.pub)
+	res, err := AddKey(ctxT(t), targetOf(dev), HostKeyPolicy{}, creds, k.asLine())
 	if err != nil || !res.Added {
 		t.Fatalf("first use: %+v, %v", res, err)
 	}
@@ -269,7 +269,7 @@ func TestTrustOnFirstUseThenPinned(t *testing.T) {
 	// Another machine at that address (reinstalled, or someone in between):
 	// refused, naming both fingerprints, and nothing is written.
 	impostor := startDevice(t, []byte(admin.line+"\n"))
-	_, err = AddKey(ctxT(t), targetOf(impostor), HostKeyPolicy{Pinned: res.HostKey}, creds, k.line, k.pub)
+	_, err = AddKey(ctxT(t), targetOf(impostor), HostKeyPolicy{Pinned: res.HostKey}, creds, k.asLine())
 	var mismatch *HostKeyMismatchError
 	if !errors.As(err, &mismatch) || mismatch.Source != SourcePinned {
 		t.Fatalf("changed host key: %v", err)
@@ -401,7 +401,7 @@ func TestUnreachableMessageHasNoSecret(t *testing.T) {
 	creds := Credentials{Keys: keyOf(admin.pem), Password: rootPassword}
 	k := newKey(t, "")
 	_, err = AddKey(ctxT(t), Target{Host: "127.0.0.1", Port: port, Timeout: 2 * time.Second},
-		HostKeyPolicy{InsecureIgnore: true}, creds, k.line, k.pub)
+		HostKeyPolicy{InsecureIgnore: true}, creds, k.asLine())
 	var unreachable *UnreachableError
 	if !errors.As(err, &unreachable) || !strings.Contains(err.Error(), fmt.Sprintf("127.0.0.1:%d", port)) {
 		t.Fatalf("err = %v, want UnreachableError with the address", err)
@@ -518,7 +518,7 @@ func TestAddRejectsALineForAnotherKey(t *testing.T) {
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	k, other := newKey(t, ""), newKey(t, "")
 	for _, line := range []string{other.line, k.line + "\n" + other.line} {
-		if _, err := AddKey(ctxT(t), targetOf(dev), trustOf(dev), Credentials{Keys: keyOf(admin.pem)}, line, k.pub); err == nil {
+		if _, err := AddKey(ctxT(t), targetOf(dev), trustOf(dev), Credentials{Keys: keyOf(admin.pem)}, lineAs(k, line, "w1")); err == nil {
 			t.Fatalf("line %q accepted", line)
 		}
 	}
@@ -570,7 +570,8 @@ func assertNoTempFiles(t *testing.T, dev *sshserver.Server) {
 		t.Fatal(err)
 	}
 	for _, n := range names {
-		if n != "authorized_keys" {
+		// The writers' record stays beside the file while it names a line.
+		if n != "authorized_keys" && n != "authorized_keys"+writersSuffix {
 			t.Errorf("unexpected file left in /root/.ssh: %s", n)
 		}
 	}

@@ -45,11 +45,32 @@ type pooledConn struct {
 	idle  *time.Timer
 }
 
+// snapshot is one read of an authorized_keys file.
+type snapshot struct {
+	path string // absolute, after symlinks
+	keys []byte // nil when missing
+	out  Outcome
+}
+
+// readRecord reads the writers' record beside the file at p (nil when
+// missing), over the pool's connection.
+func (p *Pool) readRecord(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, file string) ([]byte, error) {
+	s, err := p.session(ctx, t, hk, c)
+	if err != nil {
+		return nil, err
+	}
+	defer s.close()
+	data, err := s.readFile(file + writersSuffix)
+	if err != nil {
+		return nil, s.fileError(ctx, "read", file+writersSuffix, err)
+	}
+	return data, nil
+}
+
 // sharedRead is one read of a file through one kind of connection.
 type sharedRead struct {
 	ready chan struct{}
-	data  []byte
-	out   Outcome
+	snap  snapshot
 	err   error
 	gen   uint64 // writeGen of the file when the read started
 	at    time.Time
@@ -202,10 +223,9 @@ func (p *Pool) Close() {
 	}
 }
 
-// readFile returns the content of t's authorized_keys (empty if missing) and
-// the connection's outcome, sharing one read among concurrent callers and
-// reusing it for readTTL while nothing in this process edits the file.
-func (p *Pool) readFile(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) ([]byte, Outcome, error) {
+// readFile reads t's authorized_keys (empty if missing), sharing one read among concurrent callers and reusing it for
+// readTTL while nothing in this process edits the file.
+func (p *Pool) readFile(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) (snapshot, error) {
 	if p == nil {
 		return readOnce(ctx, p, t, hk, c)
 	}
@@ -222,7 +242,7 @@ func (p *Pool) readFile(ctx context.Context, t Target, hk HostKeyPolicy, c Crede
 			r = &sharedRead{ready: make(chan struct{}), gen: gen}
 			p.reads[key] = r
 			p.mu.Unlock()
-			r.data, r.out, r.err = readOnce(ctx, p, t, hk, c)
+			r.snap, r.err = readOnce(ctx, p, t, hk, c)
 			p.mu.Lock()
 			r.at = time.Now()
 			if (r.err != nil || writeGen(file) != gen) && p.reads[key] == r {
@@ -230,18 +250,18 @@ func (p *Pool) readFile(ctx context.Context, t Target, hk HostKeyPolicy, c Crede
 			}
 			p.mu.Unlock()
 			close(r.ready)
-			return r.data, r.out, r.err
+			return r.snap, r.err
 		}
 		p.mu.Unlock()
 		select {
 		case <-r.ready:
 		case <-ctx.Done():
-			return nil, Outcome{}, &UnreachableError{Addr: t.addr(), Err: ctx.Err()}
+			return snapshot{}, &UnreachableError{Addr: t.addr(), Err: ctx.Err()}
 		}
 		if r.err != nil && ctx.Err() == nil && isContextError(r.err) {
 			continue // the caller that read for us gave up; we have not
 		}
-		return r.data, r.out, r.err
+		return r.snap, r.err
 	}
 }
 
@@ -253,32 +273,32 @@ func isContextError(err error) bool {
 // readOnce reads the file over a (pooled) connection. A shared connection
 // that turns out to have died (the server dropped it while it sat in the
 // pool) is replaced once: reads are safe to repeat, edits are not.
-func readOnce(ctx context.Context, p *Pool, t Target, hk HostKeyPolicy, c Credentials) ([]byte, Outcome, error) {
-	data, out, err := readOver(ctx, p, t, hk, c)
+func readOnce(ctx context.Context, p *Pool, t Target, hk HostKeyPolicy, c Credentials) (snapshot, error) {
+	snap, err := readOver(ctx, p, t, hk, c)
 	if p != nil && err != nil && ctx.Err() == nil && lostConnection(err) {
-		data, out, err = readOver(ctx, p, t, hk, c)
+		snap, err = readOver(ctx, p, t, hk, c)
 	}
-	return data, out, err
+	return snap, err
 }
 
-func readOver(ctx context.Context, p *Pool, t Target, hk HostKeyPolicy, c Credentials) ([]byte, Outcome, error) {
+func readOver(ctx context.Context, p *Pool, t Target, hk HostKeyPolicy, c Credentials) (snapshot, error) {
 	s, err := p.session(ctx, t, hk, c)
 	if err != nil {
-		return nil, Outcome{}, err
+		return snapshot{}, err
 	}
 	defer s.close()
-	path, err := s.locate(ctx, t.AuthorizedKeysPath)
+	snap := snapshot{out: s.outcome}
+	snap.path, err = s.locate(ctx, t.AuthorizedKeysPath)
 	if err == nil {
-		var data []byte
-		if data, err = s.readFile(path); err == nil {
-			return data, s.outcome, nil
+		if snap.keys, err = s.readFile(snap.path); err == nil {
+			return snap, nil
 		}
-		err = s.fileError(ctx, "read", path, err)
+		err = s.fileError(ctx, "read", snap.path, err)
 	}
 	if lostConnection(err) {
 		s.drop()
 	}
-	return nil, s.outcome, err
+	return snapshot{out: s.outcome}, err
 }
 
 // lostConnection: an SFTP call failed because the connection under it is gone.

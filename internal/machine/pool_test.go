@@ -115,13 +115,13 @@ func TestPoolReadIsNotReusedAfterAnEdit(t *testing.T) {
 	if find() {
 		t.Fatal("found before it was added")
 	}
-	if _, err := pool.AddKey(ctx, targetOf(dev), trustOf(dev), creds, newcomer.line, newcomer.pub); err != nil {
+	if _, err := pool.AddKey(ctx, targetOf(dev), trustOf(dev), creds, newcomer.asLine()); err != nil {
 		t.Fatal(err)
 	}
 	if !find() {
 		t.Fatal("the look-up after the add served the read from before it")
 	}
-	if _, err := pool.RemoveKey(ctx, targetOf(dev), trustOf(dev), creds, newcomer.line, newcomer.pub); err != nil {
+	if _, err := pool.RemoveKey(ctx, targetOf(dev), trustOf(dev), creds, newcomer.asLine()); err != nil {
 		t.Fatal(err)
 	}
 	if find() {
@@ -242,7 +242,7 @@ func TestPoolDroppedConnectionIsReplaced(t *testing.T) {
 		t.Fatal(err)
 	}
 	dev.SetFaults(sshserver.Faults{DropAfterWriteBytes: 1})
-	if _, err := pool.AddKey(ctx, targetOf(dev), trustOf(dev), creds, newcomer.line, newcomer.pub); err == nil {
+	if _, err := pool.AddKey(ctx, targetOf(dev), trustOf(dev), creds, newcomer.asLine()); err == nil {
 		t.Fatal("the add went through a connection dropped mid-write")
 	}
 	dev.SetFaults(sshserver.Faults{})

@@ -152,7 +152,7 @@ func TestAgainstRealOpenSSHOwnershipAndTheFileAsTheAdminLeftIt(t *testing.T) {
 	trust := HostKeyPolicy{HostKey: srv.HostKey}
 	creds := Credentials{Keys: keyOf(admin.pem)}
 
-	res, err := AddKey(ctxT(t), tgt, trust, creds, byHand.line, byHand.pub)
+	res, err := AddKey(ctxT(t), tgt, trust, creds, byHand.asLine())
 	if err != nil || res.Added || !strings.Contains(res.Existing, "no-pty") {
 		t.Fatalf("AddKey of a key already there = %+v, %v; want it reported, not written", res, err)
 	}

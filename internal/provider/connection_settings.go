@@ -77,6 +77,12 @@ type connectionInputs struct {
 	NeedLogin bool
 	// FileExists reports whether a local file can be read; nil skips the check.
 	FileExists func(string) error
+	// KnownPin is the host key another caller in this process pinned for
+	// an address (machine.Pins.For); nil knows none.
+	KnownPin func(addr string) string
+	// Reading: plan, refresh, import or query. They never send a password
+	// to a host whose key is neither given nor pinned.
+	Reading bool
 }
 
 // resolvedConnection is where and how to connect, and which attribute
@@ -87,6 +93,16 @@ type resolvedConnection struct {
 	Creds       machine.Credentials
 	HostKeyPath path.Path // attribute to blame for a host key error
 	KeyFilePath path.Path // attribute the private key file came from
+	// PasswordWithheld: the root password was left out because the host's
+	// key is not known yet (Reading); Creds may now hold nothing.
+	PasswordWithheld bool
+}
+
+// unverified: nothing says which host key to expect, so the first one seen
+// is trusted.
+func (c resolvedConnection) unverified() bool {
+	h := c.HostKey
+	return h.HostKey == "" && h.KnownHostsFile == "" && !h.InsecureIgnore && h.Pinned == ""
 }
 
 // resolveConnection decides the connection. Diagnostics name the
@@ -132,6 +148,10 @@ func resolveConnection(in connectionInputs) (resolvedConnection, diag.Diagnostic
 		out.HostKey.KnownHostsFile, out.HostKeyPath = in.Provider.KnownHostsFile, pathSSHKnownHostsFile
 	default:
 		out.HostKey.Pinned, out.HostKeyPath = in.Pinned, pathPinnedHostKey
+		if out.HostKey.Pinned == "" && in.KnownPin != nil {
+			// One address, one pin: what another attachment pinned is checked here too.
+			out.HostKey.Pinned = in.KnownPin(out.Target.Addr())
+		}
 	}
 
 	// Credentials, in the order they are offered.
@@ -176,7 +196,12 @@ func resolveConnection(in connectionInputs) (resolvedConnection, diag.Diagnostic
 			c.Password = d.RootPassword
 		}
 	}
-	if in.NeedLogin && !c.Any() && !diags.HasError() && !r.Unknown {
+	if c.Password != "" && in.Reading && out.unverified() {
+		// A password goes only to a host whose key is given or pinned: a
+		// plan, refresh, import or query never pins, so it never sends one.
+		c.Password, out.PasswordWithheld = "", true
+	}
+	if in.NeedLogin && !c.Any() && !out.PasswordWithheld && !diags.HasError() && !r.Unknown {
 		diags.AddAttributeError(pathSSH, "No SSH credentials",
 			"Nothing to log in to the device with: set private_key or private_key_file in the provider's ssh block, "+
 				"this resource's ssh.private_key_file or ssh.private_key_wo, run an ssh-agent (SSH_AUTH_SOCK), or set "+

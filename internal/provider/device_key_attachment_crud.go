@@ -1,7 +1,10 @@
 package provider
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"time"
@@ -23,6 +26,11 @@ import (
 // sshOperationTimeout bounds one operation on a device (lock wait included).
 const sshOperationTimeout = 2 * time.Minute
 
+// privateAPIKey, set by Read, says the API's key is no longer the one the
+// attachment wrote ("changed" or "deleted"): the plan replaces it, and the
+// replacement's first step takes the old line off the machine.
+const privateAPIKey = "api_key"
+
 func (r *deviceKeyAttachmentResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan attachmentModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -43,25 +51,39 @@ func (r *deviceKeyAttachmentResource) Create(ctx context.Context, req resource.C
 		return
 	}
 	fill(&plan, device, key)
-	conn, diags := r.connection(device, &plan, woKey, true)
+	conn, diags := r.connection(device, &plan, woKey, true, false)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	line := machine.Line{Text: plan.lineToWrite(), Key: key.PublicKey(), Writer: newWriterID()}
 	ctx, cancel := context.WithTimeout(ctx, sshOperationTimeout)
 	defer cancel()
-	res, err := r.machines().AddKey(ctx, conn.Target, conn.HostKey, conn.Creds, plan.writtenLine(), key.PublicKey())
+	res, err := r.machines().AddKey(ctx, conn.Target, conn.HostKey, conn.Creds, line)
+	plan.File = stringOrNull(res.File)
 	if err != nil {
 		resp.Diagnostics.Append(machineErrorDiagnostic("Could not add the key to the device", device, conn, err))
+		if res.MayHaveWritten {
+			// The line may be on the machine: keep it in state (the framework
+			// marks it tainted), so the next apply takes it off again.
+			plan.recordOwned(line)
+			r.pin(&plan, res.Outcome, device, conn, &resp.Diagnostics)
+			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+			resp.Diagnostics.Append(plan.identity(ctx, resp.Identity)...)
+		}
 		return
 	}
-	pin(&plan, res.Outcome, device, &resp.Diagnostics)
-	plan.PreExisting = types.BoolValue(res.Existing != "")
-	if res.Existing != "" {
+	r.pin(&plan, res.Outcome, device, conn, &resp.Diagnostics)
+	plan.PreExisting = types.BoolValue(!res.Owned)
+	if res.Owned {
+		plan.recordOwned(line)
+	} else {
+		plan.Line, plan.WriterID = types.StringNull(), types.StringNull()
 		resp.Diagnostics.AddWarning("The key was already on the device",
-			fmt.Sprintf("Device %s (%s) already has a line with this key in %s (options: %s). It was left as it is and "+
-				"is not this attachment's: destroy will leave it in place, and `options` are not applied to it.",
-				device.ID, device.Hostname, conn.Target.AuthorizedKeysPath, describeOptions(authorizedkeys.LineOptions(res.Existing))))
+			fmt.Sprintf("Device %s (%s) already has a line with this key in %s (options: %s) that this provider did not "+
+				"write. It was left as it is and is not this attachment's: destroy will leave it in place, and `options` "+
+				"are not applied to it.",
+				device.ID, device.Hostname, res.File, describeOptions(authorizedkeys.LineOptions(res.Existing))))
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	resp.Diagnostics.Append(plan.identity(ctx, resp.Identity)...)
@@ -82,26 +104,67 @@ func (r *deviceKeyAttachmentResource) Read(ctx context.Context, req resource.Rea
 		resp.Diagnostics.Append(found.diags...)
 		return
 	}
-	if found.device == nil || found.key == nil { // gone: forget it, the plan shows it again if configured
+	if found.device == nil { // gone, and its authorized_keys with it: the plan shows it again if configured
 		resp.State.RemoveResource(ctx)
 		return
 	}
-	fill(&state, found.device, found.key)
+	// The key on the machine is the one state recorded, whatever the API
+	// says now: a key re-keyed or deleted in the API is a replacement
+	// (ModifyPlan), never a reason to forget the line.
+	key, diags := keyFromState(&state)
+	if state.PublicKey.IsNull() { // state from an import: nothing recorded yet
+		if found.key == nil {
+			resp.Diagnostics.Append(found.missingAsErrors()...)
+			return
+		}
+		key, diags = found.key, nil
+		fill(&state, found.device, found.key)
+	}
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateAPIKey, apiKeyChange(key, found.key))...)
+	state.Provisioned = types.BoolValue(provisioned(found.device, state.SSHKeyID.ValueString()))
 	if state.PreExisting.IsNull() {
 		state.PreExisting = types.BoolValue(state.Provisioned.ValueBool())
 	}
 
-	conn, diags := r.connection(found.device, &state, "", false)
+	if importFlag(ctx, req.Private) == importJustDone && state.SSH == nil {
+		// An import knows nothing of the configuration's ssh settings yet:
+		// the plan checks the device with them (checkImported), never the
+		// defaults, which may lead to another host or file.
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, []byte(`"`+importCheckAtPlan+`"`))...)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+		return
+	}
+	conn, diags := r.connection(found.device, &state, "", false, true)
+	if r.pinConflict(conn, &state, found.device, &resp.Diagnostics) {
+		return
+	}
 	if diags.HasError() || !conn.Creds.Any() {
-		// No way to look at the machine now (e.g. the root password is no
-		// longer shown, or only a write-only key was given): keep state.
+		// No way to look at the machine now (the root password is no
+		// longer shown, or goes only to a known host, or only a write-only
+		// key was given): keep state.
+		if conn.PasswordWithheld {
+			resp.Diagnostics.AddWarning("Device not checked: its host key is not known yet", passwordWithheld(found.device))
+		}
 		tflog.Info(ctx, "skipping the on-machine check of the attachment: no usable credentials")
 		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, sshOperationTimeout)
 	defer cancel()
-	res, err := r.machines().FindKey(ctx, conn.Target, conn.HostKey, conn.Creds, found.key.PublicKey())
+	var (
+		res machine.FindResult
+		err error
+	)
+	owned := state.ownsLine()
+	if owned {
+		res, err = r.machines().FindLine(ctx, conn.Target, conn.HostKey, conn.Creds, state.ownLine(key))
+	} else {
+		res, err = r.machines().FindKey(ctx, conn.Target, conn.HostKey, conn.Creds, key.PublicKey())
+	}
 	switch {
 	case isHostKeyError(err):
 		resp.Diagnostics.Append(machineErrorDiagnostic("The device's host key is not the expected one", found.device, conn, err))
@@ -114,14 +177,18 @@ func (r *deviceKeyAttachmentResource) Read(ctx context.Context, req resource.Rea
 		resp.State.RemoveResource(ctx)
 		return
 	default:
-		pin(&state, res.Outcome, found.device, &resp.Diagnostics)
-		imported := justImported(ctx, req.Private)
-		if state.ownsLine() || imported {
-			// Options changed on the machine are drift: the plan puts them
-			// back. An import takes them as they are, once.
+		r.pin(&state, res.Outcome, found.device, conn, &resp.Diagnostics)
+		if state.File.IsNull() && res.File != "" {
+			state.File = types.StringValue(res.File)
+		}
+		imported := importFlag(ctx, req.Private) != ""
+		if owned && !res.Own.Exact {
+			// Its own line, with options edited by hand: drift, put back on apply.
 			state.Options = optionsValue(authorizedkeys.LineOptions(res.Line), state.Options)
 		}
 		if imported {
+			// An import takes the options as they are, once.
+			state.Options = optionsValue(authorizedkeys.LineOptions(res.Line), state.Options)
 			resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, nil)...)
 		}
 	}
@@ -129,7 +196,8 @@ func (r *deviceKeyAttachmentResource) Read(ctx context.Context, req resource.Rea
 }
 
 // Update rewrites the line when options change; other changes are only how
-// the device is reached.
+// the device is reached, and a new address is connected to (its host key
+// checked) before it is stored.
 func (r *deviceKeyAttachmentResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state attachmentModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -139,17 +207,13 @@ func (r *deviceKeyAttachmentResource) Update(ctx context.Context, req resource.U
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	state.SSH = plan.SSH
 	sameOptions := plan.Options.ValueString() == state.Options.ValueString()
-	state.Options = plan.Options
-	if sameOptions {
-		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-		return
-	}
-	if !state.ownsLine() {
-		resp.Diagnostics.AddAttributeWarning(path.Root("options"), "Options not applied",
-			"The key's line was already on the device before this attachment and is not its own, so its options are "+
-				"left as they are.")
+	oldTarget := state.SSH.settings()
+	state.SSH = plan.SSH
+	newTarget := state.SSH.settings()
+	moved := oldTarget.Host != newTarget.Host || oldTarget.Port != newTarget.Port
+	if sameOptions && !moved {
+		state.Options = plan.Options
 		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 		return
 	}
@@ -164,19 +228,44 @@ func (r *deviceKeyAttachmentResource) Update(ctx context.Context, req resource.U
 	}
 	key, diags := keyFromState(&state)
 	resp.Diagnostics.Append(diags...)
-	conn, diags := r.connection(device, &state, woKey, true)
+	conn, diags := r.connection(device, &state, woKey, true, false)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, sshOperationTimeout)
 	defer cancel()
-	res, err := r.machines().ReplaceKey(ctx, conn.Target, conn.HostKey, conn.Creds, state.writtenLine(), key.PublicKey())
+	if sameOptions || !state.ownsLine() {
+		if !sameOptions {
+			resp.Diagnostics.AddAttributeWarning(path.Root("options"), "Options not applied",
+				"The key's line was already on the device before this attachment and is not its own, so its options are "+
+					"left as they are.")
+		}
+		// Only the way in changed: prove it leads to the same machine first.
+		res, err := r.machines().FindKey(ctx, conn.Target, conn.HostKey, conn.Creds, key.PublicKey())
+		if err != nil {
+			resp.Diagnostics.Append(machineErrorDiagnostic("Could not reach the device at its new address", device, conn, err))
+			return
+		}
+		r.pin(&state, res.Outcome, device, conn, &resp.Diagnostics)
+		state.Options = plan.Options
+		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+		return
+	}
+	old := state.ownLine(key)
+	if old.Writer == "" {
+		old.Writer = newWriterID() // state from before writers were recorded: record it from now on
+	}
+	state.Options = plan.Options
+	text := state.lineToWrite()
+	res, err := r.machines().ReplaceKey(ctx, conn.Target, conn.HostKey, conn.Creds, old, text)
 	if err != nil {
 		resp.Diagnostics.Append(machineErrorDiagnostic("Could not update the key's line on the device", device, conn, err))
 		return
 	}
-	pin(&state, res.Outcome, device, &resp.Diagnostics)
+	r.pin(&state, res.Outcome, device, conn, &resp.Diagnostics)
+	state.recordOwned(machine.Line{Text: text, Writer: old.Writer})
+	state.File = stringOrNull(res.File)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
@@ -203,9 +292,11 @@ func (r *deviceKeyAttachmentResource) Delete(ctx context.Context, req resource.D
 		resp.Diagnostics.AddError("Could not read the device", err.Error())
 		return
 	}
+	// The key comes from state, never from the API: a key deleted or
+	// re-keyed there is still the one on the machine.
 	key, diags := keyFromState(&state)
 	resp.Diagnostics.Append(diags...)
-	conn, diags := r.connection(device, &state, "", true)
+	conn, diags := r.connection(device, &state, "", true, false)
 	if diags.HasError() && state.SSH != nil && !state.SSH.PrivateKeyWOVersion.IsNull() {
 		diags.AddAttributeError(pathSSHPrivateKeyWO, "The write-only key is not available at destroy",
 			"Terraform passes write-only values (ssh.private_key_wo) to create and update only, never to destroy. "+
@@ -217,25 +308,78 @@ func (r *deviceKeyAttachmentResource) Delete(ctx context.Context, req resource.D
 	}
 	ctx, cancel := context.WithTimeout(ctx, sshOperationTimeout)
 	defer cancel()
-	if _, err := r.machines().RemoveKey(ctx, conn.Target, conn.HostKey, conn.Creds, state.writtenLine(), key.PublicKey()); err != nil {
+	res, err := r.machines().RemoveKey(ctx, conn.Target, conn.HostKey, conn.Creds, state.ownLine(key))
+	if err != nil {
 		resp.Diagnostics.Append(machineErrorDiagnostic("Could not remove the key from the device", device, conn, err))
+		return
 	}
+	if res.Shared {
+		tflog.Info(ctx, "the line stays: other attachments (other states or workspaces) still use it", map[string]any{"id": state.ID.ValueString()})
+	}
+}
+
+// recordOwned records line as the attachment's own.
+func (m *attachmentModel) recordOwned(line machine.Line) {
+	m.Line, m.WriterID, m.PreExisting = types.StringValue(line.Text), types.StringValue(line.Writer), types.BoolValue(false)
+}
+
+// newWriterID is a fresh id to record the attachment under on the machine.
+func newWriterID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return "tf-" + hex.EncodeToString(b)
+}
+
+// apiKeyChange says how the API's key differs from the one on the machine:
+// "deleted", "changed", or nil when it is the same key.
+func apiKeyChange(onMachine, inAPI *sshkey.Key) []byte {
+	switch {
+	case inAPI == nil:
+		return []byte(`"deleted"`)
+	case !bytes.Equal(onMachine.PublicKey().Marshal(), inAPI.PublicKey().Marshal()):
+		return []byte(`"changed"`)
+	}
+	return nil
+}
+
+func stringOrNull(s string) types.String {
+	if s == "" {
+		return types.StringNull()
+	}
+	return types.StringValue(s)
 }
 
 // machines is the provider's pool of device connections.
 func (r *deviceKeyAttachmentResource) machines() *machine.Pool { return &r.data.machines }
 
-// connection resolves the connection for m on device.
-func (r *deviceKeyAttachmentResource) connection(device *metal.Device, m *attachmentModel, woKey string, needLogin bool) (resolvedConnection, diag.Diagnostics) {
+// connection resolves the connection for m on device. reading: plan,
+// refresh, import or query (no password to a host not yet pinned).
+func (r *deviceKeyAttachmentResource) connection(device *metal.Device, m *attachmentModel, woKey string, needLogin, reading bool) (resolvedConnection, diag.Diagnostics) {
+	pinned := m.PinnedHostKey.ValueString()
 	return resolveConnection(connectionInputs{
 		Resource:     m.SSH.settings(),
 		Provider:     r.data.ssh,
 		WriteOnlyKey: woKey,
 		AuthSock:     os.Getenv("SSH_AUTH_SOCK"),
 		Device:       factsOf(device),
-		Pinned:       m.PinnedHostKey.ValueString(),
+		Pinned:       pinned,
 		NeedLogin:    needLogin,
+		KnownPin:     r.data.pins.For,
+		Reading:      reading,
 	})
+}
+
+// pinConflict records the pin state holds for the address in this run's
+// pins, and reports (as an error) a different pin another attachment holds.
+func (r *deviceKeyAttachmentResource) pinConflict(conn resolvedConnection, m *attachmentModel, device *metal.Device, diags *diag.Diagnostics) bool {
+	if conn.Target.Host == "" || m.PinnedHostKey.ValueString() == "" || conn.HostKey.Pinned == "" {
+		return false
+	}
+	if err := r.data.pins.Remember(conn.Target.Addr(), m.PinnedHostKey.ValueString()); err != nil {
+		diags.Append(machineErrorDiagnostic("Two host keys pinned for one device", device, conn, err))
+		return true
+	}
+	return false
 }
 
 func factsOf(d *metal.Device) deviceFacts {
@@ -264,22 +408,39 @@ func writeOnlyKey(ctx context.Context, config tfsdk.Config) string {
 	return v.ValueString()
 }
 
-// pin records the host key the device presented on first use, and warns.
-func pin(m *attachmentModel, out machine.Outcome, device *metal.Device, diags *diag.Diagnostics) {
+// pin records the host key the device presented: in m's state, and in this
+// run's pins for its address. The first pin warns, with how to check it.
+func (r *deviceKeyAttachmentResource) pin(m *attachmentModel, out machine.Outcome, device *metal.Device, conn resolvedConnection, diags *diag.Diagnostics) {
 	switch out.Use {
 	case machine.HostKeyFirstUse:
 		m.PinnedHostKey = types.StringValue(out.HostKey)
-		diags.AddAttributeWarning(pathPinnedHostKey, "Host key trusted on first use",
-			fmt.Sprintf("Device %s (%s) presented the host key %s; it is now pinned in pinned_host_key and every later "+
-				"connection must present it. Compare it with the device's console output (ssh-keygen -lf "+
-				"/etc/ssh/ssh_host_ed25519_key.pub) if you can; to check it from the start, set ssh.host_key or "+
-				"ssh.known_hosts_file.", device.ID, device.Hostname, machine.HostKeyFingerprint(out.HostKey)))
+		detail := fmt.Sprintf("Device %s (%s) presented the host key %s; it is now pinned in pinned_host_key and every later "+
+			"connection must present it. Compare it with the device's console output (it prints its host key "+
+			"fingerprints at boot; or ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub there); to check it from the "+
+			"start, set ssh.host_key or ssh.known_hosts_file.", device.ID, device.Hostname, machine.HostKeyFingerprint(out.HostKey))
+		if conn.Creds.Password != "" {
+			detail += " The root password was sent to this host: if the fingerprint is not the device's, change the " +
+				"root password at once."
+		}
+		diags.AddAttributeWarning(pathPinnedHostKey, "Host key trusted on first use", detail)
 	case machine.HostKeyVerified:
 		m.PinnedHostKey = types.StringValue(out.HostKey)
 	}
 	if m.PinnedHostKey.IsUnknown() {
 		m.PinnedHostKey = types.StringNull()
 	}
+	if out.Use != machine.HostKeyUnchecked && out.HostKey != "" {
+		_ = r.data.pins.Remember(conn.Target.Addr(), out.HostKey) // a conflict failed the connection already
+	}
+}
+
+// passwordWithheld explains a check skipped because the password would go
+// to a host whose key nobody has checked.
+func passwordWithheld(device *metal.Device) string {
+	return fmt.Sprintf("Device %s (%s) is reached with its root password, and its host key is neither given "+
+		"(ssh.host_key, ssh.known_hosts_file) nor pinned yet. A plan, refresh, import or query never sends a password "+
+		"to such a host, so the device was not looked at. The first apply pins the key and says how to check it; "+
+		"or set ssh.host_key now.", device.ID, device.Hostname)
 }
 
 func keyFromState(m *attachmentModel) (*sshkey.Key, diag.Diagnostics) {
@@ -315,9 +476,20 @@ func fill(m *attachmentModel, device *metal.Device, key *sshkey.Key) {
 	m.PublicKey = types.StringValue(key.Line())
 	m.Fingerprint = types.StringValue(key.FingerprintMD5())
 	m.FingerprintSHA256 = types.StringValue(key.FingerprintSHA256())
-	provisioned := false
-	for _, id := range device.SSHKeyIDs {
-		provisioned = provisioned || id == m.SSHKeyID.ValueString()
+	m.Provisioned = types.BoolValue(provisioned(device, m.SSHKeyID.ValueString()))
+	for _, v := range []*types.String{&m.Line, &m.File, &m.WriterID} {
+		if v.IsUnknown() {
+			*v = types.StringNull()
+		}
 	}
-	m.Provisioned = types.BoolValue(provisioned)
+}
+
+// provisioned: the API lists the key among those the platform put on the device.
+func provisioned(device *metal.Device, keyID string) bool {
+	for _, id := range device.SSHKeyIDs {
+		if id == keyID {
+			return true
+		}
+	}
+	return false
 }

@@ -57,16 +57,20 @@ type listConnectionModel struct {
 	AuthorizedKeysPath    types.String `tfsdk:"authorized_keys_path"`
 }
 
-func (c *listConnectionModel) settings() connectionSettings {
+func (c *listConnectionModel) settings() connectionSettings { return c.asResource().settings() }
+
+// asResource is the resource's `ssh` attribute holding the same settings
+// (no write-only key: a list configuration cannot hold one).
+func (c *listConnectionModel) asResource() *connectionModel {
 	if c == nil {
-		return connectionSettings{}
+		return nil
 	}
-	return (&connectionModel{
+	return &connectionModel{
 		Host: c.Host, Port: c.Port, User: c.User, PrivateKeyFile: c.PrivateKeyFile,
 		PrivateKeyWO: types.StringNull(), PrivateKeyWOVersion: types.Int64Null(),
 		Agent: c.Agent, UseRootPassword: c.UseRootPassword, HostKey: c.HostKey, KnownHostsFile: c.KnownHostsFile,
 		InsecureIgnoreHostKey: c.InsecureIgnoreHostKey, AuthorizedKeysPath: c.AuthorizedKeysPath,
-	}).settings()
+	}
 }
 
 func (l *deviceKeyAttachmentList) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -191,9 +195,15 @@ func (l *deviceKeyAttachmentList) find(ctx context.Context, client *metal.Client
 		Device:     factsOf(device),
 		NeedLogin:  true,
 		FileExists: localFileReadable,
+		KnownPin:   l.data.pins.For,
+		Reading:    true, // a query never sends a password to a host not yet pinned
 	})
 	diags.Append(d...)
 	if diags.HasError() {
+		return nil, diags
+	}
+	if !conn.Creds.Any() && conn.PasswordWithheld {
+		diags.AddAttributeError(pathSSHHostKey, "Device not read: its host key is not known yet", passwordWithheld(device))
 		return nil, diags
 	}
 	ctx, cancel := context.WithTimeout(ctx, sshOperationTimeout)
@@ -219,6 +229,7 @@ func (l *deviceKeyAttachmentList) find(ctx context.Context, client *metal.Client
 			DeviceID:      types.StringValue(device.ID),
 			SSHKeyID:      types.StringValue(k.ID),
 			Options:       optionsValue(authorizedkeys.LineOptions(line), types.StringNull()),
+			SSH:           cfg.SSH.asResource(),  // the generated config reaches the device as the query did
 			PreExisting:   types.BoolValue(true), // imported lines are never removed by destroy
 			PinnedHostKey: types.StringNull(),
 		}

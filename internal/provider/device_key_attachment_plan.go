@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -28,6 +29,17 @@ func (r *deviceKeyAttachmentResource) ModifyPlan(ctx context.Context, req resour
 		return
 	}
 	creating := req.State.Raw.IsNull()
+	if !creating {
+		var state attachmentModel
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		r.planReplacement(ctx, req, resp, &state, &plan)
+		if resp.Diagnostics.HasError() || len(resp.RequiresReplace) > 0 {
+			return
+		}
+	}
 	settings := plan.SSH.settings()
 	woKey := writeOnlyKey(ctx, req.Config)
 
@@ -63,6 +75,77 @@ func (r *deviceKeyAttachmentResource) ModifyPlan(ctx context.Context, req resour
 		if d.Severity() == diag.SeverityError { // warnings come again at apply
 			resp.Diagnostics.Append(d)
 		}
+	}
+	if !creating && importFlag(ctx, req.Private) == importCheckAtPlan {
+		r.checkImported(ctx, &plan, resp)
+	}
+}
+
+// planReplacement decides what an existing attachment's plan must replace:
+// a key changed or deleted in the API since it was attached (the old line
+// is taken off first), or another file (a new login user or path).
+func (r *deviceKeyAttachmentResource) planReplacement(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse,
+	state, plan *attachmentModel,
+) {
+	if state.ownsLine() && !plan.Options.IsUnknown() && plan.Options.ValueString() != state.Options.ValueString() {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("authorized_keys_line"), types.StringUnknown())...)
+	}
+	change, _ := req.Private.GetKey(ctx, privateAPIKey)
+	if what := strings.Trim(string(change), `"`); what != "" {
+		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("ssh_key_id"))
+		detail := fmt.Sprintf("SSH key %s was %s in the API after it was put on device %s.", state.SSHKeyID.ValueString(), what,
+			state.DeviceID.ValueString())
+		if state.ownsLine() {
+			detail += " The attachment is replaced: its line (the old key) is taken off the machine first."
+		}
+		if what == "deleted" {
+			detail += " Creating it again then fails, since the key is gone: remove the attachment from the " +
+				"configuration to revoke the key for good."
+		}
+		resp.Diagnostics.AddAttributeWarning(path.Root("ssh_key_id"), "The attached key changed in the API", detail)
+	}
+	oldS, newS := state.SSH.settings(), plan.SSH.settings()
+	if newS.Unknown {
+		return
+	}
+	user := func(s connectionSettings) string { return firstNonEmpty(s.User, r.data.ssh.User, defaultSSHUser) }
+	file := func(s connectionSettings) string {
+		return firstNonEmpty(s.AuthorizedKeysPath, defaultAuthorizedKeysPath)
+	}
+	if user(oldS) != user(newS) {
+		resp.RequiresReplace = append(resp.RequiresReplace, pathSSH.AtName("user"))
+	}
+	if file(oldS) != file(newS) {
+		resp.RequiresReplace = append(resp.RequiresReplace, pathSSHAuthorizedKeys)
+	}
+}
+
+// checkImported looks, with the configuration's ssh settings, for the
+// imported line: an import reads the device where the configuration says,
+// never with defaults that may lead elsewhere.
+func (r *deviceKeyAttachmentResource) checkImported(ctx context.Context, plan *attachmentModel, resp *resource.ModifyPlanResponse) {
+	found := lookUp(ctx, r.data.client, r.data.keys, plan.DeviceID.ValueString(), plan.SSHKeyID.ValueString())
+	resp.Diagnostics.Append(found.missingAsErrors()...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	conn, diags := r.connection(found.device, plan, "", false, true)
+	if diags.HasError() || !conn.Creds.Any() {
+		if conn.PasswordWithheld {
+			resp.Diagnostics.AddWarning("Device not checked: its host key is not known yet", passwordWithheld(found.device))
+		}
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, sshOperationTimeout)
+	defer cancel()
+	res, err := r.machines().FindKey(ctx, conn.Target, conn.HostKey, conn.Creds, found.key.PublicKey())
+	switch {
+	case err != nil:
+		resp.Diagnostics.Append(machineErrorDiagnostic("Could not check the imported attachment", found.device, conn, err))
+	case !res.Found:
+		resp.Diagnostics.AddError("Nothing to import",
+			fmt.Sprintf("Device %s (%s) has no line with key %s in %s on %s: there is no attachment to import there.",
+				found.device.ID, found.device.Hostname, plan.SSHKeyID.ValueString(), res.File, conn.Target.Addr()))
 	}
 }
 

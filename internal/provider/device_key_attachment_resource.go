@@ -12,6 +12,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/packethost/terraform-provider-packet/internal/authorizedkeys"
+	"github.com/packethost/terraform-provider-packet/internal/machine"
+	"github.com/packethost/terraform-provider-packet/internal/sshkey"
 )
 
 var (
@@ -44,6 +46,9 @@ type attachmentModel struct {
 	Provisioned       types.Bool       `tfsdk:"provisioned"`
 	PreExisting       types.Bool       `tfsdk:"pre_existing"`
 	PinnedHostKey     types.String     `tfsdk:"pinned_host_key"`
+	Line              types.String     `tfsdk:"authorized_keys_line"`
+	File              types.String     `tfsdk:"authorized_keys_file"`
+	WriterID          types.String     `tfsdk:"writer_id"`
 }
 
 type connectionModel struct {
@@ -88,9 +93,20 @@ func (c *connectionModel) settings() connectionSettings {
 	return s
 }
 
-// writtenLine is the authorized_keys line this attachment writes.
-func (m *attachmentModel) writtenLine() string {
+// lineToWrite is the authorized_keys line this attachment writes for its
+// options and key.
+func (m *attachmentModel) lineToWrite() string {
 	return authorizedkeys.FormatLine(m.Options.ValueString(), m.PublicKey.ValueString())
+}
+
+// ownLine is the line the attachment wrote, as state records it: the line
+// is the record. State from before the record existed wrote lineToWrite.
+func (m *attachmentModel) ownLine(key *sshkey.Key) machine.Line {
+	text := m.Line.ValueString()
+	if text == "" {
+		text = m.lineToWrite()
+	}
+	return machine.Line{Text: text, Key: key.PublicKey(), Writer: m.WriterID.ValueString()}
 }
 
 // ownsLine: the line is the attachment's to change and remove. State from
@@ -153,25 +169,31 @@ func (r *deviceKeyAttachmentResource) ImportState(ctx context.Context, req resou
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("ssh_key_id"), keyID)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("pre_existing"), true)...)
 	if resp.Private != nil { // always set by the framework
-		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, []byte("true"))...)
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, []byte(`"`+importJustDone+`"`))...)
 	}
 	resp.Diagnostics.Append(setAttachmentIdentity(ctx, resp.Identity, deviceID, keyID)...)
 }
 
-// privateImported marks an attachment whose first Read after import is
-// still to come: that Read takes the line's options from the device.
-const privateImported = "imported"
+// privateImported marks an attachment whose first look at the device after
+// import is still to come: that look takes the line's options as they are.
+// importJustDone is set by ImportState; the Read that follows without the
+// configuration's ssh settings leaves importCheckAtPlan for the plan.
+const (
+	privateImported   = "imported"
+	importJustDone    = "true"
+	importCheckAtPlan = "check-at-plan"
+)
 
-// justImported reports whether the first Read after import is due.
-func justImported(ctx context.Context, private interface {
+// importFlag is the state of the look after import, "" once done.
+func importFlag(ctx context.Context, private interface {
 	GetKey(context.Context, string) ([]byte, diag.Diagnostics)
 },
-) bool {
+) string {
 	if private == nil {
-		return false
+		return ""
 	}
 	v, _ := private.GetKey(ctx, privateImported)
-	return string(v) == "true"
+	return strings.Trim(string(v), `"`)
 }
 
 // authorizedKeysOptionsValidator checks `options` as sshd would parse them.

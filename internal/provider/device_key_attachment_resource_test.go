@@ -206,10 +206,14 @@ func TestAccDeviceKeyAttachment_attachLoginDetach(t *testing.T) {
 				),
 			},
 			{
-				ResourceName:            "packet_device_key_attachment.test",
-				ImportState:             true,
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"ssh", "pre_existing"}, // an imported line is pre-existing
+				ResourceName:      "packet_device_key_attachment.test",
+				ImportState:       true,
+				ImportStateVerify: true,
+				// An imported line is pre-existing: it records no line and no
+				// writer, and the device is looked at by the plan, with the
+				// configuration's ssh settings, not by the import.
+				ImportStateVerifyIgnore: []string{"ssh", "pre_existing", "authorized_keys_line", "writer_id",
+					"authorized_keys_file", "pinned_host_key"},
 			},
 			{
 				// Detach: the key is gone from the machine, every other byte stays.

@@ -88,6 +88,26 @@ func (r *deviceKeyAttachmentResource) Schema(_ context.Context, _ resource.Schem
 				Computed:      true,
 				PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
 			},
+			"authorized_keys_line": schema.StringAttribute{
+				MarkdownDescription: "The exact line this attachment wrote (options, key and comment). Read, update and " +
+					"destroy look for this line, never for \"a line with this key\": another line of the same key (an " +
+					"admin's restricted line, the platform's) is never read, changed or removed. Null when the line was " +
+					"`pre_existing`.",
+				Computed:      true,
+				PlanModifiers: keep,
+			},
+			"authorized_keys_file": schema.StringAttribute{
+				MarkdownDescription: "The absolute path of the file the line is in, after symlinks.",
+				Computed:            true,
+				PlanModifiers:       keep,
+			},
+			"writer_id": schema.StringAttribute{
+				MarkdownDescription: "A random id this attachment is recorded under on the machine, in " +
+					"`<authorized_keys>.packet-writers` beside the lock. Attachments of the same line from other states " +
+					"or workspaces share it, and the line leaves with the last of them. Null when the line was `pre_existing`.",
+				Computed:      true,
+				PlanModifiers: keep,
+			},
 			"pinned_host_key": schema.StringAttribute{
 				MarkdownDescription: "The device's SSH host key (OpenSSH public key line) as seen on the first connection, " +
 					"or as verified through `ssh.host_key` / `ssh.known_hosts_file`. Every later connection must present " +

@@ -20,6 +20,7 @@ type providerData struct {
 	ssh           sshDefaults
 	knownProjects knownProjects // checked at plan time (ssh_key_project_check.go)
 	machines      machine.Pool  // SSH connections to devices, shared by attachments
+	pins          machine.Pins  // host keys known in this run: one address, one pin
 }
 
 // apiAccess is embedded (through apiResource or apiDataSource) by everything

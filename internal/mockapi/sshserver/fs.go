@@ -8,6 +8,7 @@ import (
 	"path"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/pkg/sftp"
 )
@@ -147,10 +148,17 @@ func (h *fsHandler) Filecmd(r *sftp.Request) error {
 func (h *fsHandler) PosixRename(r *sftp.Request) error { return h.rename(r) }
 
 func (h *fsHandler) rename(r *sftp.Request) error {
-	if h.conn.server.currentFaults().FailRename {
+	faults := h.conn.server.currentFaults()
+	if faults.FailRename {
 		return errors.New("rename failed (injected fault)")
 	}
-	return machineError(h.root.Rename(localName(r.Filepath), localName(r.Target)))
+	err := machineError(h.root.Rename(localName(r.Filepath), localName(r.Target)))
+	if err == nil && strings.HasSuffix(r.Target, "/authorized_keys") && faults.DelayRenameReply > 0 {
+		// The file is in place; the client hears of it late (a slow server,
+		// or the moment a Ctrl-C or a timeout lands).
+		time.Sleep(faults.DelayRenameReply)
+	}
+	return err
 }
 
 func (h *fsHandler) setstat(r *sftp.Request, name string) error {

@@ -48,6 +48,9 @@ type Faults struct {
 	DropAfterWriteBytes int
 	// FailRename makes every rename fail.
 	FailRename bool
+	// DelayRenameReply holds the reply to a rename onto an authorized_keys
+	// file for this long after the file was replaced.
+	DelayRenameReply time.Duration
 	// DenyWrite answers "permission denied" to every open for writing.
 	DenyWrite bool
 }
