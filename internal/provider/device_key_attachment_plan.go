@@ -92,7 +92,10 @@ func (r *deviceKeyAttachmentResource) planReplacement(ctx context.Context, req r
 	}
 	change, _ := req.Private.GetKey(ctx, privateAPIKey)
 	if what := strings.Trim(string(change), `"`); what != "" {
-		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("ssh_key_id"))
+		// Terraform replaces only for a path whose value changes: the key
+		// written (public_key) is what changes.
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("public_key"), types.StringUnknown())...)
+		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("public_key"))
 		detail := fmt.Sprintf("SSH key %s was %s in the API after it was put on device %s.", state.SSHKeyID.ValueString(), what,
 			state.DeviceID.ValueString())
 		if state.ownsLine() {
@@ -102,7 +105,7 @@ func (r *deviceKeyAttachmentResource) planReplacement(ctx context.Context, req r
 			detail += " Creating it again then fails, since the key is gone: remove the attachment from the " +
 				"configuration to revoke the key for good."
 		}
-		resp.Diagnostics.AddAttributeWarning(path.Root("ssh_key_id"), "The attached key changed in the API", detail)
+		resp.Diagnostics.AddAttributeWarning(path.Root("public_key"), "The attached key changed in the API", detail)
 	}
 	oldS, newS := state.SSH.settings(), plan.SSH.settings()
 	if newS.Unknown {

@@ -76,6 +76,22 @@ func skipBelowCLI(t *testing.T, minimum, feature string) {
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("acceptance test: set TF_ACC=1 (and TF_ACC_TERRAFORM_PATH) to run it")
 	}
+	if bin, have := cliVersion(t); have.LessThan(version.Must(version.NewVersion(minimum))) {
+		t.Skipf("SKIP: %s needs a CLI >= %s; %s is %s", feature, minimum, bin, have)
+	}
+}
+
+// cliAtLeast reports whether the acceptance CLI is minimum or newer, for a
+// test whose later steps need a newer CLI than its first ones.
+func cliAtLeast(t *testing.T, minimum string) bool {
+	t.Helper()
+	_, have := cliVersion(t)
+	return !have.LessThan(version.Must(version.NewVersion(minimum)))
+}
+
+// cliVersion is the acceptance CLI and its version.
+func cliVersion(t *testing.T) (string, *version.Version) {
+	t.Helper()
 	bin := cmp.Or(os.Getenv("TF_ACC_TERRAFORM_PATH"), "terraform")
 	out, err := exec.CommandContext(t.Context(), bin, "version", "-json").Output()
 	var v struct {
@@ -88,7 +104,5 @@ func skipBelowCLI(t *testing.T, minimum, feature string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if have.LessThan(version.Must(version.NewVersion(minimum))) {
-		t.Skipf("SKIP: %s needs a CLI >= %s; %s is %s", feature, minimum, bin, have)
-	}
+	return bin, have
 }

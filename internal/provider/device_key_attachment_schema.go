@@ -20,12 +20,17 @@ func (r *deviceKeyAttachmentResource) Schema(_ context.Context, _ resource.Schem
 			"again on destroy. The platform copies keys onto a server only when it is provisioned; this resource does " +
 			"what its guide says to do by hand (log in, append the key), over SSH/SFTP, keeping every other line of the " +
 			"file as it is.\n\n" +
-			"**Ownership.** The attachment owns only the line it wrote. If a line with the same key is already in the " +
-			"file (put there at provisioning, or by a person, with any comment or options), create changes nothing, " +
-			"sets `pre_existing = true` and warns; destroy then leaves that line in place.\n\n" +
+			"**Ownership.** The attachment owns exactly the line it wrote, recorded in state (`authorized_keys_line`) and " +
+			"on the machine beside the file (`writer_id`); another line of the same key is never read, changed or " +
+			"removed. If a line with the same key that this provider did not write is already in the file (put there " +
+			"at provisioning, or by a person, with any comment or options), create changes nothing, sets " +
+			"`pre_existing = true` and warns; destroy then leaves that line in place. A key changed or deleted in the " +
+			"API while attached is replaced, old line first.\n\n" +
 			"**Host key.** `ssh.host_key` or `ssh.known_hosts_file` are checked strictly. Without them the first " +
 			"connection trusts the device's host key and pins it in `pinned_host_key` (a warning shows its SHA256 " +
-			"fingerprint), like OpenSSH's `accept-new`; every later connection must present the same key.\n\n" +
+			"fingerprint), like OpenSSH's `accept-new`; every later connection must present the same key. The root " +
+			"password is sent only to a host whose key is given or pinned: plan, refresh, import and query never send " +
+			"it to another.\n\n" +
 			"Credentials are never stored in state. They are offered in this order: the provider's " +
 			"`ssh { private_key }`, this resource's write-only `ssh.private_key_wo`, the ssh-agent, a private key file " +
 			"(`ssh.private_key_file`, else the provider's), and the device's root password read from the API at the " +
@@ -185,8 +190,10 @@ func connectionSchema() schema.SingleNestedAttribute {
 				Optional: true,
 			},
 			"authorized_keys_path": schema.StringAttribute{
-				MarkdownDescription: "The file to edit, relative to the user's home (or absolute). A symlink is followed and " +
-					"its target edited. Default `.ssh/authorized_keys`.",
+				MarkdownDescription: "The file to edit, relative to the user's home (or absolute). Default " +
+					"`.ssh/authorized_keys`. A symlink is followed and its target edited only when the link and every " +
+					"directory on the way belong to the login user or root and are writable by no one else; otherwise the " +
+					"edit is refused. Changing it (or `user`) replaces the attachment.",
 				Optional: true,
 			},
 		},

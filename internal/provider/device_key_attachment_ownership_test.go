@@ -1,0 +1,460 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/packethost/terraform-provider-packet/internal/mockapi"
+	"github.com/packethost/terraform-provider-packet/internal/mockapi/sshserver"
+)
+
+// Acceptance tests of issue 20: the attachment owns exactly the line it
+// wrote. Each reproduces one finding through the real CLI on a mock device.
+
+// apiKeyAttachmentHCL attaches a key made behind Terraform's back (the
+// portal) to the device, by id.
+func apiKeyAttachmentHCL(deviceID, keyID string) string {
+	return fmt.Sprintf(`
+resource "packet_device_key_attachment" "test" {
+  device_id  = %q
+  ssh_key_id = %q
+}
+`, deviceID, keyID)
+}
+
+func (f *deviceFixture) portalKey(t *testing.T, k testKey) mockapi.SSHKey {
+	t.Helper()
+	key, err := f.mock.PutSSHKey(mockapi.SSHKey{Label: "portal", Key: k.Line, ProjectID: mockapi.DefaultProjectID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
+// fileIs fails unless the device's authorized_keys reads want, byte for byte.
+func (f *deviceFixture) fileIs(t *testing.T, what string, want []byte) error {
+	t.Helper()
+	if got := f.authorizedKeys(t); !bytes.Equal(got, want) {
+		return fmt.Errorf("%s: authorized_keys is\n%q\nwant\n%q", what, got, want)
+	}
+	return nil
+}
+
+// Finding 1: revoking is removing. A key re-keyed in the API while attached
+// plans as a replacement whose first step takes the old line off; a key
+// deleted in the API plans as a replacement too, whose create then fails,
+// after the old line is gone. Nothing of the old key logs in afterwards.
+func TestAccDeviceKeyAttachment_revokedInTheAPILeavesNoOldLine(t *testing.T) {
+	t.Parallel()
+	f := newDeviceFixture(t)
+	old, rekeyed := newTestKey(t, "old"), newTestKey(t, "rekeyed")
+	key := f.portalKey(t, old)
+	config := f.providerWithKey() + apiKeyAttachmentHCL(f.device.ID, key.ID)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		CheckDestroy:             func(*terraform.State) error { return f.fileIs(t, "after destroy", f.original) },
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				Check:  func(*terraform.State) error { return f.canLogIn(t, old) },
+			},
+			{
+				PreConfig: func() {
+					key.Key = rekeyed.Line // PUT /ssh-keys/{id} with another key, in the portal
+					if _, err := f.mock.PutSSHKey(key); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("packet_device_key_attachment.test", plancheck.ResourceActionReplace),
+				}},
+				Check: func(*terraform.State) error {
+					if f.canLogIn(t, old) == nil {
+						return fmt.Errorf("the old key still logs in after the re-key was applied")
+					}
+					if err := f.canLogIn(t, rekeyed); err != nil {
+						return err
+					}
+					return f.fileIs(t, "after the re-key", append(bytes.Clone(f.original), rekeyed.Line+"\n"...))
+				},
+			},
+			{
+				PreConfig: func() {
+					if !f.mock.DeleteSSHKey(key.ID) {
+						t.Fatal("the key was not in the API")
+					}
+				},
+				Config:      config,
+				ExpectError: regexp.MustCompile(`SSH key not found`),
+			},
+			{
+				// The replacement's destroy ran before its create failed.
+				Config: f.providerWithKey(),
+				Check:  func(*terraform.State) error { return f.fileIs(t, "after the key was deleted in the API", f.original) },
+			},
+		},
+	})
+}
+
+// Finding 1, second half: a key deleted in the API while attached, then the
+// attachment dropped from the configuration: destroy removes the recorded
+// line though the API no longer knows the key.
+func TestAccDeviceKeyAttachment_droppedAfterTheKeyWasDeletedInTheAPI(t *testing.T) {
+	t.Parallel()
+	f := newDeviceFixture(t)
+	k := newTestKey(t, "deleted-later")
+	key := f.portalKey(t, k)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: f.providerWithKey() + apiKeyAttachmentHCL(f.device.ID, key.ID)},
+			{
+				PreConfig: func() { f.mock.DeleteSSHKey(key.ID) },
+				Config:    f.providerWithKey(),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("packet_device_key_attachment.test", plancheck.ResourceActionDestroy),
+				}},
+				Check: func(*terraform.State) error {
+					if f.canLogIn(t, k) == nil {
+						return fmt.Errorf("the key deleted in the API still logs in after destroy")
+					}
+					return f.fileIs(t, "after destroy", f.original)
+				},
+			},
+		},
+	})
+}
+
+// Finding 3: an admin adds a restricted line for the attached key above the
+// attachment's line. Plan is empty, the admin's line is never rewritten, and
+// destroy takes only the attachment's line: no unrestricted copy is left.
+func TestAccDeviceKeyAttachment_adminsRestrictedLineSurvives(t *testing.T) {
+	t.Parallel()
+	f := newDeviceFixture(t)
+	k := newTestKey(t, "backup")
+	key := f.portalKey(t, k)
+	restricted := `from="10.1.2.3",command="/usr/local/bin/backup-only",no-pty ` + k.withComment("backup-job") + "\n"
+	withAdmin := append(append(bytes.Clone(f.original), restricted...), k.Line+"\n"...)
+	config := f.providerWithKey() + apiKeyAttachmentHCL(f.device.ID, key.ID)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		CheckDestroy: func(*terraform.State) error {
+			return f.fileIs(t, "after destroy", append(bytes.Clone(f.original), restricted...))
+		},
+		Steps: []resource.TestStep{
+			{Config: config},
+			{
+				PreConfig: func() {
+					if err := f.machine(t).SetAuthorizedKeys(withAdmin); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectEmptyPlan(),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("packet_device_key_attachment.test", tfjsonpath.New("options"), knownvalue.Null()),
+					statecheck.ExpectKnownValue("packet_device_key_attachment.test", tfjsonpath.New("authorized_keys_line"),
+						knownvalue.StringExact(k.Line)),
+				},
+				Check: func(*terraform.State) error { return f.fileIs(t, "after apply", withAdmin) },
+			},
+		},
+	})
+}
+
+// Finding 8: options are bounded and hold no NUL, at plan.
+func TestAccDeviceKeyAttachment_optionsBoundedAtPlan(t *testing.T) {
+	t.Parallel()
+	f := newDeviceFixture(t)
+	key := f.portalKey(t, newTestKey(t, "opts"))
+	for _, opts := range []string{`command=\"` + strings.Repeat("x", 9000) + `\"`, `no-pty\u0000`} {
+		resource.Test(t, resource.TestCase{
+			ProtoV6ProviderFactories: testProviderFactories,
+			Steps: []resource.TestStep{{
+				Config: f.providerWithKey() + fmt.Sprintf(`
+resource "packet_device_key_attachment" "test" {
+  device_id  = %q
+  ssh_key_id = %q
+  options    = "%s"
+}
+`, f.device.ID, key.ID, opts),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Invalid authorized_keys options.*(at most\s+8192|NUL\s+byte)`),
+			}},
+		})
+	}
+	if err := f.fileIs(t, "after refused plans", f.original); err != nil {
+		t.Error(err)
+	}
+}
+
+// Finding 7: two states (or workspaces) attach the same key to the same
+// file. The second shares the first's line; the line stays until the
+// second destroy, and then the file is as it was.
+func TestAccDeviceKeyAttachment_twoStatesOneLine(t *testing.T) {
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance test: set TF_ACC=1")
+	}
+	t.Parallel()
+	f := newDeviceFixture(t)
+	k := newTestKey(t, "shared")
+	key := f.portalKey(t, k)
+	config := cliConfig(f) + apiKeyAttachmentHCL(f.device.ID, key.ID)
+	a, b := newTerraformCLI(t, config), newTerraformCLI(t, config)
+	for _, cli := range []*terraformCLI{a, b} {
+		cli.run("init", "-input=false", "-no-color")
+		cli.run("apply", "-auto-approve", "-input=false", "-no-color")
+		if got := cli.run("state", "show", "-no-color", "packet_device_key_attachment.test"); !strings.Contains(got, "pre_existing         = false") {
+			t.Fatalf("each state answers for the line (pre_existing = false):\n%s", got)
+		}
+	}
+	a.run("destroy", "-auto-approve", "-input=false", "-no-color")
+	if err := f.canLogIn(t, k); err != nil {
+		t.Fatalf("A's destroy took away the line B relies on: %v", err)
+	}
+	if plan := b.run("plan", "-input=false", "-no-color"); !strings.Contains(plan, "No changes") {
+		t.Fatalf("B's plan after A's destroy is not empty:\n%s", plan)
+	}
+	b.run("destroy", "-auto-approve", "-input=false", "-no-color")
+	if err := f.fileIs(t, "after the second destroy", f.original); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Finding 2: an apply interrupted after the rename was sent (the device
+// delays its reply; Ctrl-C lands meanwhile) leaves the line owned in state
+// or absent, and destroy leaves the file byte-identical. kill -9 of the CLI
+// at the same moment (no state saved) leaves a line the next apply adopts.
+func TestAccDeviceKeyAttachment_interruptedCreateLeavesNoUnownedLine(t *testing.T) {
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance test: set TF_ACC=1")
+	}
+	for _, sig := range []os.Signal{os.Interrupt, os.Kill} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			f := newDeviceFixture(t)
+			k := newTestKey(t, "interrupted")
+			key := f.portalKey(t, k)
+			cli := newTerraformCLI(t, cliConfig(f)+apiKeyAttachmentHCL(f.device.ID, key.ID))
+			cli.run("init", "-input=false", "-no-color")
+			faults, ok := f.machine(t).(interface{ SetFaults(sshserver.Faults) })
+			if !ok {
+				t.Fatalf("the mock device %T takes no faults", f.machine(t))
+			}
+			faults.SetFaults(sshserver.Faults{DelayRenameReply: 5 * time.Second})
+
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			apply, out := cli.command(ctx, "apply", "-auto-approve", "-input=false", "-no-color")
+			if err := apply.Start(); err != nil {
+				t.Fatal(err)
+			}
+			for deadline := time.Now().Add(time.Minute); !bytes.Contains(f.authorizedKeys(t), blobOf(k)); time.Sleep(10 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("the line never landed:\n%s", out)
+				}
+			}
+			if err := apply.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			_ = apply.Wait()
+			faults.SetFaults(sshserver.Faults{})
+			state := cli.run("show", "-no-color")
+			t.Logf("state after %v:\n%s", sig, state)
+			if sig == os.Interrupt && !strings.Contains(state, "tainted") && bytes.Contains(f.authorizedKeys(t), blobOf(k)) {
+				t.Fatalf("after Ctrl-C the line is on the device but not owned in state:\n%s", state)
+			}
+			// The next apply converges: it replaces the tainted attachment
+			// or adopts the line the killed run left; never pre-existing.
+			cli.run("apply", "-auto-approve", "-input=false", "-no-color")
+			if got := cli.run("state", "show", "-no-color", "packet_device_key_attachment.test"); !strings.Contains(got, "pre_existing         = false") {
+				t.Fatalf("the interrupted create's own line was taken as pre-existing:\n%s", got)
+			}
+			if got := f.authorizedKeys(t); bytes.Count(got, blobOf(k)) != 1 {
+				t.Fatalf("want the line once:\n%s", got)
+			}
+			cli.run("destroy", "-auto-approve", "-input=false", "-no-color")
+			if err := f.fileIs(t, "after destroy", f.original); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// cliConfig is the provider for a test that drives the CLI itself.
+func cliConfig(f *deviceFixture) string {
+	return fmt.Sprintf(`
+terraform {
+  required_providers {
+    packet = { source = %q }
+  }
+}
+`, providerAddress) + f.providerWithKey()
+}
+
+// passwordRecorder is a fake SSH server that records every password it is
+// offered and refuses them all: whoever answers at the device's address.
+type passwordRecorder struct {
+	addr      string
+	mu        sync.Mutex
+	passwords []string
+}
+
+func newPasswordRecorder(t *testing.T) *passwordRecorder {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	r := &passwordRecorder{addr: l.Addr().String()}
+	cfg := &ssh.ServerConfig{
+		PasswordCallback: func(_ ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
+			r.mu.Lock()
+			r.passwords = append(r.passwords, string(pw))
+			r.mu.Unlock()
+			return nil, fmt.Errorf("denied")
+		},
+		KeyboardInteractiveCallback: func(_ ssh.ConnMetadata, ask ssh.KeyboardInteractiveChallenge) (*ssh.Permissions, error) {
+			answers, err := ask("", "", []string{"Password: "}, []bool{false})
+			if err == nil {
+				r.mu.Lock()
+				r.passwords = append(r.passwords, answers...)
+				r.mu.Unlock()
+			}
+			return nil, fmt.Errorf("denied")
+		},
+	}
+	cfg.AddHostKey(signer)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+				_, _, _, _ = ssh.NewServerConn(c, cfg)
+			}()
+		}
+	}()
+	return r
+}
+
+func (r *passwordRecorder) captured() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.passwords)
+}
+
+// Finding 4: with ssh.use_root_password and no pin yet, plan, refresh,
+// import and query never send the root password: a fake SSH server on the
+// device's address records none, and the CLI says why the device was not
+// looked at.
+func TestAccDeviceKeyAttachment_passwordNeverSentToAnUnknownHostAtPlanImportOrQuery(t *testing.T) {
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance test: set TF_ACC=1")
+	}
+	t.Parallel()
+	f := newDeviceFixture(t)
+	k := newTestKey(t, "by-hand")
+	key := f.portalKey(t, k)
+	if err := f.machine(t).SetAuthorizedKeys(append(bytes.Clone(f.original), k.Line+"\n"...)); err != nil {
+		t.Fatal(err)
+	}
+	rec := newPasswordRecorder(t)
+	host, port, _ := net.SplitHostPort(rec.addr)
+	// The recorder can fail this test: it does capture what is sent to it.
+	if c, err := ssh.Dial("tcp", rec.addr, &ssh.ClientConfig{User: "root", Auth: []ssh.AuthMethod{ssh.Password("probe")},
+		HostKeyCallback: ssh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second}); err == nil {
+		_ = c.Close()
+	}
+	if got := rec.captured(); len(got) != 1 || got[0] != "probe" {
+		t.Fatalf("the recorder captured %q, want the probe", got)
+	}
+	config := fmt.Sprintf(`
+terraform {
+  required_providers {
+    packet = { source = %q }
+  }
+}
+`, providerAddress) + f.providerWithoutKey() + fmt.Sprintf(`
+resource "packet_device_key_attachment" "test" {
+  device_id  = %q
+  ssh_key_id = %q
+  ssh = {
+    use_root_password = true
+    host              = %q
+    port              = %s
+  }
+}
+`, f.device.ID, key.ID, host, port)
+	cli := newTerraformCLI(t, config)
+	cli.run("init", "-input=false", "-no-color")
+	cli.run("plan", "-input=false", "-no-color")
+	cli.run("import", "-input=false", "-no-color", "packet_device_key_attachment.test", f.device.ID+"/"+key.ID)
+	plan := cli.run("plan", "-input=false", "-no-color")
+	if !strings.Contains(strings.Join(strings.Fields(plan), " "), "host key is not known yet") {
+		t.Errorf("the plan does not say why the device was not checked:\n%s", plan)
+	}
+	if cliAtLeast(t, "1.14.0") {
+		query := fmt.Sprintf(`
+list "packet_device_key_attachment" "found" {
+  provider = packet
+  config {
+    device_id = %q
+    ssh = {
+      use_root_password = true
+      host              = %q
+      port              = %s
+    }
+  }
+}
+`, f.device.ID, host, port)
+		if err := os.WriteFile(filepath.Join(cli.dir, "find.tfquery.hcl"), []byte(query), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		cmd, out := cli.command(ctx, "query", "-no-color")
+		if err := cmd.Run(); err == nil || !strings.Contains(strings.Join(strings.Fields(out.String()), " "), "host key is not known yet") {
+			t.Errorf("query: err = %v, want the refusal to send a password:\n%s", err, out)
+		}
+	}
+	if got := rec.captured(); len(got) != 1 {
+		t.Fatalf("passwords sent to an unverified host: %d (%q)", len(got)-1, got[1:])
+	}
+}
