@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"strings"
 
 	"github.com/pkg/sftp"
 )
@@ -25,32 +26,202 @@ func ownerOf(fi fs.FileInfo) *fileOwner {
 
 // locate makes p absolute and follows symlinks to the file they name, so an
 // admin's symlinked authorized_keys has its target edited, never replaced.
+// It walks p one component at a time with Lstat, so a symlinked directory is
+// seen as well as a symlinked file. A path with no symlink is taken as it is
+// (root may edit a regular file in another user's home); one with a symlink
+// only when no one but the login user and root controls the link, its target
+// and the directories on the way (see checkLinks). A dangling link resolves
+// to its target, which the edit then creates.
 func (s *session) locate(ctx context.Context, p string) (string, error) {
 	abs, err := s.resolve(p)
 	if err != nil {
 		return "", s.fileError(ctx, "resolve", p, err)
 	}
-	for range maxSymlinks {
-		fi, err := s.sftp.Lstat(abs)
-		if errors.Is(err, fs.ErrNotExist) {
-			return abs, nil
+	w := &pathWalk{s: s, ctx: ctx, seen: map[string]fs.FileInfo{}}
+	resolved, err := w.walk("/", strings.Split(abs, "/"))
+	if err != nil {
+		return "", err
+	}
+	if len(w.links) == 0 {
+		return resolved, nil
+	}
+	if err := w.checkLinks(abs); err != nil {
+		return "", err
+	}
+	return resolved, nil
+}
+
+// pathWalk resolves a path as the kernel would and records what it passed.
+type pathWalk struct {
+	s     *session
+	ctx   context.Context
+	hops  int
+	seen  map[string]fs.FileInfo // Lstat results by path; nil: missing
+	links []followedLink         // in the order met
+	dirs  []passedDir
+}
+
+type followedLink struct {
+	path, target string // target: where the link resolved to
+}
+
+// passedDir is a directory an entry was looked up in; child is that entry
+// (nil when missing).
+type passedDir struct {
+	path  string
+	child fs.FileInfo
+}
+
+// walk resolves names, one path component each, starting in the directory
+// dir (already resolved), and returns the resulting path.
+func (w *pathWalk) walk(dir string, names []string) (string, error) {
+	for i, name := range names {
+		switch name {
+		case "", ".":
+			continue
+		case "..":
+			dir = path.Dir(dir)
+			continue
 		}
+		p := path.Join(dir, name)
+		fi, err := w.lstat(p)
 		if err != nil {
-			return "", s.fileError(ctx, "stat", abs, err)
+			return "", err
+		}
+		w.dirs = append(w.dirs, passedDir{path: dir, child: fi})
+		if fi == nil { // the rest does not exist yet: nothing more to follow
+			return path.Join(p, path.Join(names[i+1:]...)), nil
 		}
 		if fi.Mode()&fs.ModeSymlink == 0 {
-			return abs, nil
+			dir = p
+			continue
 		}
-		target, err := s.sftp.ReadLink(abs)
+		if w.hops++; w.hops > maxSymlinks {
+			return "", fmt.Errorf("%s on %s: too many levels of symbolic links", p, w.s.addr)
+		}
+		target, err := w.s.sftp.ReadLink(p)
 		if err != nil {
-			return "", s.fileError(ctx, "read the symlink", abs, err)
+			return "", w.s.fileError(w.ctx, "read the symlink", p, err)
 		}
-		if !path.IsAbs(target) {
-			target = path.Join(path.Dir(abs), target)
+		from := dir
+		if path.IsAbs(target) {
+			from = "/"
 		}
-		abs = path.Clean(target)
+		n := len(w.links)
+		w.links = append(w.links, followedLink{path: p})
+		if dir, err = w.walk(from, strings.Split(target, "/")); err != nil {
+			return "", err
+		}
+		w.links[n].target = dir
+		if i+1 == len(names) {
+			return dir, nil
+		}
+		fi, err = w.lstat(dir) // known, but for "/"
+		if err != nil {
+			return "", err
+		}
+		if fi == nil { // a dangling link on the way: the rest does not exist yet
+			return path.Join(dir, path.Join(names[i+1:]...)), nil
+		}
 	}
-	return "", fmt.Errorf("%s on %s: too many levels of symbolic links", p, s.addr)
+	return dir, nil
+}
+
+// lstat is Lstat remembered, with nil for a missing path.
+func (w *pathWalk) lstat(p string) (fs.FileInfo, error) {
+	if fi, ok := w.seen[p]; ok {
+		return fi, nil
+	}
+	fi, err := w.s.sftp.Lstat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		fi, err = nil, nil
+	}
+	if err != nil {
+		return nil, w.s.fileError(w.ctx, "stat", p, err)
+	}
+	w.seen[p] = fi
+	return fi, nil
+}
+
+// checkLinks refuses the symlinks walked unless each belongs to the login
+// user or root and resolves to something of its own owner, and every
+// directory passed belongs to the login user or root and no one else may
+// write it: else another user could have planted the link, or swap it (or a
+// directory holding it) between this check and the write, and make root
+// write its own file. A world-writable sticky directory (/tmp) is passed
+// when the entry taken from it belongs to the login user or root, whom the
+// sticky bit protects.
+func (w *pathWalk) checkLinks(asked string) error {
+	login, err := w.loginUID()
+	if err != nil {
+		return err
+	}
+	trusted := func(o *fileOwner) bool { return o != nil && (o.uid == login || o.uid == 0) }
+	uidOf := func(o *fileOwner) int {
+		if o == nil {
+			return -1
+		}
+		return o.uid
+	}
+	first := w.links[0]
+	refuse := func(l followedLink, reason string, args ...any) error {
+		return &UnsafeLinkError{Path: asked, Addr: w.s.addr, Link: l.path, LinkOwner: uidOf(ownerOf(w.seen[l.path])),
+			Reason: fmt.Sprintf(reason, args...)}
+	}
+	for _, l := range w.links {
+		owner := ownerOf(w.seen[l.path])
+		if !trusted(owner) {
+			return refuse(l, "it belongs to uid %d, neither the login user (uid %d) nor root", uidOf(owner), login)
+		}
+		t, err := w.lstat(l.target)
+		if err != nil {
+			return err
+		}
+		if t != nil {
+			if to := ownerOf(t); to == nil || to.uid != owner.uid {
+				return refuse(l, "it points to %s, which belongs to uid %d, not to the link's owner", l.target, uidOf(to))
+			}
+		}
+	}
+	for _, d := range w.dirs {
+		fi, err := w.lstat(d.path) // known, but for "/"
+		if err != nil {
+			return err
+		}
+		if fi == nil {
+			continue // cannot happen: an entry was looked up in it
+		}
+		if owner := ownerOf(fi); !trusted(owner) {
+			return refuse(first, "the directory %s on the way belongs to uid %d, neither the login user (uid %d) nor root", d.path, uidOf(owner), login)
+		}
+		sticky := fi.Mode()&fs.ModeSticky != 0 && d.child != nil && trusted(ownerOf(d.child))
+		if fi.Mode().Perm()&0o022 != 0 && !sticky {
+			return refuse(first, "the directory %s on the way is writable by group or others (%v)", d.path, fi.Mode())
+		}
+	}
+	return nil
+}
+
+// loginUID is the owner of the login directory (the user's home). Over SFTP
+// there is no call for "who am I" and no shell to ask; creating a file to
+// see its owner would leave traces on failure. A home that belongs to
+// someone else is rare, and it only widens trust for a login other than
+// root, which the kernel confines to what that user may write anyway; for
+// root only root's own links are ever followed.
+func (w *pathWalk) loginUID() (int, error) {
+	home, err := w.s.sftp.Getwd()
+	if err != nil {
+		return 0, w.s.fileError(w.ctx, "find the login directory", ".", err)
+	}
+	fi, err := w.s.sftp.Stat(home)
+	if err != nil {
+		return 0, w.s.fileError(w.ctx, "stat the login directory", home, err)
+	}
+	owner := ownerOf(fi)
+	if owner == nil {
+		return 0, fmt.Errorf("the SFTP server on %s does not tell file owners, so symlinks cannot be checked", w.s.addr)
+	}
+	return owner.uid, nil
 }
 
 // fileMode describes the file at p (after locate): its permission bits and

@@ -570,43 +570,48 @@ func (s *session) replaceFile(ctx context.Context, p string, old, data []byte, m
 }
 
 // writeTemp creates tmp (0600 until its bytes are in), writes data, then
-// gives it the mode and owner the file it replaces had.
+// gives it the mode and owner the file it replaces had. All of that goes
+// through the open handle (fsetstat), never the path: whoever may write the
+// directory could swap tmp for a symlink to another file once it exists,
+// and a chown or chmod by path would then land on that file.
 func (s *session) writeTemp(tmp string, data []byte, mode fs.FileMode, owner *fileOwner) error {
 	f, err := s.sftp.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if err != nil {
 		return err
 	}
+	err = s.fillTemp(f, data, mode, owner)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (s *session) fillTemp(f *sftp.File, data []byte, mode fs.FileMode, owner *fileOwner) error {
 	// Tighten the mode before any byte is written.
 	if err := f.Chmod(0o600); err != nil {
-		_ = f.Close()
 		return err
 	}
 	if _, err := f.Write(data); err != nil {
-		_ = f.Close()
 		return err
 	}
 	if _, ok := s.sftp.HasExtension("fsync@openssh.com"); ok {
 		if err := f.Sync(); err != nil {
-			_ = f.Close()
 			return err
 		}
 	}
-	if err := f.Close(); err != nil {
-		return err
-	}
 	if owner != nil {
-		fi, err := s.sftp.Stat(tmp)
+		fi, err := f.Stat()
 		if err != nil {
 			return err
 		}
 		if got := ownerOf(fi); got == nil || *got != *owner {
-			if err := s.sftp.Chown(tmp, owner.uid, owner.gid); err != nil {
+			if err := f.Chown(owner.uid, owner.gid); err != nil {
 				return fmt.Errorf("cannot give the new file the owner %d:%d of the old one: %w", owner.uid, owner.gid, err)
 			}
 		}
 	}
-	if mode != 0o600 {
-		return s.sftp.Chmod(tmp, mode)
+	if mode != 0o600 { // after chown, which may clear setuid/setgid bits
+		return f.Chmod(mode)
 	}
 	return nil
 }
