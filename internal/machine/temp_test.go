@@ -39,7 +39,7 @@ func TestTempFileSwappedForALinkDoesNotPassOwnerOrModeOn(t *testing.T) {
 	}
 	s := inProcessSFTP(t, base, swap)
 	redial := func(context.Context) (*session, error) { return nil, errors.New("no redial in this test") }
-	if _, err := s.replaceFile(ctxT(t), p, []byte("old\n"), []byte("old\nnew\n"), 0o644, &fileOwner{uid: owner, gid: owner}, redial); err != nil {
+	if _, err := s.replaceFile(ctxT(t), p, []byte("old\n"), []byte("old\nnew\n"), 0o644, &fileOwner{uid: owner, gid: owner}, redial, nil); err != nil {
 		t.Logf("replaceFile: %v", err) // what happens to p does not matter here
 	}
 	if swapped == 0 {

@@ -26,6 +26,7 @@ func machineErrorDiagnostic(summary string, device *metal.Device, conn resolvedC
 		perm     *machine.PermissionError
 		readOnly *machine.ReadOnlyError
 		notFile  *machine.NotRegularError
+		link     *machine.UnsafeLinkError
 		down     *machine.UnreachableError
 	)
 	switch {
@@ -49,7 +50,7 @@ func machineErrorDiagnostic(summary string, device *metal.Device, conn resolvedC
 	case errors.As(err, &auth):
 		detail += "\n\nCheck the credentials: the provider's ssh block, ssh.private_key_wo, ssh.private_key_file, the " +
 			"ssh-agent, or ssh.use_root_password."
-	case errors.As(err, &perm), errors.As(err, &readOnly), errors.As(err, &notFile):
+	case errors.As(err, &perm), errors.As(err, &readOnly), errors.As(err, &notFile), errors.As(err, &link):
 		at = pathSSHAuthorizedKeys
 	case errors.As(err, &down):
 		at = pathSSHHost
