@@ -458,3 +458,135 @@ list "packet_device_key_attachment" "found" {
 		t.Fatalf("passwords sent to an unverified host: %d (%q)", len(got)-1, got[1:])
 	}
 }
+
+// Finding 8: a changed ssh.port (or host) is connected to, and its host key
+// checked, before it is stored. A wrong value fails the apply and is not
+// stored, so putting the right one back plans no change.
+func TestAccDeviceKeyAttachment_newAddressCheckedBeforeItIsStored(t *testing.T) {
+	t.Parallel()
+	f := newDeviceFixture(t)
+	key := f.portalKey(t, newTestKey(t, "moved"))
+	m := f.machine(t)
+	closed := closedPort(t)
+	config := func(port int) string {
+		return f.providerWithKey() + fmt.Sprintf(`
+resource "packet_device_key_attachment" "test" {
+  device_id  = %q
+  ssh_key_id = %q
+  ssh = {
+    host = %q
+    port = %d
+  }
+}
+`, f.device.ID, key.ID, m.Host(), port)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: config(m.Port())},
+			{Config: config(closed), ExpectError: regexp.MustCompile(`Could not reach the device at its new address`)},
+			{
+				Config: config(m.Port()),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectEmptyPlan(),
+				}},
+			},
+		},
+	})
+}
+
+// closedPort is a loopback port nothing listens on.
+func closedPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	_ = l.Close()
+	return port
+}
+
+// Finding 8: an import reads the device where the configuration's ssh
+// settings say, never with defaults that lead elsewhere: an import block
+// whose file does not hold the key fails at plan, naming the file; with
+// the right file it imports.
+func TestAccDeviceKeyAttachment_importUsesTheConfigurationsSSHSettings(t *testing.T) {
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance test: set TF_ACC=1")
+	}
+	t.Parallel()
+	f := newDeviceFixture(t)
+	key := f.portalKey(t, f.operator) // provisioned: in root's default file
+	config := func(file string) string {
+		return cliConfig(f) + fmt.Sprintf(`
+import {
+  to = packet_device_key_attachment.test
+  id = "%[1]s/%[2]s"
+}
+resource "packet_device_key_attachment" "test" {
+  device_id  = %[1]q
+  ssh_key_id = %[2]q
+  ssh = { authorized_keys_path = %[3]q }
+}
+`, f.device.ID, key.ID, file)
+	}
+	cli := newTerraformCLI(t, config("/root/.ssh/elsewhere"))
+	cli.run("init", "-input=false", "-no-color")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd, out := cli.command(ctx, "plan", "-input=false", "-no-color")
+	if err := cmd.Run(); err == nil || !strings.Contains(out.String(), "Nothing to import") ||
+		!strings.Contains(out.String(), "/root/.ssh/elsewhere") {
+		t.Fatalf("plan of an import whose file lacks the key: err = %v\n%s", err, out)
+	}
+	cli.write(config(".ssh/authorized_keys"))
+	if plan := cli.run("plan", "-input=false", "-no-color"); !strings.Contains(plan, "1 to import") ||
+		strings.Contains(plan, "must be replaced") {
+		t.Fatalf("plan of the import:\n%s", plan)
+	}
+}
+
+// Finding 8: `terraform query -generate-config-out` keeps the ssh settings
+// the list used (host, port, user, path), so the generated attachments
+// reach the device the same way.
+func TestAccDeviceKeyAttachment_queryGeneratesTheSSHSettingsItUsed(t *testing.T) {
+	t.Parallel()
+	skipBelowCLI(t, "1.14.0", "terraform query")
+	f := newDeviceFixture(t)
+	m := f.machine(t)
+	if _, err := f.mock.PutSSHKey(mockapi.SSHKey{Label: "operator-again", Key: f.operator.Line, ProjectID: mockapi.DefaultProjectID}); err != nil {
+		t.Fatal(err)
+	}
+	cli := newTerraformCLI(t, cliConfig(f))
+	query := fmt.Sprintf(`
+list "packet_device_key_attachment" "found" {
+  provider = packet
+  config {
+    device_id = %q
+    ssh = {
+      host                 = %q
+      port                 = %d
+      authorized_keys_path = "/root/.ssh/authorized_keys"
+    }
+  }
+}
+`, f.device.ID, m.Host(), m.Port())
+	if err := os.WriteFile(filepath.Join(cli.dir, "find.tfquery.hcl"), []byte(query), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cli.run("init", "-input=false", "-no-color")
+	cli.run("query", "-no-color", "-generate-config-out=adopted.tf")
+	generated, err := os.ReadFile(filepath.Join(cli.dir, "adopted.tf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("generated:\n%s", generated)
+	flat := strings.Join(strings.Fields(string(generated)), " ")
+	for _, want := range []string{fmt.Sprintf("port = %d", m.Port()), fmt.Sprintf("host = %q", m.Host()),
+		`authorized_keys_path = "/root/.ssh/authorized_keys"`} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("generated config lacks %s:\n%s", want, generated)
+		}
+	}
+}

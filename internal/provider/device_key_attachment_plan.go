@@ -108,8 +108,8 @@ func (r *deviceKeyAttachmentResource) planReplacement(ctx context.Context, req r
 		resp.Diagnostics.AddAttributeWarning(path.Root("public_key"), "The attached key changed in the API", detail)
 	}
 	oldS, newS := state.SSH.settings(), plan.SSH.settings()
-	if newS.Unknown {
-		return
+	if newS.Unknown || (state.SSH == nil && importFlag(ctx, req.Private) != "") {
+		return // an import knows no ssh settings yet: the configuration's are the first
 	}
 	user := func(s connectionSettings) string { return firstNonEmpty(s.User, r.data.ssh.User, defaultSSHUser) }
 	file := func(s connectionSettings) string {
