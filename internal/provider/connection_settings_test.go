@@ -229,9 +229,11 @@ func TestMachineErrorsMapToTheirAttribute(t *testing.T) {
 		{&machine.ReadOnlyError{Path: "/root/.ssh/authorized_keys", Mode: 0o400}, conn, pathSSHAuthorizedKeys, "read-only"},
 		{&machine.PermissionError{Op: "write", Path: "/x", Err: fs.ErrPermission}, conn, pathSSHAuthorizedKeys, "permission denied"},
 		{&machine.UnreachableError{Addr: "h:22", Err: errors.New("refused")}, conn, pathSSHHost, "cannot reach"},
+		{&machine.UnsafeLinkError{Path: "/home/u/.ssh/authorized_keys", Link: "/home/u/.ssh/authorized_keys", LinkOwner: 4242,
+			Reason: "owned by another user"}, conn, pathSSHAuthorizedKeys, "uid 4242"},
 	}
 	for _, tc := range cases {
-		d := machineErrorDiagnostic("x", dev, tc.conn, tc.err)
+		d := machineErrorDiagnostic("x", deviceSubject(dev), tc.conn, tc.err)
 		withPath, ok := d.(diag.DiagnosticWithPath)
 		if !ok || !withPath.Path().Equal(tc.want) {
 			t.Errorf("%T maps to %v, want %s", tc.err, d, tc.want)
@@ -247,8 +249,8 @@ func TestOwnershipOfStateWrittenBeforePreExisting(t *testing.T) {
 		m    attachmentModel
 		owns bool
 	}{
-		{attachmentModel{PreExisting: boolValue(true)}, false},
-		{attachmentModel{PreExisting: boolValue(false), Provisioned: boolValue(true)}, true},
+		{attachmentModel{lineState: lineState{PreExisting: boolValue(true)}}, false},
+		{attachmentModel{lineState: lineState{PreExisting: boolValue(false)}, Provisioned: boolValue(true)}, true},
 		{attachmentModel{Provisioned: boolValue(true)}, false}, // old state: the platform put it there
 		{attachmentModel{Provisioned: boolValue(false)}, true},
 	} {

@@ -7,16 +7,15 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 
 	"github.com/packethost/terraform-provider-packet/internal/machine"
-	"github.com/packethost/terraform-provider-packet/internal/metal"
 )
 
 // machineErrorDiagnostic maps an error of internal/machine, which speaks of
 // machines, to the attribute a user changes to fix it.
-func machineErrorDiagnostic(summary string, device *metal.Device, conn resolvedConnection, err error) diag.Diagnostic {
+func machineErrorDiagnostic(summary, subject string, conn resolvedConnection, err error) diag.Diagnostic {
 	if summary == "" {
-		summary = "Could not reach the device"
+		summary = "Could not reach the host"
 	}
-	detail := fmt.Sprintf("Device %s (%s): %v", device.ID, device.Hostname, err)
+	detail := fmt.Sprintf("%s: %v", subject, err)
 	at := pathSSH
 	var (
 		mismatch *machine.HostKeyMismatchError

@@ -203,14 +203,14 @@ func (l *deviceKeyAttachmentList) find(ctx context.Context, client *metal.Client
 		return nil, diags
 	}
 	if !conn.Creds.Any() && conn.PasswordWithheld {
-		diags.AddAttributeError(pathSSHHostKey, "Device not read: its host key is not known yet", passwordWithheld(device))
+		diags.AddAttributeError(pathSSHHostKey, "Device not read: its host key is not known yet", passwordWithheld(deviceSubject(device)))
 		return nil, diags
 	}
 	ctx, cancel := context.WithTimeout(ctx, sshOperationTimeout)
 	defer cancel()
 	data, out, err := l.data.machines.ReadKeys(ctx, conn.Target, conn.HostKey, conn.Creds)
 	if err != nil {
-		diags.Append(machineErrorDiagnostic("Could not read the device's authorized_keys", device, conn, err))
+		diags.Append(machineErrorDiagnostic("Could not read the device's authorized_keys", deviceSubject(device), conn, err))
 		return nil, diags
 	}
 	file := authorizedkeys.Parse(data)
@@ -226,12 +226,14 @@ func (l *deviceKeyAttachmentList) find(ctx context.Context, client *metal.Client
 			continue
 		}
 		m := attachmentModel{
-			DeviceID:      types.StringValue(device.ID),
-			SSHKeyID:      types.StringValue(k.ID),
-			Options:       optionsValue(authorizedkeys.LineOptions(line), types.StringNull()),
-			SSH:           cfg.SSH.asResource(),  // the generated config reaches the device as the query did
-			PreExisting:   types.BoolValue(true), // imported lines are never removed by destroy
-			PinnedHostKey: types.StringNull(),
+			DeviceID: types.StringValue(device.ID),
+			SSHKeyID: types.StringValue(k.ID),
+			SSH:      cfg.SSH.asResource(), // the generated config reaches the device as the query did
+			lineState: lineState{
+				Options:       optionsValue(authorizedkeys.LineOptions(line), types.StringNull()),
+				PreExisting:   types.BoolValue(true), // imported lines are never removed by destroy
+				PinnedHostKey: types.StringNull(),
+			},
 		}
 		fill(&m, device, parsed)
 		if out.HostKey != "" && !conn.HostKey.InsecureIgnore {

@@ -484,7 +484,7 @@ resource "packet_device_key_attachment" "test" {
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{
 			{Config: config(m.Port())},
-			{Config: config(closed), ExpectError: regexp.MustCompile(`Could not reach the device at its new address`)},
+			{Config: config(closed), ExpectError: regexp.MustCompile(`Could not reach the host at its new address`)},
 			{
 				Config: config(m.Port()),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{

@@ -135,16 +135,16 @@ func (r *deviceKeyAttachmentResource) checkImported(ctx context.Context, plan *a
 	conn, diags := r.connection(found.device, plan, "", false, true)
 	if diags.HasError() || !conn.Creds.Any() {
 		if conn.PasswordWithheld {
-			resp.Diagnostics.AddWarning("Device not checked: its host key is not known yet", passwordWithheld(found.device))
+			resp.Diagnostics.AddWarning("Device not checked: its host key is not known yet", passwordWithheld(deviceSubject(found.device)))
 		}
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, sshOperationTimeout)
 	defer cancel()
-	res, err := r.machines().FindKey(ctx, conn.Target, conn.HostKey, conn.Creds, found.key.PublicKey())
+	res, err := r.data.machines.FindKey(ctx, conn.Target, conn.HostKey, conn.Creds, found.key.PublicKey())
 	switch {
 	case err != nil:
-		resp.Diagnostics.Append(machineErrorDiagnostic("Could not check the imported attachment", found.device, conn, err))
+		resp.Diagnostics.Append(machineErrorDiagnostic("Could not check the imported attachment", deviceSubject(found.device), conn, err))
 	case !res.Found:
 		resp.Diagnostics.AddError("Nothing to import",
 			fmt.Sprintf("Device %s (%s) has no line with key %s in %s on %s: there is no attachment to import there.",

@@ -12,8 +12,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/packethost/terraform-provider-packet/internal/authorizedkeys"
-	"github.com/packethost/terraform-provider-packet/internal/machine"
-	"github.com/packethost/terraform-provider-packet/internal/sshkey"
 )
 
 var (
@@ -35,20 +33,13 @@ type deviceKeyAttachmentResource struct {
 func NewDeviceKeyAttachmentResource() resource.Resource { return &deviceKeyAttachmentResource{} }
 
 type attachmentModel struct {
-	ID                types.String     `tfsdk:"id"`
-	DeviceID          types.String     `tfsdk:"device_id"`
-	SSHKeyID          types.String     `tfsdk:"ssh_key_id"`
-	Options           types.String     `tfsdk:"options"`
-	SSH               *connectionModel `tfsdk:"ssh"`
-	PublicKey         types.String     `tfsdk:"public_key"`
-	Fingerprint       types.String     `tfsdk:"fingerprint"`
-	FingerprintSHA256 types.String     `tfsdk:"fingerprint_sha256"`
-	Provisioned       types.Bool       `tfsdk:"provisioned"`
-	PreExisting       types.Bool       `tfsdk:"pre_existing"`
-	PinnedHostKey     types.String     `tfsdk:"pinned_host_key"`
-	Line              types.String     `tfsdk:"authorized_keys_line"`
-	File              types.String     `tfsdk:"authorized_keys_file"`
-	WriterID          types.String     `tfsdk:"writer_id"`
+	ID          types.String     `tfsdk:"id"`
+	DeviceID    types.String     `tfsdk:"device_id"`
+	SSHKeyID    types.String     `tfsdk:"ssh_key_id"`
+	SSH         *connectionModel `tfsdk:"ssh"`
+	PublicKey   types.String     `tfsdk:"public_key"`
+	Provisioned types.Bool       `tfsdk:"provisioned"`
+	lineState
 }
 
 type connectionModel struct {
@@ -97,16 +88,6 @@ func (c *connectionModel) settings() connectionSettings {
 // options and key.
 func (m *attachmentModel) lineToWrite() string {
 	return authorizedkeys.FormatLine(m.Options.ValueString(), m.PublicKey.ValueString())
-}
-
-// ownLine is the line the attachment wrote, as state records it: the line
-// is the record. State from before the record existed wrote lineToWrite.
-func (m *attachmentModel) ownLine(key *sshkey.Key) machine.Line {
-	text := m.Line.ValueString()
-	if text == "" {
-		text = m.lineToWrite()
-	}
-	return machine.Line{Text: text, Key: key.PublicKey(), Writer: m.WriterID.ValueString()}
 }
 
 // ownsLine: the line is the attachment's to change and remove. State from
