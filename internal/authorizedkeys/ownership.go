@@ -117,3 +117,17 @@ func (f *File) CountText(text string) int {
 	}
 	return n
 }
+
+// LineWithFingerprint returns the first line whose key has the SHA256
+// fingerprint fp (as ssh-keygen -l prints it), and that key; nil when none.
+func (f *File) LineWithFingerprint(fp string) (string, ssh.PublicKey) {
+	for _, l := range f.lines {
+		if l.blob == nil {
+			continue
+		}
+		if key, err := ssh.ParsePublicKey(l.blob); err == nil && ssh.FingerprintSHA256(key) == fp {
+			return string(l.text), key
+		}
+	}
+	return "", nil
+}

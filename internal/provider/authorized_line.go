@@ -100,6 +100,15 @@ func lineAttributes() map[string]schema.Attribute {
 	}
 }
 
+// withAttributes adds more to attrs (a resource's own attributes to the
+// shared ones) and returns attrs.
+func withAttributes(attrs, more map[string]schema.Attribute) map[string]schema.Attribute {
+	for name, a := range more {
+		attrs[name] = a
+	}
+	return attrs
+}
+
 // ownLine is the line the resource wrote, as state records it (the line is
 // the record); state from before the record existed wrote fallback.
 func (s *lineState) ownLine(key *sshkey.Key, fallback string) machine.Line {

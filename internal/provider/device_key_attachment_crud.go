@@ -53,6 +53,7 @@ func (r *deviceKeyAttachmentResource) Create(ctx context.Context, req resource.C
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	plan.Address = types.StringValue(conn.Target.Addr())
 	if r.engine().add(ctx, conn, deviceSubject(device), &plan.lineState, plan.lineToWrite(), key, &resp.Diagnostics) {
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		resp.Diagnostics.Append(plan.identity(ctx, resp.Identity)...)
@@ -131,6 +132,9 @@ func (r *deviceKeyAttachmentResource) Read(ctx context.Context, req resource.Rea
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if res.Found {
+		state.Address = types.StringValue(conn.Target.Addr())
+	}
 	if res.Found && importFlag(ctx, req.Private) != "" {
 		// An import takes the options as they are, once.
 		state.Options = optionsValue(authorizedkeys.LineOptions(res.Line), state.Options)
@@ -176,6 +180,7 @@ func (r *deviceKeyAttachmentResource) Update(ctx context.Context, req resource.U
 		return
 	}
 	subject := deviceSubject(device)
+	state.Address = types.StringValue(conn.Target.Addr())
 	old := state.ownLine(key, state.lineToWrite())
 	if !sameOptions && !state.ownsLine() {
 		resp.Diagnostics.AddAttributeWarning(path.Root("options"), "Options not applied",

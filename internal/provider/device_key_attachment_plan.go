@@ -87,6 +87,9 @@ func (r *deviceKeyAttachmentResource) ModifyPlan(ctx context.Context, req resour
 func (r *deviceKeyAttachmentResource) planReplacement(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse,
 	state, plan *attachmentModel,
 ) {
+	if movedAddress(state.SSH.settings(), plan.SSH.settings()) {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("ssh_address"), types.StringUnknown())...)
+	}
 	if state.ownsLine() && !plan.Options.IsUnknown() && plan.Options.ValueString() != state.Options.ValueString() {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("authorized_keys_line"), types.StringUnknown())...)
 	}

@@ -39,6 +39,7 @@ type attachmentModel struct {
 	SSH         *connectionModel `tfsdk:"ssh"`
 	PublicKey   types.String     `tfsdk:"public_key"`
 	Provisioned types.Bool       `tfsdk:"provisioned"`
+	Address     types.String     `tfsdk:"ssh_address"`
 	lineState
 }
 
@@ -109,15 +110,26 @@ func (r *deviceKeyAttachmentResource) ValidateConfig(ctx context.Context, req re
 	if conn == nil || resp.Diagnostics.HasError() {
 		return
 	}
-	if conn.InsecureIgnoreHostKey.ValueBool() {
-		for p, v := range map[string]types.String{"host_key": conn.HostKey, "known_hosts_file": conn.KnownHostsFile} {
-			if !v.IsNull() {
-				resp.Diagnostics.AddAttributeError(pathSSHInsecure, "Conflicting host key settings",
-					fmt.Sprintf("ssh.insecure_ignore_host_key = true turns the host key check off, while ssh.%s asks for a "+
-						"strict check. Keep one of them.", p))
-			}
+	resp.Diagnostics.Append(conflictingHostKeySettings(conn.InsecureIgnoreHostKey, conn.HostKey, conn.KnownHostsFile)...)
+}
+
+// conflictingHostKeySettings: insecure_ignore_host_key with a strict setting.
+func conflictingHostKeySettings(insecure types.Bool, hostKey, knownHosts types.String) diag.Diagnostics {
+	var diags diag.Diagnostics
+	if !insecure.ValueBool() {
+		return nil
+	}
+	for _, p := range []struct {
+		name string
+		v    types.String
+	}{{"host_key", hostKey}, {"known_hosts_file", knownHosts}} {
+		if !p.v.IsNull() {
+			diags.AddAttributeError(pathSSHInsecure, "Conflicting host key settings",
+				fmt.Sprintf("ssh.insecure_ignore_host_key = true turns the host key check off, while ssh.%s asks for a "+
+					"strict check. Keep one of them.", p.name))
 		}
 	}
+	return diags
 }
 
 // ImportState takes `<device_id>/<ssh_key_id>`, or the identity of an

@@ -6,7 +6,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -15,6 +14,7 @@ import (
 func (r *deviceKeyAttachmentResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
 	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
+	attrs := lineAttributes()
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Puts an SSH key into the `authorized_keys` of a device that already runs, and takes it out " +
 			"again on destroy. The platform copies keys onto a server only when it is provisioned; this resource does " +
@@ -38,7 +38,7 @@ func (r *deviceKeyAttachmentResource) Schema(_ context.Context, _ resource.Schem
 			"Import by `<device_id>/<ssh_key_id>`, or on Terraform 1.12+ with an `import` block's " +
 			"`identity = { device_id = \"…\", ssh_key_id = \"…\" }`. An imported line is recorded as `pre_existing`, so " +
 			"destroy leaves it on the device.",
-		Attributes: map[string]schema.Attribute{
+		Attributes: withAttributes(attrs, map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "`<device_id>/<ssh_key_id>`.",
 				Computed:            true,
@@ -56,71 +56,24 @@ func (r *deviceKeyAttachmentResource) Schema(_ context.Context, _ resource.Schem
 				Validators:          []validator.String{uuidValidator()},
 				PlanModifiers:       replace,
 			},
-			"options": schema.StringAttribute{
-				MarkdownDescription: "`authorized_keys` options written before the key, e.g. " +
-					"`from=\"10.0.0.0/8\",command=\"/usr/local/bin/backup\",no-pty` (see sshd(8), AUTHORIZED_KEYS FILE " +
-					"FORMAT). Checked at plan time as sshd parses them: sshd ignores a line with an option it does not " +
-					"know. Changing it rewrites the line in place; options changed on the device show as drift.",
-				Optional:   true,
-				Validators: []validator.String{authorizedKeysOptionsValidator{}},
-			},
 			"ssh": connectionSchema(),
 			"public_key": schema.StringAttribute{
 				MarkdownDescription: "The key written to `authorized_keys` (without the options).",
 				Computed:            true,
 				PlanModifiers:       keep,
 			},
-			"fingerprint": schema.StringAttribute{
-				MarkdownDescription: "MD5 fingerprint of the key (colon hex, as the API shows it).",
-				Computed:            true,
-				PlanModifiers:       keep,
-			},
-			"fingerprint_sha256": schema.StringAttribute{
-				MarkdownDescription: "SHA256 fingerprint of the key, as `ssh-keygen -l` prints it.",
-				Computed:            true,
-				PlanModifiers:       keep,
+			"ssh_address": schema.StringAttribute{
+				MarkdownDescription: "The address (`host:port`) the line was written over: the device's public IPv4 unless " +
+					"`ssh.host` says otherwise. Kept so that a `moved` block to `packet_authorized_key` needs no API.",
+				Computed:      true,
+				PlanModifiers: keep,
 			},
 			"provisioned": schema.BoolAttribute{
 				MarkdownDescription: "Whether the API lists the key among the keys the platform put on the device when it " +
 					"was provisioned. Information only; see `pre_existing` for what destroy does.",
 				Computed: true,
 			},
-			"pre_existing": schema.BoolAttribute{
-				MarkdownDescription: "Whether a line with this key was already in `authorized_keys` when the attachment " +
-					"was created. Such a line is not the attachment's: destroy leaves it in place, and its options are not " +
-					"managed. An imported attachment counts as pre-existing (this state did not write the line). For state " +
-					"written before this attribute existed, it is taken from `provisioned`.",
-				Computed:      true,
-				PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
-			},
-			"authorized_keys_line": schema.StringAttribute{
-				MarkdownDescription: "The exact line this attachment wrote (options, key and comment). Read, update and " +
-					"destroy look for this line, never for \"a line with this key\": another line of the same key (an " +
-					"admin's restricted line, the platform's) is never read, changed or removed. Null when the line was " +
-					"`pre_existing`.",
-				Computed:      true,
-				PlanModifiers: keep,
-			},
-			"authorized_keys_file": schema.StringAttribute{
-				MarkdownDescription: "The absolute path of the file the line is in, after symlinks.",
-				Computed:            true,
-				PlanModifiers:       keep,
-			},
-			"writer_id": schema.StringAttribute{
-				MarkdownDescription: "A random id this attachment is recorded under on the machine, in " +
-					"`<authorized_keys>.packet-writers` beside the lock. Attachments of the same line from other states " +
-					"or workspaces share it, and the line leaves with the last of them. Null when the line was `pre_existing`.",
-				Computed:      true,
-				PlanModifiers: keep,
-			},
-			"pinned_host_key": schema.StringAttribute{
-				MarkdownDescription: "The device's SSH host key (OpenSSH public key line) as seen on the first connection, " +
-					"or as verified through `ssh.host_key` / `ssh.known_hosts_file`. Every later connection must present " +
-					"this key unless `ssh.host_key`, `ssh.known_hosts_file` or `ssh.insecure_ignore_host_key` say otherwise.",
-				Computed:      true,
-				PlanModifiers: keep,
-			},
-		},
+		}),
 	}
 }
 

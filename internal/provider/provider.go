@@ -162,6 +162,7 @@ func (p *packetProvider) Resources(_ context.Context) []func() resource.Resource
 		NewUserSSHKeyResource,
 		NewLegacySSHKeyResource,
 		NewDeviceKeyAttachmentResource,
+		NewAuthorizedKeyResource,
 	}
 }
 
