@@ -72,7 +72,7 @@ func TestAccAuthorizedKey_anyServerWithoutAToken(t *testing.T) {
 			},
 			{
 				// The same key with another comment, as a one-line key: no change.
-				Config: prov + f.authorizedKeyHCL(k.withComment("renamed"), `options = "no-pty"`),
+				Config:           prov + f.authorizedKeyHCL(k.withComment("renamed"), `options = "no-pty"`),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
 			},
 			{
