@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,41 +13,101 @@ import (
 	"github.com/packethost/terraform-provider-packet/internal/mockapi/sshserver"
 )
 
+// server is one SSH server the ownership tests run against: the mock
+// device and a real OpenSSH sshd, with the same scenarios.
+type server struct {
+	name   string
+	target Target
+	trust  HostKeyPolicy
+	creds  Credentials
+	read   func() string
+	write  func(string)
+	login  func(testKey) bool
+	files  func() []string // what is beside authorized_keys
+}
+
+// servers starts both kinds, each with original as its authorized_keys.
+func servers(t *testing.T, admin testKey, original string) []server {
+	t.Helper()
+	dev := startDevice(t, []byte(original))
+	srv := startRealSSHD(t, []byte(original))
+	listDir := func(dir string) []string {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		return names
+	}
+	return []server{
+		{
+			name: "mock device", target: targetOf(dev), trust: trustOf(dev), creds: Credentials{Keys: keyOf(admin.pem)},
+			read:  func() string { return readKeys(t, dev) },
+			write: func(s string) { must(t, dev.SetAuthorizedKeys([]byte(s))) },
+			login: func(k testKey) bool { return canLogin(t, dev.Host(), dev.Port(), "root", k) },
+			files: func() []string { names, err := dev.ReadDir("/root/.ssh"); must(t, err); return names },
+		},
+		{
+			name: "real sshd", trust: HostKeyPolicy{HostKey: srv.HostKey}, creds: Credentials{Keys: keyOf(admin.pem)},
+			target: Target{Host: "127.0.0.1", Port: srv.Port, User: srv.User, AuthorizedKeysPath: srv.AuthorizedKeys, Timeout: 10 * time.Second},
+			read: func() string {
+				b, err := os.ReadFile(srv.AuthorizedKeys)
+				must(t, err)
+				return string(b)
+			},
+			write: func(s string) { must(t, os.WriteFile(srv.AuthorizedKeys, []byte(s), 0o600)) },
+			login: func(k testKey) bool { return canLogin(t, "127.0.0.1", srv.Port, srv.User, k) },
+			files: func() []string { return listDir(filepath.Dir(srv.AuthorizedKeys)) },
+		},
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Issue 20, item 3: an admin's restricted line for the same key, above the
 // attachment's line, survives attach, find, update and remove byte for
 // byte, and its options are never read as the attachment's.
 func TestAdminsRestrictedLineForTheSameKeyIsNeverTheCallers(t *testing.T) {
+	t.Setenv("SSH_AUTH_SOCK", "")
 	admin := newKey(t, "admin")
-	dev := startDevice(t, []byte(admin.line+"\n"))
-	creds := Credentials{Keys: keyOf(admin.pem)}
-	k := newKey(t, "deploy")
-	mine := k.asLine()
-	if res, err := AddKey(ctxT(t), targetOf(dev), trustOf(dev), creds, mine); err != nil || !res.Added {
-		t.Fatalf("AddKey = %+v, %v", res, err)
-	}
-	restricted := `from="10.1.2.3",command="/usr/local/bin/backup-only",no-pty ` + strings.Fields(k.line)[0] + " " +
-		strings.Fields(k.line)[1] + " backup-job"
-	withAdmin := admin.line + "\n" + restricted + "\n" + k.line + "\n"
-	if err := dev.SetAuthorizedKeys([]byte(withAdmin)); err != nil {
-		t.Fatal(err)
-	}
-	pool := &Pool{}
-	found, err := pool.FindLine(ctxT(t), targetOf(dev), trustOf(dev), creds, mine)
-	if err != nil || !found.Own.Exact || found.Line != k.line {
-		t.Fatalf("FindLine = %+v, %v; want the exact line written", found, err)
-	}
-	res, err := ReplaceKey(ctxT(t), targetOf(dev), trustOf(dev), creds, mine, "no-pty "+k.line)
-	if err != nil || !res.Changed {
-		t.Fatalf("ReplaceKey = %+v, %v", res, err)
-	}
-	if got := readKeys(t, dev); got != admin.line+"\n"+restricted+"\nno-pty "+k.line+"\n" {
-		t.Fatalf("after ReplaceKey:\n%s", got)
-	}
-	if _, err := RemoveKey(ctxT(t), targetOf(dev), trustOf(dev), creds, lineAs(k, "no-pty "+k.line, mine.Writer)); err != nil {
-		t.Fatal(err)
-	}
-	if got := readKeys(t, dev); got != admin.line+"\n"+restricted+"\n" {
-		t.Fatalf("after RemoveKey the admin's line changed or ours stayed:\n%s", got)
+	for _, s := range servers(t, admin, admin.line+"\n") {
+		t.Run(s.name, func(t *testing.T) {
+			k := newKey(t, "deploy")
+			mine := k.asLine()
+			if res, err := AddKey(ctxT(t), s.target, s.trust, s.creds, mine); err != nil || !res.Added {
+				t.Fatalf("AddKey = %+v, %v", res, err)
+			}
+			fields := strings.Fields(k.line)
+			restricted := `from="10.1.2.3",command="/usr/local/bin/backup-only",no-pty ` + fields[0] + " " + fields[1] + " backup-job"
+			s.write(admin.line + "\n" + restricted + "\n" + k.line + "\n")
+			pool := &Pool{}
+			found, err := pool.FindLine(ctxT(t), s.target, s.trust, s.creds, mine)
+			if err != nil || !found.Own.Exact || found.Line != k.line {
+				t.Fatalf("FindLine = %+v, %v; want the exact line written", found, err)
+			}
+			res, err := ReplaceKey(ctxT(t), s.target, s.trust, s.creds, mine, "no-pty "+k.line)
+			if err != nil || !res.Changed {
+				t.Fatalf("ReplaceKey = %+v, %v", res, err)
+			}
+			if got := s.read(); got != admin.line+"\n"+restricted+"\nno-pty "+k.line+"\n" {
+				t.Fatalf("after ReplaceKey:\n%s", got)
+			}
+			if _, err := RemoveKey(ctxT(t), s.target, s.trust, s.creds, lineAs(k, "no-pty "+k.line, mine.Writer)); err != nil {
+				t.Fatal(err)
+			}
+			if got := s.read(); got != admin.line+"\n"+restricted+"\n" {
+				t.Fatalf("after RemoveKey the admin's line changed or ours stayed:\n%s", got)
+			}
+			s.write(admin.line + "\n")
+		})
 	}
 }
 
@@ -53,45 +115,52 @@ func TestAdminsRestrictedLineForTheSameKeyIsNeverTheCallers(t *testing.T) {
 // The second finds the first's line and shares it; the line leaves with
 // the last of them, and a line nobody recorded is never anyone's.
 func TestOneLineTwoWritersLeavesWithTheLast(t *testing.T) {
+	t.Setenv("SSH_AUTH_SOCK", "")
 	admin := newKey(t, "admin")
 	original := admin.line + "\n"
-	dev := startDevice(t, []byte(original))
-	creds := Credentials{Keys: keyOf(admin.pem)}
-	k := newKey(t, "shared")
-	a, b := lineAs(k, k.line, "stateA"), lineAs(k, k.line, "stateB")
-
-	if res, err := AddKey(ctxT(t), targetOf(dev), trustOf(dev), creds, a); err != nil || !res.Added || !res.Owned {
-		t.Fatalf("A: %+v, %v", res, err)
+	for _, s := range servers(t, admin, original) {
+		t.Run(s.name, func(t *testing.T) {
+			k := newKey(t, "shared")
+			a, b := lineAs(k, k.line, "stateA"), lineAs(k, k.line, "stateB")
+			if res, err := AddKey(ctxT(t), s.target, s.trust, s.creds, a); err != nil || !res.Added || !res.Owned {
+				t.Fatalf("A: %+v, %v", res, err)
+			}
+			res, err := AddKey(ctxT(t), s.target, s.trust, s.creds, b)
+			if err != nil || res.Added || !res.Owned || !res.Joined || res.Existing != "" {
+				t.Fatalf("B should share A's line: %+v, %v", res, err)
+			}
+			rm, err := RemoveKey(ctxT(t), s.target, s.trust, s.creds, a)
+			if err != nil || rm.Removed || !rm.Shared {
+				t.Fatalf("A's remove: %+v, %v", rm, err)
+			}
+			if !s.login(k) {
+				t.Fatal("A's destroy took away the line B relies on")
+			}
+			if rm, err := RemoveKey(ctxT(t), s.target, s.trust, s.creds, b); err != nil || !rm.Removed {
+				t.Fatalf("B's remove: %+v, %v", rm, err)
+			}
+			if got := s.read(); got != original {
+				t.Fatalf("after the last writer left:\n%s", got)
+			}
+			if s.login(k) {
+				t.Fatal("the key still logs in after the last writer left")
+			}
+			if files := strings.Join(s.files(), ","); strings.Contains(files, "packet-") {
+				t.Fatalf("left beside the file: %s", files)
+			}
+			// A line put there by hand, byte-equal to what a writer would
+			// write, is pre-existing: not joined, not recorded, not removed.
+			s.write(original + k.line + "\n")
+			res, err = AddKey(ctxT(t), s.target, s.trust, s.creds, a)
+			if err != nil || res.Owned || res.Existing != k.line {
+				t.Fatalf("a hand-placed line was claimed: %+v, %v", res, err)
+			}
+			if files := strings.Join(s.files(), ","); strings.Contains(files, "packet-") {
+				t.Fatalf("a hand-placed line was recorded: %s", files)
+			}
+			s.write(original)
+		})
 	}
-	res, err := AddKey(ctxT(t), targetOf(dev), trustOf(dev), creds, b)
-	if err != nil || res.Added || !res.Owned || !res.Joined || res.Existing != "" {
-		t.Fatalf("B should share A's line: %+v, %v", res, err)
-	}
-	rm, err := RemoveKey(ctxT(t), targetOf(dev), trustOf(dev), creds, a)
-	if err != nil || rm.Removed || !rm.Shared {
-		t.Fatalf("A's remove: %+v, %v", rm, err)
-	}
-	if !canLogin(t, dev.Host(), dev.Port(), "root", k) {
-		t.Fatal("A's destroy took away the line B relies on")
-	}
-	if rm, err := RemoveKey(ctxT(t), targetOf(dev), trustOf(dev), creds, b); err != nil || !rm.Removed {
-		t.Fatalf("B's remove: %+v, %v", rm, err)
-	}
-	if got := readKeys(t, dev); got != original {
-		t.Fatalf("after the last writer left:\n%s", got)
-	}
-	assertOnlyFiles(t, dev, "authorized_keys")
-
-	// A line put there by hand, byte-equal to what a writer would write, is
-	// pre-existing: not joined, not recorded, not removed.
-	if err := dev.SetAuthorizedKeys([]byte(original + k.line + "\n")); err != nil {
-		t.Fatal(err)
-	}
-	res, err = AddKey(ctxT(t), targetOf(dev), trustOf(dev), creds, a)
-	if err != nil || res.Owned || res.Existing != k.line {
-		t.Fatalf("a hand-placed line was claimed: %+v, %v", res, err)
-	}
-	assertOnlyFiles(t, dev, "authorized_keys")
 }
 
 // Issue 20, item 2: an edit interrupted after the rename was sent (Ctrl-C,
@@ -175,15 +244,4 @@ func readKeys(t *testing.T, dev *sshserver.Server) string {
 		t.Fatal(err)
 	}
 	return string(b)
-}
-
-func assertOnlyFiles(t *testing.T, dev *sshserver.Server, want ...string) {
-	t.Helper()
-	names, err := dev.ReadDir("/root/.ssh")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Join(names, ",") != strings.Join(want, ",") {
-		t.Fatalf("/root/.ssh holds %v, want %v", names, want)
-	}
 }
