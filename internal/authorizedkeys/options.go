@@ -251,3 +251,90 @@ func checkTunnel(v string) error {
 	}
 	return nil
 }
+
+// ExpiryTime is the value of sshd's expiry-time option for t (UTC, to the
+// second).
+func ExpiryTime(t time.Time) string { return t.UTC().Format("20060102150405") + "Z" }
+
+// WithExpiry is the options field opts with expiry-time for t after them
+// (none for the zero time).
+func WithExpiry(opts string, t time.Time) string {
+	if t.IsZero() {
+		return opts
+	}
+	expiry := `expiry-time="` + ExpiryTime(t) + `"`
+	if opts == "" {
+		return expiry
+	}
+	return opts + "," + expiry
+}
+
+// SplitExpiry takes expiry-time out of an options field: the other options
+// as written (their order and spelling kept) and the time, zero when there
+// is none or the field does not parse.
+func SplitExpiry(opts string) (string, time.Time) {
+	parsed, err := ParseOptions(opts)
+	if err != nil {
+		return opts, time.Time{}
+	}
+	var (
+		rest   []string
+		expiry time.Time
+	)
+	for _, field := range splitOptionFields(opts) {
+		if name, value, ok := strings.Cut(field, "="); ok && strings.EqualFold(name, "expiry-time") {
+			expiry = parseExpiry(strings.Trim(value, `"`))
+			continue
+		}
+		rest = append(rest, field)
+	}
+	if len(rest)+boolInt(!expiry.IsZero()) != len(parsed) {
+		return opts, time.Time{} // a field split differently than sshd reads it: claim nothing
+	}
+	return strings.Join(rest, ","), expiry
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// splitOptionFields cuts an options field at the commas outside quotes.
+func splitOptionFields(opts string) []string {
+	var (
+		fields []string
+		start  int
+		quoted bool
+	)
+	for i := 0; i < len(opts); i++ {
+		switch c := opts[i]; {
+		case c == '\\' && quoted && i+1 < len(opts) && opts[i+1] == '"':
+			i++
+		case c == '"':
+			quoted = !quoted
+		case c == ',' && !quoted:
+			fields = append(fields, opts[start:i])
+			start = i + 1
+		}
+	}
+	if start < len(opts) {
+		fields = append(fields, opts[start:])
+	}
+	return fields
+}
+
+// parseExpiry reads sshd's YYYYMMDD[HHMM[SS]][Z]; without Z it is local
+// time on the server, which the provider cannot know, so it reads as UTC.
+func parseExpiry(v string) time.Time {
+	v = strings.TrimSuffix(v, "Z")
+	for _, layout := range []string{"20060102150405", "200601021504", "20060102"} {
+		if len(v) == len(layout) {
+			if t, err := time.Parse(layout, v); err == nil {
+				return t.UTC()
+			}
+		}
+	}
+	return time.Time{}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseOptionsAcceptsWhatSSHDAccepts(t *testing.T) {
@@ -106,5 +107,29 @@ func TestParseOptionsRefusesHugeOrControlCharacters(t *testing.T) {
 	}
 	if _, err := ParseOptions(`command="` + strings.Repeat("x", 8*1024-12) + `"`); err != nil {
 		t.Errorf("8 KiB of options refused: %v", err)
+	}
+}
+
+func TestExpiryIsWrittenAndReadBack(t *testing.T) {
+	at := time.Date(2027, 1, 31, 0, 0, 0, 0, time.UTC)
+	opts := WithExpiry(`from="10.0.0.0/8,192.168.0.1",no-pty`, at)
+	if opts != `from="10.0.0.0/8,192.168.0.1",no-pty,expiry-time="20270131000000Z"` {
+		t.Fatalf("WithExpiry = %s", opts)
+	}
+	if _, err := ParseOptions(opts); err != nil {
+		t.Fatalf("sshd would not read it: %v", err)
+	}
+	rest, got := SplitExpiry(opts)
+	if rest != `from="10.0.0.0/8,192.168.0.1",no-pty` || !got.Equal(at) {
+		t.Fatalf("SplitExpiry = %q, %v", rest, got)
+	}
+	if rest, got := SplitExpiry(`expiry-time="202701310000Z"`); rest != "" || !got.Equal(at) {
+		t.Fatalf("expiry alone: %q, %v", rest, got)
+	}
+	if rest, got := SplitExpiry("no-pty"); rest != "no-pty" || !got.IsZero() {
+		t.Fatalf("no expiry: %q, %v", rest, got)
+	}
+	if WithExpiry("no-pty", time.Time{}) != "no-pty" {
+		t.Fatal("a zero time wrote an expiry")
 	}
 }

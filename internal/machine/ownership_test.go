@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/packethost/terraform-provider-packet/internal/authorizedkeys"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi/sshserver"
 )
 
@@ -244,4 +245,28 @@ func readKeys(t *testing.T, dev *sshserver.Server) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// expires_at is sshd's own expiry-time: a line whose time has passed no
+// longer logs in, one in the future does (OpenSSH ≥ 7.7), with no Terraform run.
+func TestRealSSHDEnforcesTheExpiryTimeWritten(t *testing.T) {
+	t.Setenv("SSH_AUTH_SOCK", "")
+	admin := newKey(t, "admin")
+	s := servers(t, admin, admin.line+"\n")[1]
+	past, future := newKey(t, "past"), newKey(t, "future")
+	for _, c := range []struct {
+		k  testKey
+		at time.Time
+	}{{past, time.Now().Add(-time.Hour)}, {future, time.Now().Add(time.Hour)}} {
+		text := authorizedkeys.FormatLine(authorizedkeys.WithExpiry("no-pty", c.at), c.k.line)
+		if _, err := AddKey(ctxT(t), s.target, s.trust, s.creds, lineAs(c.k, text, writerOf(c.k))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.login(past) {
+		t.Error("a line whose expiry-time has passed still logs in")
+	}
+	if !s.login(future) {
+		t.Error("a line whose expiry-time is ahead does not log in")
+	}
 }

@@ -74,7 +74,7 @@ func (m *authorizedKeyModel) settings() connectionSettings {
 
 // lineToWrite is the line this resource writes for its options and key.
 func (m *authorizedKeyModel) lineToWrite(key *sshkey.Key) string {
-	return authorizedkeys.FormatLine(m.Options.ValueString(), key.Line())
+	return authorizedkeys.FormatLine(m.writtenOptions(), key.Line())
 }
 
 // owns: the line is the resource's to change and remove.
@@ -122,12 +122,12 @@ func (r *authorizedKeyResource) ModifyPlan(ctx context.Context, req resource.Mod
 			plan.User = types.StringValue(user)
 		}
 	}
-	if !req.State.Raw.IsNull() {
+	if req.State.Raw.IsNull() {
+		planLine(ctx, &plan.lineState, nil, true, r.data.now(), resp)
+	} else {
 		var state authorizedKeyModel
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-		if state.owns() && !plan.Options.IsUnknown() && plan.Options.ValueString() != state.Options.ValueString() {
-			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("authorized_keys_line"), types.StringUnknown())...)
-		}
+		planLine(ctx, &plan.lineState, &state.lineState, state.owns(), r.data.now(), resp)
 	}
 	settings := plan.settings()
 	if settings.Unknown || resp.Diagnostics.HasError() {
@@ -225,7 +225,7 @@ func (r *authorizedKeyResource) Update(ctx context.Context, req resource.UpdateR
 		return
 	}
 	old := state.ownLine(key, state.lineToWrite(key))
-	sameOptions := plan.Options.ValueString() == state.Options.ValueString()
+	sameOptions := plan.writtenOptions() == state.writtenOptions()
 	moved := state.Host.IsNull() || state.Port.IsNull() || movedAddress(state.settings(), plan.settings())
 	// Only what the configuration says changes; the key as written stays.
 	state.Host, state.Port, state.User, state.AuthorizedKeysPath = plan.Host, plan.Port, plan.User, plan.AuthorizedKeysPath
@@ -234,7 +234,7 @@ func (r *authorizedKeyResource) Update(ctx context.Context, req resource.UpdateR
 		resp.Diagnostics.AddAttributeWarning(path.Root("options"), "Options not applied",
 			"The key's line was already in the file before this resource and is not its own, so its options are left as they are.")
 	}
-	state.Options = plan.Options
+	state.Options, state.ExpiresAt = plan.Options, plan.ExpiresAt
 	if sameOptions && !moved {
 		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 		resp.Diagnostics.Append(state.identity(ctx, resp.Identity)...)

@@ -5,8 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
@@ -30,6 +33,7 @@ import (
 // lineState is the part of state both resources keep about their line.
 type lineState struct {
 	Options           types.String `tfsdk:"options"`
+	ExpiresAt         types.String `tfsdk:"expires_at"`
 	Fingerprint       types.String `tfsdk:"fingerprint"`
 	FingerprintSHA256 types.String `tfsdk:"fingerprint_sha256"`
 	PreExisting       types.Bool   `tfsdk:"pre_existing"`
@@ -51,6 +55,14 @@ func lineAttributes() map[string]schema.Attribute {
 				"host show as drift.",
 			Optional:   true,
 			Validators: []validator.String{authorizedKeysOptionsValidator{}},
+		},
+		"expires_at": schema.StringAttribute{
+			MarkdownDescription: "When the access ends (RFC 3339, e.g. `2027-01-31T00:00:00Z`). Written as sshd's own " +
+				"`expiry-time` option (OpenSSH 7.7 or later), beside `options`, so the key stops working then even if " +
+				"Terraform never runs again. A time in the past is refused at create. Moving it rewrites the line in " +
+				"place; after it, the plan warns and says how to renew (move it) or end (remove the resource) the access.",
+			Optional:   true,
+			Validators: []validator.String{rfc3339Validator{}},
 		},
 		"fingerprint": schema.StringAttribute{
 			MarkdownDescription: "MD5 fingerprint of the key (colon hex, as the API shows it).",
@@ -107,6 +119,61 @@ func withAttributes(attrs, more map[string]schema.Attribute) map[string]schema.A
 		attrs[name] = a
 	}
 	return attrs
+}
+
+// expiry is expires_at as a time; zero when not set (validated at plan).
+func (s *lineState) expiry() time.Time {
+	t, _ := time.Parse(time.RFC3339, s.ExpiresAt.ValueString())
+	return t
+}
+
+// writtenOptions is the options field the line gets: options, then the
+// expiry-time of expires_at.
+func (s *lineState) writtenOptions() string {
+	return authorizedkeys.WithExpiry(s.Options.ValueString(), s.expiry())
+}
+
+// planLine is what both resources check of the line at plan: a rewrite
+// (options or expiry changed) makes the written line unknown, a time in the
+// past is refused at create, and an access that has ended warns.
+func planLine(ctx context.Context, plan, state *lineState, owns bool, now time.Time, resp *resource.ModifyPlanResponse) {
+	if !plan.ExpiresAt.IsUnknown() && !plan.ExpiresAt.IsNull() && !plan.expiry().After(now) {
+		if state == nil {
+			resp.Diagnostics.AddAttributeError(path.Root("expires_at"), "expires_at is in the past",
+				fmt.Sprintf("expires_at is %s, which has passed: a line written now would not log in. Give a time in the future.",
+					plan.ExpiresAt.ValueString()))
+			return
+		}
+		if state.ExpiresAt.ValueString() == plan.ExpiresAt.ValueString() {
+			resp.Diagnostics.AddAttributeWarning(path.Root("expires_at"), "The access has expired",
+				fmt.Sprintf("This key's line stopped logging in at %s (sshd enforces its expiry-time). To renew the access, "+
+					"move expires_at to a later time: the line is rewritten in place. To end it, remove the resource: its "+
+					"line is taken off.", plan.ExpiresAt.ValueString()))
+		}
+	}
+	if state == nil || !owns || plan.Options.IsUnknown() || plan.ExpiresAt.IsUnknown() {
+		return
+	}
+	if plan.writtenOptions() != state.writtenOptions() {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("authorized_keys_line"), types.StringUnknown())...)
+	}
+}
+
+// rfc3339Validator accepts an RFC 3339 time.
+type rfc3339Validator struct{}
+
+func (rfc3339Validator) Description(context.Context) string { return "an RFC 3339 time" }
+
+func (v rfc3339Validator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (rfc3339Validator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if _, err := time.Parse(time.RFC3339, req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid time",
+			fmt.Sprintf("%q is not an RFC 3339 time such as 2027-01-31T00:00:00Z.", req.ConfigValue.ValueString()))
+	}
 }
 
 // ownLine is the line the resource wrote, as state records it (the line is
@@ -199,8 +266,16 @@ func (e lineEngine) look(ctx context.Context, conn resolvedConnection, subject s
 			st.File = types.StringValue(res.File)
 		}
 		if owned && !res.Own.Exact {
-			// Its own line, with options edited by hand: drift, put back on apply.
-			st.Options = optionsValue(authorizedkeys.LineOptions(res.Line), st.Options)
+			// Its own line, with options (or expiry) edited by hand: drift,
+			// put back on apply.
+			rest, expiry := authorizedkeys.SplitExpiry(authorizedkeys.LineOptions(res.Line))
+			st.Options = optionsValue(rest, st.Options)
+			if !expiry.Equal(st.expiry()) {
+				st.ExpiresAt = types.StringNull()
+				if !expiry.IsZero() {
+					st.ExpiresAt = types.StringValue(expiry.Format(time.RFC3339))
+				}
+			}
 		}
 	}
 	return res, false

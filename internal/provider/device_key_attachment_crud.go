@@ -155,11 +155,11 @@ func (r *deviceKeyAttachmentResource) Update(ctx context.Context, req resource.U
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	sameOptions := plan.Options.ValueString() == state.Options.ValueString()
+	sameOptions := plan.writtenOptions() == state.writtenOptions()
 	moved := movedAddress(state.SSH.settings(), plan.SSH.settings())
 	state.SSH = plan.SSH
 	if sameOptions && !moved {
-		state.Options = plan.Options
+		state.Options, state.ExpiresAt = plan.Options, plan.ExpiresAt
 		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 		return
 	}
@@ -187,7 +187,7 @@ func (r *deviceKeyAttachmentResource) Update(ctx context.Context, req resource.U
 			"The key's line was already on the device before this attachment and is not its own, so its options are "+
 				"left as they are.")
 	}
-	state.Options = plan.Options
+	state.Options, state.ExpiresAt = plan.Options, plan.ExpiresAt
 	ok := false
 	if sameOptions || !state.ownsLine() {
 		ok = r.engine().reach(ctx, conn, subject, &state.lineState, key, &resp.Diagnostics) // only the way in changed

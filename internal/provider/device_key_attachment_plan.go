@@ -29,7 +29,9 @@ func (r *deviceKeyAttachmentResource) ModifyPlan(ctx context.Context, req resour
 		return
 	}
 	creating := req.State.Raw.IsNull()
-	if !creating {
+	if creating {
+		planLine(ctx, &plan.lineState, nil, true, r.data.now(), resp)
+	} else {
 		var state attachmentModel
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 		if resp.Diagnostics.HasError() {
@@ -90,9 +92,7 @@ func (r *deviceKeyAttachmentResource) planReplacement(ctx context.Context, req r
 	if movedAddress(state.SSH.settings(), plan.SSH.settings()) {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("ssh_address"), types.StringUnknown())...)
 	}
-	if state.ownsLine() && !plan.Options.IsUnknown() && plan.Options.ValueString() != state.Options.ValueString() {
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("authorized_keys_line"), types.StringUnknown())...)
-	}
+	planLine(ctx, &plan.lineState, &state.lineState, state.ownsLine(), r.data.now(), resp)
 	change, _ := req.Private.GetKey(ctx, privateAPIKey)
 	if what := strings.Trim(string(change), `"`); what != "" {
 		// Terraform replaces only for a path whose value changes: the key

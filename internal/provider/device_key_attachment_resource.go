@@ -88,7 +88,7 @@ func (c *connectionModel) settings() connectionSettings {
 // lineToWrite is the authorized_keys line this attachment writes for its
 // options and key.
 func (m *attachmentModel) lineToWrite() string {
-	return authorizedkeys.FormatLine(m.Options.ValueString(), m.PublicKey.ValueString())
+	return authorizedkeys.FormatLine(m.writtenOptions(), m.PublicKey.ValueString())
 }
 
 // ownsLine: the line is the attachment's to change and remove. State from
@@ -204,8 +204,17 @@ func (authorizedKeysOptionsValidator) ValidateString(_ context.Context, req vali
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
-	if _, err := authorizedkeys.ParseOptions(req.ConfigValue.ValueString()); err != nil {
+	opts, err := authorizedkeys.ParseOptions(req.ConfigValue.ValueString())
+	if err != nil {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid authorized_keys options",
 			err.Error()+". Write them as in authorized_keys, e.g. from=\"10.0.0.0/8\",no-pty.")
+		return
+	}
+	for _, o := range opts {
+		if o.Name == "expiry-time" {
+			resp.Diagnostics.AddAttributeError(req.Path, "Set the expiry with expires_at",
+				"options holds expiry-time; give the time as expires_at (RFC 3339) instead: it is written as expiry-time "+
+					"beside the other options, and the plan warns once it has passed.")
+		}
 	}
 }

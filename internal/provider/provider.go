@@ -41,6 +41,7 @@ var (
 
 type packetProvider struct {
 	version string
+	clock   func() time.Time // nil: the time; tests give a fake one
 }
 
 // New returns a constructor of the provider for providerserver.Serve and tests.
@@ -109,7 +110,7 @@ func (p *packetProvider) Configure(ctx context.Context, req provider.ConfigureRe
 		return
 	}
 
-	data := &providerData{ssh: cfg.SSH.defaults()}
+	data := &providerData{ssh: cfg.SSH.defaults(), clock: p.clock}
 	resp.DataSourceData = data
 	resp.ResourceData = data
 	resp.ListResourceData = data

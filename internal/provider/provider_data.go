@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -21,6 +22,15 @@ type providerData struct {
 	knownProjects knownProjects // checked at plan time (ssh_key_project_check.go)
 	machines      machine.Pool  // SSH connections to devices, shared by attachments
 	pins          machine.Pins  // host keys known in this run: one address, one pin
+	clock         func() time.Time
+}
+
+// now is the provider's clock (a test's fake one, or the time).
+func (d *providerData) now() time.Time {
+	if d.clock != nil {
+		return d.clock()
+	}
+	return time.Now()
 }
 
 // apiAccess is embedded (through apiResource or apiDataSource) by everything
