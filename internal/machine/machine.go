@@ -286,6 +286,23 @@ func (p *Pool) ReadKeys(ctx context.Context, t Target, hk HostKeyPolicy, c Crede
 	return snap.keys, snap.out, err
 }
 
+// Audit reads the file and its writers' record and reports every line
+// with its kind (see authorizedkeys.Audit), for audits: nothing is locked
+// or written.
+func (p *Pool) Audit(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, now time.Time) (string, []authorizedkeys.LineInfo, Outcome, error) {
+	t = t.withDefaults()
+	snap, err := p.readFile(ctx, t, hk, c)
+	if err != nil {
+		return snap.path, nil, snap.out, err
+	}
+	record, err := p.readRecord(ctx, t, hk, c, snap.path)
+	if err != nil {
+		return snap.path, nil, snap.out, err
+	}
+	lines := authorizedkeys.Audit(authorizedkeys.Parse(snap.keys), authorizedkeys.ParseWriters(record), now)
+	return snap.path, lines, snap.out, nil
+}
+
 // editReport is what an edit tells its caller besides an error.
 type editReport struct {
 	Outcome

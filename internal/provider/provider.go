@@ -176,6 +176,7 @@ func (p *packetProvider) DataSources(_ context.Context) []func() datasource.Data
 		NewUserSSHKeysDataSource,
 		NewDeviceDataSource,
 		NewDevicesDataSource,
+		NewAuthorizedKeysDataSource,
 	}
 }
 
