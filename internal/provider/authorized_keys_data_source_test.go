@@ -3,6 +3,8 @@ package provider
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -98,6 +100,48 @@ func blobText(k testKey) string { return strings.Fields(k.Line)[1] }
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// terraform query of packet_authorized_key finds the unmanaged lines and
+// generates imports for them; applying them adopts them as pre_existing,
+// and removing the adopted resources again leaves every line.
+func TestAccAuthorizedKeyList_queryAdoptsUnmanagedLines(t *testing.T) {
+	t.Parallel()
+	skipBelowCLI(t, "1.14.0", "terraform query")
+	f := newDeviceFixture(t)
+	m := f.machine(t)
+	byHand := newTestKey(t, "by-hand")
+	file := append(bytes.Clone(f.original), `restrict `+newTestKey(t, "restricted").Line+"\n"+byHand.Line+"\n"...)
+	must(t, m.SetAuthorizedKeys(file))
+	cli := newTerraformCLI(t, cliConfig(f))
+	query := fmt.Sprintf(`
+list "packet_authorized_key" "found" {
+  provider = packet
+  config {
+    host = %q
+    port = %d
+    kind = "unmanaged"
+  }
+}
+`, m.Host(), m.Port())
+	must(t, os.WriteFile(filepath.Join(cli.dir, "find.tfquery.hcl"), []byte(query), 0o600))
+	cli.run("init", "-input=false", "-no-color")
+	cli.run("query", "-no-color", "-generate-config-out=adopted.tf")
+	generated, err := os.ReadFile(filepath.Join(cli.dir, "adopted.tf"))
+	must(t, err)
+	// The operator's key from provisioning and the one by hand; not the restricted one.
+	if n := bytes.Count(generated, []byte("import {")); n != 2 {
+		t.Fatalf("generated %d imports, want 2:\n%s", n, generated)
+	}
+	cli.run("apply", "-auto-approve", "-input=false", "-no-color")
+	if got := cli.run("state", "list"); strings.Count(got, "packet_authorized_key.") != 2 {
+		t.Fatalf("state after adopting:\n%s", got)
+	}
+	must(t, os.Remove(filepath.Join(cli.dir, "adopted.tf")))
+	cli.run("apply", "-auto-approve", "-input=false", "-no-color")
+	if err := f.fileIs(t, "after removing the adopted resources", file); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -182,7 +182,7 @@ func (p *packetProvider) DataSources(_ context.Context) []func() datasource.Data
 
 // ListResources are for `terraform query` (Terraform 1.14+).
 func (p *packetProvider) ListResources(_ context.Context) []func() list.ListResource {
-	return []func() list.ListResource{NewProjectSSHKeyListResource, NewUserSSHKeyListResource, NewDeviceKeyAttachmentList}
+	return []func() list.ListResource{NewProjectSSHKeyListResource, NewUserSSHKeyListResource, NewDeviceKeyAttachmentList, NewAuthorizedKeyList}
 }
 
 func (p *packetProvider) Functions(_ context.Context) []func() function.Function {
