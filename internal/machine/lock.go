@@ -104,9 +104,9 @@ func (s *session) remoteLock(ctx context.Context, p string, redial func(context.
 		if created || (!errors.Is(err, fs.ErrExist) && !isExistError(err)) {
 			return nil, s.fileError(ctx, "create the lock file", lockPath, err)
 		}
-		held, rerr := s.readFile(lockPath)
+		held, rerr := s.readLock(ctx, lockPath)
 		if rerr != nil {
-			return nil, s.fileError(ctx, "read the lock file", lockPath, rerr)
+			return nil, rerr
 		}
 		if string(held) != lastSeen {
 			lastSeen, seenSince = string(held), time.Now()
@@ -119,6 +119,42 @@ func (s *session) remoteLock(ctx context.Context, p string, redial func(context.
 		if err := sleepCtx(ctx, wait); err != nil {
 			return nil, &LockedError{LockPath: lockPath, Addr: s.addr, Holder: lockHolder(held), Err: err}
 		}
+	}
+}
+
+// readLock reads the lock at lockPath, nil if it is gone. It looks before
+// it reads, and never follows a symlink: a lock that is not a regular file
+// was made by no run of ours and is reported at once.
+func (s *session) readLock(ctx context.Context, lockPath string) ([]byte, error) {
+	fi, err := s.sftp.Lstat(lockPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, s.fileError(ctx, "look at the lock file", lockPath, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &LockNotRegularError{LockPath: lockPath, Addr: s.addr, Kind: s.kindOf(lockPath, fi)}
+	}
+	held, err := s.readFile(lockPath)
+	if err != nil {
+		return nil, s.fileError(ctx, "read the lock file", lockPath, err)
+	}
+	return held, nil
+}
+
+// kindOf names what a path that is not a regular file is, for a person.
+func (s *session) kindOf(p string, fi fs.FileInfo) string {
+	switch {
+	case fi.Mode()&fs.ModeSymlink != 0:
+		if target, err := s.sftp.ReadLink(p); err == nil {
+			return fmt.Sprintf("a symlink to %q", target)
+		}
+		return "a symlink"
+	case fi.IsDir():
+		return "a directory"
+	default:
+		return fmt.Sprintf("a special file (%v)", fi.Mode().Type())
 	}
 }
 
