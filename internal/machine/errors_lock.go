@@ -2,6 +2,7 @@ package machine
 
 import (
 	"fmt"
+	"time"
 )
 
 // Errors about the machine-side lock file (see lock.go). Like those in
@@ -20,4 +21,23 @@ type LockNotRegularError struct {
 func (e *LockNotRegularError) Error() string {
 	return fmt.Sprintf("the edit lock %s on %s is %s, not a regular file: no run of this provider makes one, so it cannot be judged "+
 		"and is not followed; remove %s on the machine and try again", e.LockPath, e.Addr, e.Kind, e.LockPath)
+}
+
+// LockFutureError: the lock file is dated (its modification time, by the
+// machine's own clock) well ahead of the machine's clock, so its age cannot
+// be judged and waiting would never end.
+type LockFutureError struct {
+	LockPath   string
+	Addr       string
+	Holder     string
+	Dated      time.Time // the lock's modification time, by the machine's clock
+	MachineNow time.Time // the machine's clock when it was judged
+}
+
+func (e *LockFutureError) Error() string {
+	return fmt.Sprintf("the edit lock %s on %s (held by %s) is dated %s, %s ahead of the machine's clock (%s): its age cannot be judged, "+
+		"so it would never be broken (was it touched by hand, or did the machine's clock go back?); "+
+		"if you are sure no run is active, remove %s on the machine and try again",
+		e.LockPath, e.Addr, e.Holder, e.Dated.UTC().Format(time.RFC3339), e.Dated.Sub(e.MachineNow).Round(time.Second),
+		e.MachineNow.UTC().Format(time.RFC3339), e.LockPath)
 }

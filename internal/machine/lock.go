@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
+	"path"
 	"strconv"
 	"strings"
 	"sync"
@@ -65,15 +67,23 @@ func (l *fileLocks) drop(key string, fl *fileLock) {
 
 // The machine-side lock: a file created with O_EXCL next to the edited
 // file, so editors in other processes (another pipeline, another
-// workspace) wait for each other too. It holds who took it and when; a lock
-// older than lockStaleAfter by its own clock, or unchanged for that long
-// while we waited, is taken to be left by a run that died and is broken.
+// workspace) wait for each other too. It says who took it and when (by the
+// taker's clock, for people to read). Its age is judged by the machine's
+// clock only: the lock file's modification time against the modification
+// time of a probe file made beside it, so no clock of any runner matters.
+// A lock older than lockStaleAfter by that clock, or unchanged for that
+// long while we waited, is taken to be left by a run that died and is
+// broken. A lock dated ahead of the machine's clock, or that is not a
+// regular file, cannot be judged and is reported at once.
 var (
 	lockStaleAfter = 2 * time.Minute
 	// A lock file without its "taken:" line was cut off while being written
 	// (its writer writes it right after creating it).
 	lockIncompleteAfter = 5 * time.Second
 	lockPoll            = 100 * time.Millisecond
+	// lockFutureSlack is how far ahead of the machine's clock a lock may be
+	// dated before it is reported (file systems and clocks differ a little).
+	lockFutureSlack = 30 * time.Second
 )
 
 // lockSuffix names the lock file: "<file>.packet-lock".
@@ -90,6 +100,8 @@ func (s *session) remoteLock(ctx context.Context, p string, redial func(context.
 	lockPath := p + lockSuffix
 	mine := fmt.Sprintf("packet terraform provider edit lock\nowner: %s\ntaken: %d\n", lockOwner+" "+randomSuffix(), time.Now().Unix())
 	var (
+		clock     *machineClock // read once the lock is found taken; nil if it cannot be
+		clockRead bool
 		lastSeen  string
 		seenSince time.Time
 	)
@@ -108,24 +120,56 @@ func (s *session) remoteLock(ctx context.Context, p string, redial func(context.
 		if rerr != nil {
 			return nil, rerr
 		}
-		if string(held) != lastSeen {
-			lastSeen, seenSince = string(held), time.Now()
-		}
-		if held != nil && lockIsStale(held, time.Since(seenSince)) {
-			s.breakLock(lockPath, held)
-			continue
+		if held != nil {
+			if string(held.data) != lastSeen {
+				lastSeen, seenSince = string(held.data), time.Now()
+			}
+			if !clockRead {
+				clock, clockRead = s.readClock(path.Dir(lockPath)), true
+			}
+			age, known := held.age(clock)
+			if known && age < -lockFutureSlack {
+				return nil, &LockFutureError{LockPath: lockPath, Addr: s.addr, Holder: lockHolder(held.data), Dated: held.mtime, MachineNow: clock.now()}
+			}
+			if lockIsStale(held.data, age, known, time.Since(seenSince)) {
+				s.breakLock(lockPath, held.data)
+				continue
+			}
 		}
 		wait := lockPoll/2 + rand.N(lockPoll) //nolint:gosec // jitter, not security
 		if err := sleepCtx(ctx, wait); err != nil {
-			return nil, &LockedError{LockPath: lockPath, Addr: s.addr, Holder: lockHolder(held), Err: err}
+			return nil, &LockedError{LockPath: lockPath, Addr: s.addr, Holder: held.holder(), Err: err}
 		}
 	}
 }
 
+// heldLock is another editor's lock as read from the machine.
+type heldLock struct {
+	data  []byte
+	mtime time.Time // by the machine's clock; zero if the server did not say
+}
+
+// age is how old the lock is by the machine's clock; known is false when
+// the server reports no times.
+func (h *heldLock) age(clock *machineClock) (age time.Duration, known bool) {
+	if clock == nil || h.mtime.Unix() <= 0 {
+		return 0, false
+	}
+	return clock.now().Sub(h.mtime), true
+}
+
+func (h *heldLock) holder() string {
+	if h == nil {
+		return lockHolder(nil)
+	}
+	return lockHolder(h.data)
+}
+
 // readLock reads the lock at lockPath, nil if it is gone. It looks before
 // it reads, and never follows a symlink: a lock that is not a regular file
-// was made by no run of ours and is reported at once.
-func (s *session) readLock(ctx context.Context, lockPath string) ([]byte, error) {
+// was made by no run of ours and is reported at once. Its time and content
+// come from one open handle, so they belong to the same file.
+func (s *session) readLock(ctx context.Context, lockPath string) (*heldLock, error) {
 	fi, err := s.sftp.Lstat(lockPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -136,11 +180,25 @@ func (s *session) readLock(ctx context.Context, lockPath string) ([]byte, error)
 	if !fi.Mode().IsRegular() {
 		return nil, &LockNotRegularError{LockPath: lockPath, Addr: s.addr, Kind: s.kindOf(lockPath, fi)}
 	}
-	held, err := s.readFile(lockPath)
+	f, err := s.sftp.Open(lockPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, s.fileError(ctx, "read the lock file", lockPath, err)
 	}
-	return held, nil
+	defer f.Close()
+	if fi, err = f.Stat(); err != nil {
+		return nil, s.fileError(ctx, "look at the lock file", lockPath, err)
+	}
+	if !fi.Mode().IsRegular() { // swapped for something else since the look
+		return nil, &LockNotRegularError{LockPath: lockPath, Addr: s.addr, Kind: s.kindOf(lockPath, fi)}
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, s.fileError(ctx, "read the lock file", lockPath, err)
+	}
+	return &heldLock{data: data, mtime: fi.ModTime()}, nil
 }
 
 // kindOf names what a path that is not a regular file is, for a person.
@@ -156,6 +214,39 @@ func (s *session) kindOf(p string, fi fs.FileInfo) string {
 	default:
 		return fmt.Sprintf("a special file (%v)", fi.Mode().Type())
 	}
+}
+
+// machineClock is the machine's clock as read once over SFTP, carried on
+// by our monotonic clock (which measures time passing, whatever our wall
+// clock says).
+type machineClock struct {
+	at   time.Time // the machine's time...
+	read time.Time // ...when we read it, by our monotonic clock
+}
+
+func (c *machineClock) now() time.Time { return c.at.Add(time.Since(c.read)) }
+
+// lockProbePrefix names the probe files readClock makes and removes.
+const lockProbePrefix = ".packet-clock-"
+
+// readClock reads the machine's clock: the modification time of a probe
+// file it creates beside the lock and removes at once. nil when that cannot
+// be done or the server reports no times (then only how long a lock stayed
+// unchanged while we watched can make it stale).
+func (s *session) readClock(dir string) *machineClock {
+	probe := path.Join(dir, lockProbePrefix+randomSuffix())
+	read := time.Now()
+	f, err := s.sftp.OpenFile(probe, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	if err != nil {
+		return nil
+	}
+	fi, err := f.Stat()
+	_ = f.Close()
+	_ = s.sftp.Remove(probe)
+	if err != nil || fi.ModTime().Unix() <= 0 {
+		return nil
+	}
+	return &machineClock{at: fi.ModTime(), read: read}
 }
 
 // createExclusive creates p with content, failing if it exists; created
@@ -199,15 +290,15 @@ func (s *session) releaseLock(ctx context.Context, lockPath, mine string, redial
 	_ = release(fresh)
 }
 
-// lockIsStale: the lock says it was taken too long ago, or it has not
-// changed for that long while we waited (its clock may be off), or it was
-// never completely written.
-func lockIsStale(held []byte, unchangedFor time.Duration) bool {
-	taken, ok := lockTakenAt(held)
-	if !ok {
-		return unchangedFor > lockIncompleteAfter
+// lockIsStale: by the machine's clock the lock is older than
+// lockStaleAfter (when age is known), or it has not changed for that long
+// while we waited, or it was never completely written.
+func lockIsStale(held []byte, age time.Duration, known bool, unchangedFor time.Duration) bool {
+	limit := lockStaleAfter
+	if _, ok := lockTakenAt(held); !ok {
+		limit = lockIncompleteAfter
 	}
-	return taken.Before(time.Now().Add(-lockStaleAfter)) || unchangedFor > lockStaleAfter
+	return (known && age > limit) || unchangedFor > limit
 }
 
 // breakLock removes a stale lock if it still holds what was judged stale.

@@ -1,6 +1,7 @@
 package machine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -68,5 +69,108 @@ func TestLockThatIsNotARegularFileIsReportedAtOnce(t *testing.T) {
 				t.Fatal("the file was edited without the lock")
 			}
 		})
+	}
+}
+
+// setMtime dates a file of the device, as "touch -d" on the machine would.
+func setMtime(t *testing.T, dev *sshserver.Server, p string, when time.Time) {
+	t.Helper()
+	s, err := dial(ctxT(t), targetOf(dev).withDefaults(), trustOf(dev), Credentials{Password: rootPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	if err := s.sftp.Chtimes(p, when, when); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// placeLock writes a lock as another run would and dates it by the
+// machine's clock.
+func placeLock(t *testing.T, dev *sshserver.Server, content string, mtime time.Time) {
+	t.Helper()
+	if err := dev.WriteFile(testLockPath, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	setMtime(t, dev, testLockPath, mtime)
+}
+
+// The age of a lock is its age by the machine's clock (its modification
+// time against the machine's now), never by the clock of whoever wrote its
+// "taken:" line nor by ours: a run whose clock was an hour fast took it an
+// hour ago and died, and it is broken at once.
+func TestLockOldByTheMachineClockIsBroken(t *testing.T) {
+	admin := newKey(t, "admin")
+	creds := Credentials{Password: rootPassword}
+	dev := startDevice(t, []byte(admin.line+"\n"))
+	placeLock(t, dev, lockContent("a runner with a fast clock", time.Now().Add(time.Hour)), time.Now().Add(-time.Hour))
+	ctx, cancel := contextWithTimeout(t, 20*time.Second)
+	defer cancel()
+	if _, err := addKey(ctx, targetOf(dev), trustOf(dev), creds, newKey(t, "")); err != nil {
+		t.Fatalf("AddKey with a lock an hour old by the machine's clock: %v", err)
+	}
+	assertNoTempFiles(t, dev)
+}
+
+// A run whose clock is an hour slow took the lock just now: it is alive,
+// and waited for.
+func TestLockFreshByTheMachineClockIsNotBroken(t *testing.T) {
+	admin := newKey(t, "admin")
+	creds := Credentials{Password: rootPassword}
+	dev := startDevice(t, []byte(admin.line+"\n"))
+	live := lockContent("a runner with a slow clock", time.Now().Add(-time.Hour))
+	placeLock(t, dev, live, time.Now())
+	ctx, cancel := contextWithTimeout(t, 700*time.Millisecond)
+	defer cancel()
+	_, err := addKey(ctx, targetOf(dev), trustOf(dev), creds, newKey(t, ""))
+	var locked *LockedError
+	if !errors.As(err, &locked) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want LockedError after waiting", err)
+	}
+	if got, _ := dev.ReadFile(testLockPath); string(got) != live {
+		t.Fatal("a lock taken just now by the machine's clock was broken")
+	}
+}
+
+// A lock dated ahead of the machine's clock would never grow old: it is
+// reported at once, saying what to remove, and left alone.
+func TestLockDatedInTheFutureIsReportedAtOnce(t *testing.T) {
+	admin := newKey(t, "admin")
+	dev := startDevice(t, []byte(admin.line+"\n"))
+	held := lockContent("a lock touched into the future", time.Now())
+	placeLock(t, dev, held, time.Now().Add(time.Hour))
+	ctx, cancel := contextWithTimeout(t, 20*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := addKey(ctx, targetOf(dev), trustOf(dev), Credentials{Password: rootPassword}, newKey(t, ""))
+	var future *LockFutureError
+	if !errors.As(err, &future) {
+		t.Fatalf("err = %v, want LockFutureError", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("reported after %v, want at once", d)
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "remove "+testLockPath) || !strings.Contains(msg, "a lock touched into the future") {
+		t.Fatalf("message does not say what to remove and who holds it: %s", msg)
+	}
+	t.Log(msg)
+	if got, _ := dev.ReadFile(testLockPath); string(got) != held {
+		t.Fatal("the future-dated lock was touched")
+	}
+	assertNoProbeFiles(t, dev)
+}
+
+// assertNoProbeFiles fails if a clock probe was left beside the lock.
+func assertNoProbeFiles(t *testing.T, dev *sshserver.Server) {
+	t.Helper()
+	names, err := dev.ReadDir("/root/.ssh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		if n != "authorized_keys" && n != "authorized_keys"+lockSuffix {
+			t.Errorf("unexpected file left in /root/.ssh: %s", n)
+		}
 	}
 }
