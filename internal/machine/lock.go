@@ -89,11 +89,41 @@ var (
 // lockSuffix names the lock file: "<file>.packet-lock".
 const lockSuffix = ".packet-lock"
 
-// lockOwner identifies this process's locks in the lock file.
-var lockOwner = func() string {
-	host, _ := os.Hostname()
-	return fmt.Sprintf("%s pid %d (%s)", host, os.Getpid(), randomSuffix())
-}()
+// lockHost is this host's name as lock owners give it.
+var lockHost, _ = os.Hostname()
+
+// lockOwner identifies this process's locks in the lock file:
+// "<host> pid <N> (<random>)", each lock adding a random word of its own.
+// parseLockOwner reads it back.
+var lockOwner = fmt.Sprintf("%s pid %d (%s)", lockHost, os.Getpid(), randomSuffix())
+
+// parseLockOwner reads back the host and pid of an owner lockOwner wrote.
+func parseLockOwner(owner string) (host string, pid int, ok bool) {
+	host, rest, found := strings.Cut(owner, " pid ")
+	fields := strings.Fields(rest)
+	if !found || host == "" || len(fields) < 2 || !strings.HasPrefix(fields[1], "(") {
+		return "", 0, false
+	}
+	pid, err := strconv.Atoi(fields[0])
+	if err != nil || pid <= 0 {
+		return "", 0, false
+	}
+	return host, pid, true
+}
+
+// ownerIsGone: the lock was taken by a process of this host that no longer
+// runs (a run killed with -9), so nobody can release it. A host name that
+// many machines share says nothing, and this process is never gone.
+func ownerIsGone(held []byte) bool {
+	host, pid, ok := parseLockOwner(lockHolder(held))
+	switch {
+	case !ok || host != lockHost || pid == os.Getpid():
+		return false
+	case host == "" || host == "localhost" || strings.HasPrefix(host, "localhost."):
+		return false
+	}
+	return processGone(pid)
+}
 
 // remoteLock takes the lock of file p on the machine and returns its release.
 func (s *session) remoteLock(ctx context.Context, p string, redial func(context.Context) (*session, error)) (func(), error) {
@@ -131,7 +161,7 @@ func (s *session) remoteLock(ctx context.Context, p string, redial func(context.
 			if known && age < -lockFutureSlack {
 				return nil, &LockFutureError{LockPath: lockPath, Addr: s.addr, Holder: lockHolder(held.data), Dated: held.mtime, MachineNow: clock.now()}
 			}
-			if lockIsStale(held.data, age, known, time.Since(seenSince)) {
+			if ownerIsGone(held.data) || lockIsStale(held.data, age, known, time.Since(seenSince)) {
 				s.breakLock(lockPath, held.data)
 				continue
 			}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -171,6 +173,82 @@ func assertNoProbeFiles(t *testing.T, dev *sshserver.Server) {
 	for _, n := range names {
 		if n != "authorized_keys" && n != "authorized_keys"+lockSuffix {
 			t.Errorf("unexpected file left in /root/.ssh: %s", n)
+		}
+	}
+}
+
+// deadPid returns the pid of a process of this host that has exited.
+func deadPid(t *testing.T) int {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^$")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd.Process.Pid
+}
+
+// livePid returns the pid of a process of this host that runs until the test ends.
+func livePid(t *testing.T) int {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), "sleep", "60")
+	if err := cmd.Start(); err != nil {
+		t.Skipf("cannot start a process: %v", err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return cmd.Process.Pid
+}
+
+// After a kill -9 the next run on the same host finds the lock of a process
+// that is gone: it is stale at once, whatever its age.
+func TestLockOfADeadProcessOnThisHostIsBrokenAtOnce(t *testing.T) {
+	admin := newKey(t, "admin")
+	dev := startDevice(t, []byte(admin.line+"\n"))
+	owner := fmt.Sprintf("%s pid %d (0123456789abcdef) fedcba9876543210", lockHost, deadPid(t))
+	placeLock(t, dev, lockContent(owner, time.Now()), time.Now())
+	ctx, cancel := contextWithTimeout(t, 20*time.Second)
+	defer cancel()
+	if _, err := addKey(ctx, targetOf(dev), trustOf(dev), Credentials{Password: rootPassword}, newKey(t, "")); err != nil {
+		t.Fatalf("AddKey with the fresh lock of a process that is gone: %v", err)
+	}
+	assertNoTempFiles(t, dev)
+}
+
+// A fresh lock of a process that still runs on this host (this very one
+// included), or of any process of another host, is waited for.
+func TestLockOfALiveProcessOrAnotherHostIsWaitedFor(t *testing.T) {
+	admin := newKey(t, "admin")
+	for name, owner := range map[string]string{
+		"live process":  fmt.Sprintf("%s pid %d (0123456789abcdef) fedcba9876543210", lockHost, livePid(t)),
+		"this process":  fmt.Sprintf("%s pid %d (0123456789abcdef) fedcba9876543210", lockHost, os.Getpid()),
+		"another host":  fmt.Sprintf("%s-elsewhere pid %d (0123456789abcdef) fedcba9876543210", lockHost, deadPid(t)),
+		"unknown owner": "someone",
+	} {
+		t.Run(name, func(t *testing.T) {
+			dev := startDevice(t, []byte(admin.line+"\n"))
+			held := lockContent(owner, time.Now())
+			placeLock(t, dev, held, time.Now())
+			ctx, cancel := contextWithTimeout(t, 500*time.Millisecond)
+			defer cancel()
+			_, err := addKey(ctx, targetOf(dev), trustOf(dev), Credentials{Password: rootPassword}, newKey(t, ""))
+			var locked *LockedError
+			if !errors.As(err, &locked) {
+				t.Fatalf("err = %v, want LockedError", err)
+			}
+			if got, _ := dev.ReadFile(testLockPath); string(got) != held {
+				t.Fatal("a live lock was broken")
+			}
+		})
+	}
+}
+
+func TestLockOwnerParses(t *testing.T) {
+	host, pid, ok := parseLockOwner(lockOwner + " " + randomSuffix())
+	if !ok || host != lockHost || pid != os.Getpid() {
+		t.Fatalf("parseLockOwner(%q) = %q, %d, %v", lockOwner, host, pid, ok)
+	}
+	for _, bad := range []string{"", "someone", "host pid x (y)", "host pid -3 (y)", "pid 12 (y)"} {
+		if _, _, ok := parseLockOwner(bad); ok {
+			t.Errorf("parseLockOwner(%q) parsed", bad)
 		}
 	}
 }
