@@ -41,3 +41,18 @@ func (e *LockFutureError) Error() string {
 		e.LockPath, e.Addr, e.Holder, e.Dated.UTC().Format(time.RFC3339), e.Dated.Sub(e.MachineNow).Round(time.Second),
 		e.MachineNow.UTC().Format(time.RFC3339), e.LockPath)
 }
+
+// LockWaitError is the cause inside a LockedError: the wait that ended
+// (with the context's error, which it wraps) and what to do about it.
+type LockWaitError struct {
+	LockWait
+	Err error
+}
+
+func (e *LockWaitError) Error() string {
+	return fmt.Sprintf("%v after waiting %s for it; the lock was taken %s and is treated as abandoned once %s old; "+
+		"if you are sure no run is still editing the file, remove %s on the machine and try again",
+		e.Err, roundDuration(e.Waited), e.taken(), lockStaleAfter, e.LockPath)
+}
+
+func (e *LockWaitError) Unwrap() error { return e.Err }

@@ -134,6 +134,8 @@ func (s *session) remoteLock(ctx context.Context, p string, redial func(context.
 		clockRead bool
 		lastSeen  string
 		seenSince time.Time
+		waitStart time.Time // when we first had to wait
+		reported  time.Time // when the wait was last reported
 	)
 	for {
 		created, err := s.createExclusive(lockPath, []byte(mine))
@@ -166,8 +168,23 @@ func (s *session) remoteLock(ctx context.Context, p string, redial func(context.
 				continue
 			}
 		}
+		var waiting LockWait
+		if held != nil {
+			if waitStart.IsZero() {
+				waitStart = time.Now()
+			}
+			waiting = held.wait(lockPath, s.addr, clock, time.Since(waitStart))
+			if reported.IsZero() || time.Since(reported) >= lockProgressEvery {
+				reported = time.Now()
+				report(ctx, waiting.String())
+			}
+		}
 		wait := lockPoll/2 + rand.N(lockPoll) //nolint:gosec // jitter, not security
 		if err := sleepCtx(ctx, wait); err != nil {
+			if held != nil {
+				waiting.Waited = time.Since(waitStart)
+				err = &LockWaitError{LockWait: waiting, Err: err}
+			}
 			return nil, &LockedError{LockPath: lockPath, Addr: s.addr, Holder: held.holder(), Err: err}
 		}
 	}
@@ -186,6 +203,15 @@ func (h *heldLock) age(clock *machineClock) (age time.Duration, known bool) {
 		return 0, false
 	}
 	return clock.now().Sub(h.mtime), true
+}
+
+// wait describes waiting for this lock.
+func (h *heldLock) wait(lockPath, addr string, clock *machineClock, waited time.Duration) LockWait {
+	w := LockWait{LockPath: lockPath, Addr: addr, Holder: h.holder(), Waited: waited}
+	if age, known := h.age(clock); known {
+		w.Since, w.Age = h.mtime, age
+	}
+	return w
 }
 
 func (h *heldLock) holder() string {

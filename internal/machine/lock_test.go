@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -251,4 +252,58 @@ func TestLockOwnerParses(t *testing.T) {
 			t.Errorf("parseLockOwner(%q) parsed", bad)
 		}
 	}
+}
+
+// A wait for another run's lock is shown as it goes, saying whose lock it
+// is and since when; when the operation runs out of time the error says
+// the same and what to remove if nobody is running.
+func TestLockWaitReportsProgressAndWhoHoldsIt(t *testing.T) {
+	old := lockProgressEvery
+	lockProgressEvery = 100 * time.Millisecond
+	t.Cleanup(func() { lockProgressEvery = old })
+	admin := newKey(t, "admin")
+	dev := startDevice(t, []byte(admin.line+"\n"))
+	taken := time.Now().Add(-30 * time.Second).Truncate(time.Second)
+	placeLock(t, dev, lockContent("another pipeline", taken), taken)
+
+	var (
+		mu   sync.Mutex
+		msgs []string
+	)
+	ctx, cancel := contextWithTimeout(t, 450*time.Millisecond)
+	defer cancel()
+	ctx = WithProgress(ctx, func(msg string) {
+		mu.Lock()
+		defer mu.Unlock()
+		msgs = append(msgs, msg)
+	})
+	_, err := addKey(ctx, targetOf(dev), trustOf(dev), Credentials{Password: rootPassword}, newKey(t, ""))
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(msgs) < 3 {
+		t.Fatalf("%d progress messages, want one at the start and one every 100ms: %q", len(msgs), msgs)
+	}
+	for _, want := range []string{"waiting for the lock " + testLockPath, "held by another pipeline", "since " + taken.UTC().Format(time.RFC3339)} {
+		if !strings.Contains(msgs[0], want) {
+			t.Fatalf("first progress message %q lacks %q", msgs[0], want)
+		}
+	}
+	t.Log(msgs)
+
+	var locked *LockedError
+	var wait *LockWaitError
+	if !errors.As(err, &locked) || !errors.As(err, &wait) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want LockedError with a LockWaitError, ending in the deadline", err)
+	}
+	if wait.Holder != "another pipeline" || !wait.Since.Equal(taken) || wait.Waited < 300*time.Millisecond {
+		t.Fatalf("wait = %+v, want the holder, the lock's time and how long we waited", wait.LockWait)
+	}
+	msg := err.Error()
+	for _, want := range []string{"another pipeline", "taken at " + taken.UTC().Format(time.RFC3339), "remove " + testLockPath} {
+		if !strings.Contains(msg, want) {
+			t.Fatalf("error %q lacks %q", msg, want)
+		}
+	}
+	t.Log(msg)
 }
