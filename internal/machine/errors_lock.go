@@ -56,3 +56,21 @@ func (e *LockWaitError) Error() string {
 }
 
 func (e *LockWaitError) Unwrap() error { return e.Err }
+
+// LockHeldTooLongError: one edit held the machine-side lock longer than
+// LockHoldMax (the machine stopped answering), so it was cut off and the
+// lock removed; the file holds the old or the new version, never part of one.
+type LockHeldTooLongError struct {
+	Path  string
+	Addr  string
+	Limit time.Duration
+	Err   error // what the cut-off edit ran into
+}
+
+func (e *LockHeldTooLongError) Error() string {
+	return fmt.Sprintf("the edit of %s on %s did not finish within %s of taking its lock (did the machine stop answering?), "+
+		"so it was cut off and its lock removed (over a fresh connection, if one could be made); the file holds either the old or the new version, never part of one; "+
+		"run again to finish it (%v)", e.Path, e.Addr, e.Limit, e.Err)
+}
+
+func (e *LockHeldTooLongError) Unwrap() error { return e.Err }

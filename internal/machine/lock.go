@@ -75,8 +75,27 @@ func (l *fileLocks) drop(key string, fl *fileLock) {
 // long while we waited, is taken to be left by a run that died and is
 // broken. A lock dated ahead of the machine's clock, or that is not a
 // regular file, cannot be judged and is reported at once.
+// LockStaleAfter: a machine-side lock older than this by the machine's
+// clock was left by a run that died, and is broken. One edit holds the lock
+// at most LockHoldMax (and releases it within cleanupTimeout more), so a
+// live run's lock never grows this old.
+const LockStaleAfter = 2 * time.Minute
+
+// LockHoldMax bounds how long one edit holds the machine-side lock: its
+// read-modify-write-verify cycle is cut off (its connection closed, the
+// lock removed over a fresh one) when it takes longer.
+const LockHoldMax = time.Minute
+
+// MinOperationTimeout is the least time to give an operation that edits
+// (the context of AddKey, ReplaceKey, RemoveKey): enough to wait out the
+// lock of a run that died the moment it took it (LockStaleAfter), break it
+// and still make its own edit (LockHoldMax) after connecting (the default
+// Target.Timeout). With less, such a lock outlives every waiter.
+const MinOperationTimeout = LockStaleAfter + LockHoldMax + defaultTimeout
+
 var (
-	lockStaleAfter = 2 * time.Minute
+	lockStaleAfter = LockStaleAfter
+	lockHoldMax    = LockHoldMax
 	// A lock file without its "taken:" line was cut off while being written
 	// (its writer writes it right after creating it).
 	lockIncompleteAfter = 5 * time.Second
@@ -125,8 +144,10 @@ func ownerIsGone(held []byte) bool {
 	return processGone(pid)
 }
 
-// remoteLock takes the lock of file p on the machine and returns its release.
-func (s *session) remoteLock(ctx context.Context, p string, redial func(context.Context) (*session, error)) (func(), error) {
+// remoteLock takes the lock of file p on the machine. It returns the
+// context for the work done under the lock and the lock's release, which
+// passes on the work's error.
+func (s *session) remoteLock(ctx context.Context, p string, redial func(context.Context) (*session, error)) (context.Context, func(error) error, error) {
 	lockPath := p + lockSuffix
 	mine := fmt.Sprintf("packet terraform provider edit lock\nowner: %s\ntaken: %d\n", lockOwner+" "+randomSuffix(), time.Now().Unix())
 	var (
@@ -140,17 +161,18 @@ func (s *session) remoteLock(ctx context.Context, p string, redial func(context.
 	for {
 		created, err := s.createExclusive(lockPath, []byte(mine))
 		if err == nil {
-			return func() { s.releaseLock(ctx, lockPath, mine, redial) }, nil
+			held, unlock := s.holdLock(ctx, p, lockPath, mine, redial)
+			return held, unlock, nil
 		}
 		if created {
 			s.releaseLock(ctx, lockPath, mine, redial) // a partly written lock of ours
 		}
 		if created || (!errors.Is(err, fs.ErrExist) && !isExistError(err)) {
-			return nil, s.fileError(ctx, "create the lock file", lockPath, err)
+			return nil, nil, s.fileError(ctx, "create the lock file", lockPath, err)
 		}
 		held, rerr := s.readLock(ctx, lockPath)
 		if rerr != nil {
-			return nil, rerr
+			return nil, nil, rerr
 		}
 		if held != nil {
 			if string(held.data) != lastSeen {
@@ -161,7 +183,7 @@ func (s *session) remoteLock(ctx context.Context, p string, redial func(context.
 			}
 			age, known := held.age(clock)
 			if known && age < -lockFutureSlack {
-				return nil, &LockFutureError{LockPath: lockPath, Addr: s.addr, Holder: lockHolder(held.data), Dated: held.mtime, MachineNow: clock.now()}
+				return nil, nil, &LockFutureError{LockPath: lockPath, Addr: s.addr, Holder: lockHolder(held.data), Dated: held.mtime, MachineNow: clock.now()}
 			}
 			if ownerIsGone(held.data) || lockIsStale(held.data, age, known, time.Since(seenSince)) {
 				s.breakLock(lockPath, held.data)
@@ -185,8 +207,34 @@ func (s *session) remoteLock(ctx context.Context, p string, redial func(context.
 				waiting.Waited = time.Since(waitStart)
 				err = &LockWaitError{LockWait: waiting, Err: err}
 			}
-			return nil, &LockedError{LockPath: lockPath, Addr: s.addr, Holder: held.holder(), Err: err}
+			return nil, nil, &LockedError{LockPath: lockPath, Addr: s.addr, Holder: held.holder(), Err: err}
 		}
+	}
+}
+
+// errHeldTooLong ends the work under a lock that took over lockHoldMax.
+var errHeldTooLong = errors.New("the edit held the lock too long")
+
+// holdLock bounds the work under the lock just taken to lockHoldMax: then
+// the connection is closed (an SFTP call in flight cannot be cancelled any
+// other way), which fails the work at once. The release removes the lock,
+// over a fresh connection when this one is closed, while the bound still
+// stands, and names the cut-off in the work's error.
+func (s *session) holdLock(ctx context.Context, p, lockPath, mine string, redial func(context.Context) (*session, error)) (context.Context, func(error) error) {
+	held, cancel := context.WithTimeoutCause(ctx, lockHoldMax, errHeldTooLong)
+	stop := context.AfterFunc(held, func() {
+		if errors.Is(context.Cause(held), errHeldTooLong) {
+			s.abort()
+		}
+	})
+	return held, func(err error) error {
+		s.releaseLock(ctx, lockPath, mine, redial)
+		stop()
+		cancel()
+		if err != nil && errors.Is(context.Cause(held), errHeldTooLong) {
+			return &LockHeldTooLongError{Path: p, Addr: s.addr, Limit: lockHoldMax, Err: err}
+		}
+		return err
 	}
 }
 

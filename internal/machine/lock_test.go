@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -306,4 +309,131 @@ func TestLockWaitReportsProgressAndWhoHoldsIt(t *testing.T) {
 		}
 	}
 	t.Log(msg)
+}
+
+// stallProxy forwards TCP connections to a server until stall is called:
+// from then on the connections open at that moment forward nothing more
+// (the machine stops answering), while new ones work.
+type stallProxy struct {
+	port int
+	mu   sync.Mutex
+	gen  *atomic.Bool // the stall flag of connections opened now
+}
+
+func startStallProxy(t *testing.T, target string) *stallProxy {
+	t.Helper()
+	l, err := new(net.ListenConfig).Listen(t.Context(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &stallProxy{port: l.Addr().(*net.TCPAddr).Port, gen: new(atomic.Bool)}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { _ = l.Close(); wg.Wait() })
+	wg.Go(func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			p.mu.Lock()
+			stalled := p.gen
+			p.mu.Unlock()
+			up, err := new(net.Dialer).DialContext(t.Context(), "tcp", target)
+			if err != nil {
+				_ = c.Close()
+				continue
+			}
+			pipe := func(dst, src net.Conn) {
+				defer dst.Close()
+				defer src.Close()
+				buf := make([]byte, 32<<10)
+				for {
+					n, err := src.Read(buf)
+					if n > 0 && !stalled.Load() {
+						if _, werr := dst.Write(buf[:n]); werr != nil {
+							return
+						}
+					}
+					if err != nil {
+						return
+					}
+				}
+			}
+			wg.Go(func() { pipe(up, c) })
+			wg.Go(func() { pipe(c, up) })
+		}
+	})
+	return p
+}
+
+func (p *stallProxy) stall() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.gen.Store(true)
+	p.gen = new(atomic.Bool)
+}
+
+// One edit holds the lock at most lockHoldMax: when the machine stops
+// answering mid-edit, the connection is cut then, the lock is removed over
+// a fresh one, and the error says what happened, long before the
+// operation's own deadline. So a live run's lock never grows as old as
+// LockStaleAfter.
+func TestOneEditHoldsTheLockAtMostLockHoldMax(t *testing.T) {
+	old := lockHoldMax
+	lockHoldMax = 300 * time.Millisecond
+	t.Cleanup(func() { lockHoldMax = old })
+	admin := newKey(t, "admin")
+	dev := startDevice(t, []byte(admin.line+"\n"))
+	proxy := startStallProxy(t, dev.Addr())
+	tgt := Target{Host: "127.0.0.1", Port: proxy.port, Timeout: 5 * time.Second}.withDefaults()
+	creds := Credentials{Password: rootPassword}
+	ctx, cancel := contextWithTimeout(t, 20*time.Second)
+	defer cancel()
+	s, err := dial(ctx, tgt, trustOf(dev), creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	redial := func(rctx context.Context) (*session, error) { return dial(rctx, tgt, trustOf(dev), creds) }
+
+	lctx, unlock, err := s.remoteLock(ctx, "/root/.ssh/authorized_keys", redial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy.stall() // the machine stops answering in the middle of the edit
+	start := time.Now()
+	_, err = s.readFile("/root/.ssh/authorized_keys")
+	if err == nil {
+		t.Fatal("a read over a connection that stopped answering succeeded")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("the stalled edit held the lock for %v, want about lockHoldMax", d)
+	}
+	if lctx.Err() == nil {
+		t.Fatal("the locked phase's context is not done")
+	}
+	err = unlock(err)
+	var tooLong *LockHeldTooLongError
+	if !errors.As(err, &tooLong) || !strings.Contains(err.Error(), "/root/.ssh/authorized_keys") {
+		t.Fatalf("err = %v, want LockHeldTooLongError naming the file", err)
+	}
+	t.Log(err)
+	if _, err := dev.Lstat(testLockPath); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the lock is still there after the cut-off edit: %v", err)
+	}
+}
+
+// What the provider relies on: a live run's lock never looks stale, and an
+// operation given MinOperationTimeout can wait out a dead run's lock, break
+// it and still make its own edit.
+func TestOperationTimeoutOutlastsAStaleLock(t *testing.T) {
+	if lockStaleAfter != LockStaleAfter || lockHoldMax != LockHoldMax {
+		t.Fatalf("the package's lock times (%v, %v) are not the exported ones (%v, %v)", lockStaleAfter, lockHoldMax, LockStaleAfter, LockHoldMax)
+	}
+	if LockHoldMax+cleanupTimeout >= LockStaleAfter {
+		t.Fatalf("a live lock may be held %v and released within %v more: not below the stale age %v", LockHoldMax, cleanupTimeout, LockStaleAfter)
+	}
+	if MinOperationTimeout <= LockStaleAfter+LockHoldMax {
+		t.Fatalf("MinOperationTimeout %v leaves no time to edit after waiting out a stale lock (%v + %v)", MinOperationTimeout, LockStaleAfter, LockHoldMax)
+	}
 }

@@ -184,7 +184,7 @@ func (p *Pool) ReadKeys(ctx context.Context, t Target, hk HostKeyPolicy, c Crede
 // missing file (and directory) may be created.
 func (pool *Pool) edit(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, create bool,
 	change func(*authorizedkeys.File) bool, verify func(*authorizedkeys.File) string,
-) (Outcome, error) {
+) (_ Outcome, err error) {
 	t = t.withDefaults()
 	release, err := editLocks.acquire(ctx, lockKey(t))
 	if err != nil {
@@ -218,11 +218,12 @@ func (pool *Pool) edit(ctx context.Context, t Target, hk HostKeyPolicy, c Creden
 			return s.outcome, s.fileError(ctx, "create directory", path.Dir(p), err)
 		}
 	}
-	unlock, err := s.remoteLock(ctx, p, redial)
+	// The work under the lock is bounded by a context of its own (LockHoldMax).
+	ctx, unlock, err := s.remoteLock(ctx, p, redial)
 	if err != nil {
 		return s.outcome, err
 	}
-	defer unlock()
+	defer func() { err = unlock(err) }()
 
 	for range editAttempts {
 		data, err := s.readFile(p)

@@ -74,6 +74,16 @@ func (s *session) drop() {
 	}
 }
 
+// abort closes the connection under a caller that still uses it, so that
+// its SFTP calls in flight fail at once; a pooled one is not handed out again.
+func (s *session) abort() {
+	if s.discard != nil {
+		s.discard()
+		return
+	}
+	_ = s.ssh.Close()
+}
+
 func (s *session) closeConn() {
 	s.stopFn()
 	_ = s.sftp.Close()
