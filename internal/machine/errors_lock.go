@@ -74,3 +74,23 @@ func (e *LockHeldTooLongError) Error() string {
 }
 
 func (e *LockHeldTooLongError) Unwrap() error { return e.Err }
+
+// SFTPStartError: the machine let us log in but did not start its sftp
+// subsystem (refused it, or did not answer within the time allowed).
+type SFTPStartError struct {
+	Addr    string
+	Timeout time.Duration // the time allowed, when that ran out
+	Err     error
+}
+
+func (e *SFTPStartError) Error() string {
+	why := fmt.Sprintf("(%v)", e.Err)
+	if e.Timeout > 0 {
+		why = fmt.Sprintf("within %s", e.Timeout)
+	}
+	return fmt.Sprintf("the SSH server on %s accepted the login but did not start the sftp subsystem %s: "+
+		"this provider edits files over SFTP only; check that the server's sshd_config enables it "+
+		"(a line such as `Subsystem sftp internal-sftp`, or `Subsystem sftp /usr/lib/openssh/sftp-server`) and reload sshd", e.Addr, why)
+}
+
+func (e *SFTPStartError) Unwrap() error { return e.Err }

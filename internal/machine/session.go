@@ -3,10 +3,10 @@ package machine
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/pkg/sftp"
@@ -19,6 +19,11 @@ const (
 	defaultTimeout        = 30 * time.Second
 	defaultAuthorizedKeys = ".ssh/authorized_keys"
 )
+
+// sftpStartTimeout bounds starting SFTP once logged in (at most
+// Target.Timeout): a server that answers SSH but never starts the
+// subsystem fails fast instead of using up the whole operation.
+var sftpStartTimeout = 15 * time.Second
 
 // Target is the machine and file to edit.
 type Target struct {
@@ -152,14 +157,11 @@ func dialOnce(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) (*
 	}
 	_ = conn.SetDeadline(time.Time{})
 	client := ssh.NewClient(cc, chans, reqs)
-	sc, err := sftp.NewClient(client)
+	sc, err := startSFTP(ctx, client, addr, min(sftpStartTimeout, t.Timeout))
 	if err != nil {
 		stop()
 		_ = client.Close()
-		if ctx.Err() != nil {
-			return nil, &UnreachableError{Addr: addr, Err: ctx.Err()}
-		}
-		return nil, fmt.Errorf("start SFTP on %s (the server needs the sftp subsystem enabled): %w", addr, err)
+		return nil, err
 	}
 	seen, _ := check.outcome()
 	out := Outcome{Use: check.use}
@@ -167,6 +169,34 @@ func dialOnce(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) (*
 		out.HostKey = HostKeyLine(seen)
 	}
 	return &session{addr: addr, ssh: client, sftp: sc, stopFn: stop, outcome: out}, nil
+}
+
+// startSFTP starts the sftp subsystem on a logged-in connection within
+// limit, closing the connection when the server does not answer in time.
+// The machine answered SSH, so no failure here is an UnreachableError.
+func startSFTP(ctx context.Context, client *ssh.Client, addr string, limit time.Duration) (*sftp.Client, error) {
+	var timedOut atomic.Bool
+	timer := time.AfterFunc(limit, func() {
+		timedOut.Store(true)
+		_ = client.Close()
+	})
+	sc, err := sftp.NewClient(client)
+	timer.Stop()
+	switch {
+	case timedOut.Load():
+		if sc != nil {
+			_ = sc.Close()
+		}
+		if err == nil {
+			err = errors.New("closed as it answered")
+		}
+		return nil, &SFTPStartError{Addr: addr, Timeout: limit, Err: err}
+	case err != nil && ctx.Err() != nil:
+		return nil, &SFTPStartError{Addr: addr, Err: ctx.Err()}
+	case err != nil:
+		return nil, &SFTPStartError{Addr: addr, Err: err}
+	}
+	return sc, nil
 }
 
 // handshakeError tells apart a refused host key, a refused login and a
