@@ -273,7 +273,7 @@ func TestLockWaitReportsProgressAndWhoHoldsIt(t *testing.T) {
 		mu   sync.Mutex
 		msgs []string
 	)
-	ctx, cancel := contextWithTimeout(t, 450*time.Millisecond)
+	ctx, cancel := contextWithTimeout(t, time.Second)
 	defer cancel()
 	ctx = WithProgress(ctx, func(msg string) {
 		mu.Lock()
