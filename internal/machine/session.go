@@ -96,8 +96,23 @@ func (s *session) closeConn() {
 }
 
 // dial connects, retrying refused and reset connections (sshd sheds them
-// under load, see MaxStartups) with bounded backoff.
+// under load, see MaxStartups) with bounded backoff. The dial is bounded by
+// ctx and by dialLimit; the session it returns ends when ctx does
+// (including SFTP calls made later on it).
 func dial(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) (*session, error) {
+	s, err := dialDetached(ctx, t, hk, c)
+	if err != nil {
+		return nil, err
+	}
+	s.stopFn = context.AfterFunc(ctx, func() { _ = s.ssh.Close() })
+	return s, nil
+}
+
+// dialDetached is dial for a session that outlives ctx: ctx and dialLimit
+// bound the dial only, and whoever gets the session closes it.
+func dialDetached(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) (*session, error) {
+	ctx, cancel := context.WithTimeout(ctx, dialLimit(t))
+	defer cancel()
 	var err error
 	for attempt := 0; ; attempt++ {
 		var s *session
@@ -111,9 +126,26 @@ func dial(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) (*sess
 	}
 }
 
+// dialBackoffBudget is what the waits between dial attempts add up to at most.
+var dialBackoffBudget = func() time.Duration {
+	var d time.Duration
+	for n := range dialAttempts - 1 {
+		d += min(backoffBase<<n, backoffMax)
+	}
+	return d
+}()
+
+// dialLimit bounds a whole dial, retries included, whatever its callers'
+// contexts allow: the TCP connect and the handshake (t.Timeout each), the
+// start of SFTP, and the backoff between attempts.
+func dialLimit(t Target) time.Duration {
+	return 2*t.Timeout + min(sftpStartTimeout, t.Timeout) + dialBackoffBudget
+}
+
 // dialOnce connects, verifies the host key, logs in and starts SFTP. The TCP
-// connect and the handshake each get t.Timeout; ctx cancels everything,
-// including SFTP calls made later on the session.
+// connect and the handshake each get t.Timeout, starting SFTP at most
+// sftpStartTimeout; ctx cancels all of it. The session it returns is tied to
+// no context.
 func dialOnce(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) (*session, error) {
 	addr := t.addr()
 	if t.Host == "" {
@@ -163,12 +195,17 @@ func dialOnce(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) (*
 		_ = client.Close()
 		return nil, err
 	}
+	if !stop() { // ctx ended as the dial finished: the connection is closed
+		_ = sc.Close()
+		_ = client.Close()
+		return nil, &UnreachableError{Addr: addr, Err: ctx.Err()}
+	}
 	seen, _ := check.outcome()
 	out := Outcome{Use: check.use}
 	if seen != nil {
 		out.HostKey = HostKeyLine(seen)
 	}
-	return &session{addr: addr, ssh: client, sftp: sc, stopFn: stop, outcome: out}, nil
+	return &session{addr: addr, ssh: client, sftp: sc, stopFn: func() bool { return true }, outcome: out}, nil
 }
 
 // startSFTP starts the sftp subsystem on a logged-in connection within
