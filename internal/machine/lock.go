@@ -74,11 +74,14 @@ func (l *fileLocks) drop(key string, fl *fileLock) {
 // A lock older than lockStaleAfter by that clock, or unchanged for that
 // long while we waited, is taken to be left by a run that died and is
 // broken. A lock dated ahead of the machine's clock, or that is not a
-// regular file, cannot be judged and is reported at once.
+// regular file, cannot be judged and is reported at once. The lock of a
+// process of this host that no longer runs is broken at once.
+
 // LockStaleAfter: a machine-side lock older than this by the machine's
 // clock was left by a run that died, and is broken. One edit holds the lock
-// at most LockHoldMax (and releases it within cleanupTimeout more), so a
-// live run's lock never grows this old.
+// at most LockHoldMax (then cleaning up its temp file and removing the
+// lock take at most cleanupTimeout each), so a live run's lock never grows
+// this old.
 const LockStaleAfter = 2 * time.Minute
 
 // LockHoldMax bounds how long one edit holds the machine-side lock: its
