@@ -5,9 +5,9 @@ import (
 	"time"
 )
 
-// Errors about the machine-side lock file (see lock.go). Like those in
-// errors.go they name the file and the machine, and say what a person can
-// do about it.
+// Errors about the machine-side lock file (see lock.go) and about starting
+// SFTP (session.go). Like those in errors.go they name the file or the
+// machine, and say what a person can do about it.
 
 // LockNotRegularError: the lock path holds something no run of this
 // provider makes (a symlink, dangling or not, a directory, a device...).

@@ -31,7 +31,7 @@ type Target struct {
 	Port               int           // default 22
 	User               string        // default "root"
 	AuthorizedKeysPath string        // default ".ssh/authorized_keys"; relative paths are relative to the user's home
-	Timeout            time.Duration // for TCP connect and SSH handshake each; default 30s. The whole operation is bounded by ctx.
+	Timeout            time.Duration // for TCP connect and SSH handshake each (starting SFTP gets at most 15s of it); default 30s. The whole operation is bounded by ctx.
 }
 
 func (t Target) withDefaults() Target {
