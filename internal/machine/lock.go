@@ -178,7 +178,7 @@ func (s *session) remoteLock(ctx context.Context, p string, redial func(context.
 			return nil, nil, rerr
 		}
 		if held != nil {
-			if string(held.data) != lastSeen {
+			if seenSince.IsZero() || string(held.data) != lastSeen { // an empty lock is news too
 				lastSeen, seenSince = string(held.data), time.Now()
 			}
 			if !clockRead {

@@ -439,3 +439,21 @@ func TestOperationTimeoutOutlastsAStaleLock(t *testing.T) {
 		t.Fatalf("MinOperationTimeout %v leaves no time to edit after waiting out a stale lock (%v + %v)", MinOperationTimeout, LockStaleAfter, LockHoldMax)
 	}
 }
+
+// A lock file caught between its creation and its first write is empty: it
+// is another run's lock being written, and is waited for, not broken.
+func TestLockBeingWrittenIsNotBroken(t *testing.T) {
+	admin := newKey(t, "admin")
+	dev := startDevice(t, []byte(admin.line+"\n"))
+	placeLock(t, dev, "", time.Now())
+	ctx, cancel := contextWithTimeout(t, 500*time.Millisecond)
+	defer cancel()
+	_, err := addKey(ctx, targetOf(dev), trustOf(dev), Credentials{Password: rootPassword}, newKey(t, ""))
+	var locked *LockedError
+	if !errors.As(err, &locked) {
+		t.Fatalf("err = %v, want LockedError", err)
+	}
+	if _, err := dev.Lstat(testLockPath); err != nil {
+		t.Fatalf("a lock being written was broken: %v", err)
+	}
+}
