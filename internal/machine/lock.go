@@ -160,6 +160,8 @@ func (s *session) remoteLock(ctx context.Context, p string, redial func(context.
 		seenSince time.Time
 		waitStart time.Time // when we first had to wait
 		reported  time.Time // when the wait was last reported
+		// waitEnded turns an error into the LockedError of the wait under way, if ctx ended it.
+		waitEnded = func(_ context.Context, err error) error { return err }
 	)
 	for {
 		created, err := s.createExclusive(lockPath, []byte(mine))
@@ -171,11 +173,11 @@ func (s *session) remoteLock(ctx context.Context, p string, redial func(context.
 			s.releaseLock(ctx, lockPath, mine, redial) // a partly written lock of ours
 		}
 		if created || (!errors.Is(err, fs.ErrExist) && !isExistError(err)) {
-			return nil, nil, s.fileError(ctx, "create the lock file", lockPath, err)
+			return nil, nil, waitEnded(ctx, s.fileError(ctx, "create the lock file", lockPath, err))
 		}
 		held, rerr := s.readLock(ctx, lockPath)
 		if rerr != nil {
-			return nil, nil, rerr
+			return nil, nil, waitEnded(ctx, rerr)
 		}
 		if held != nil {
 			if seenSince.IsZero() || string(held.data) != lastSeen { // an empty lock is news too
@@ -193,24 +195,31 @@ func (s *session) remoteLock(ctx context.Context, p string, redial func(context.
 				continue
 			}
 		}
-		var waiting LockWait
 		if held != nil {
 			if waitStart.IsZero() {
 				waitStart = time.Now()
 			}
-			waiting = held.wait(lockPath, s.addr, clock, time.Since(waitStart))
+			waiting := held.wait(lockPath, s.addr, clock, time.Since(waitStart))
 			if reported.IsZero() || time.Since(reported) >= lockProgressEvery {
 				reported = time.Now()
 				report(ctx, waiting.String())
 			}
+			// Should the context end before the lock is ours, say what we
+			// waited for, whichever call it ends in.
+			waitEnded = func(ctx context.Context, err error) error {
+				if ctx.Err() == nil {
+					return err
+				}
+				waiting.Waited = time.Since(waitStart)
+				return &LockedError{LockPath: lockPath, Addr: s.addr, Holder: waiting.Holder, Err: &LockWaitError{LockWait: waiting, Err: ctx.Err()}}
+			}
 		}
 		wait := lockPoll/2 + rand.N(lockPoll) //nolint:gosec // jitter, not security
 		if err := sleepCtx(ctx, wait); err != nil {
-			if held != nil {
-				waiting.Waited = time.Since(waitStart)
-				err = &LockWaitError{LockWait: waiting, Err: err}
+			if waitStart.IsZero() { // the lock vanished before we waited
+				return nil, nil, &LockedError{LockPath: lockPath, Addr: s.addr, Holder: held.holder(), Err: err}
 			}
-			return nil, nil, &LockedError{LockPath: lockPath, Addr: s.addr, Holder: held.holder(), Err: err}
+			return nil, nil, waitEnded(ctx, err)
 		}
 	}
 }

@@ -457,3 +457,27 @@ func TestLockBeingWrittenIsNotBroken(t *testing.T) {
 		t.Fatalf("a lock being written was broken: %v", err)
 	}
 }
+
+// However the operation's time runs out during a wait (asleep between two
+// looks, or in an SFTP call to a machine that stopped answering), the
+// error is the LockedError saying whose lock it waited for.
+func TestLockWaitEndingInACallIsStillALockedError(t *testing.T) {
+	admin := newKey(t, "admin")
+	dev := startDevice(t, []byte(admin.line+"\n"))
+	placeLock(t, dev, lockContent("another pipeline", time.Now()), time.Now())
+	proxy := startStallProxy(t, dev.Addr())
+	tgt := Target{Host: "127.0.0.1", Port: proxy.port, Timeout: 5 * time.Second}
+	ctx, cancel := contextWithTimeout(t, time.Second)
+	defer cancel()
+	var once sync.Once
+	ctx = WithProgress(ctx, func(string) { once.Do(proxy.stall) }) // the machine stops answering once we wait
+	_, err := addKey(ctx, tgt, trustOf(dev), Credentials{Password: rootPassword}, newKey(t, ""))
+	var locked *LockedError
+	var wait *LockWaitError
+	if !errors.As(err, &locked) || !errors.As(err, &wait) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want LockedError with a LockWaitError, ending in the deadline", err)
+	}
+	if wait.Holder != "another pipeline" {
+		t.Fatalf("wait = %+v, want the holder", wait.LockWait)
+	}
+}
