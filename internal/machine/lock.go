@@ -304,7 +304,9 @@ func (s *session) readLock(ctx context.Context, lockPath string) (*heldLock, err
 		return nil, s.fileError(ctx, "read the lock file", lockPath, err)
 	}
 	defer f.Close()
-	if fi, err = f.Stat(); err != nil {
+	if fi, err = f.Stat(); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil // servers that stat an open file by its name see it gone
+	} else if err != nil {
 		return nil, s.fileError(ctx, "look at the lock file", lockPath, err)
 	}
 	if !fi.Mode().IsRegular() { // swapped for something else since the look
