@@ -172,7 +172,10 @@ func (s *session) remoteLock(ctx context.Context, p string, redial func(context.
 		if created {
 			s.releaseLock(ctx, lockPath, mine, redial) // a partly written lock of ours
 		}
-		if created || (!errors.Is(err, fs.ErrExist) && !isExistError(err)) {
+		if created {
+			return nil, nil, s.fileError(ctx, "create the lock file", lockPath, err)
+		}
+		if !errors.Is(err, fs.ErrExist) && !isExistError(err) {
 			return nil, nil, waitEnded(ctx, s.fileError(ctx, "create the lock file", lockPath, err))
 		}
 		held, rerr := s.readLock(ctx, lockPath)
@@ -194,8 +197,6 @@ func (s *session) remoteLock(ctx context.Context, p string, redial func(context.
 				s.breakLock(lockPath, held.data)
 				continue
 			}
-		}
-		if held != nil {
 			if waitStart.IsZero() {
 				waitStart = time.Now()
 			}
