@@ -156,6 +156,7 @@ func TestStaleLockIsBroken(t *testing.T) {
 	if err := dev.WriteFile(lock, []byte(old), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	setMtime(t, dev, lock, time.Now().Add(-time.Hour)) // its age is judged by the machine's clock
 	k := newKey(t, "")
 	if _, err := addKey(ctxT(t), targetOf(dev), trustOf(dev), Credentials{Password: rootPassword}, k); err != nil {
 		t.Fatalf("AddKey with a stale lock: %v", err)

@@ -324,8 +324,7 @@ const writersSuffix = ".packet-writers"
 func (pool *Pool) edit(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, writer string, create bool,
 	change func(*authorizedkeys.File, *authorizedkeys.Writers) (fileChanged, recordChanged bool),
 	verify func(*authorizedkeys.File, *authorizedkeys.Writers) string,
-) (editReport, error) {
-	var rep editReport
+) (rep editReport, err error) {
 	t = t.withDefaults()
 	release, err := editLocks.acquire(ctx, lockKey(t))
 	if err != nil {
@@ -371,11 +370,12 @@ func (pool *Pool) edit(ctx context.Context, t Target, hk HostKeyPolicy, c Creden
 			_ = s.sftp.RemoveDirectory(d) // refused while anything else is in it
 		}
 	}()
-	unlock, err := s.remoteLock(ctx, p, redial)
+	// The work under the lock is bounded by a context of its own (LockHoldMax).
+	ctx, unlock, err := s.remoteLock(ctx, p, redial)
 	if err != nil {
 		return rep, err
 	}
-	defer unlock()
+	defer func() { err = unlock(err) }()
 
 	recordPath := p + writersSuffix
 	for range editAttempts {

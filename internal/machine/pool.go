@@ -43,6 +43,8 @@ type pooledConn struct {
 	refs  int
 	dead  bool
 	idle  *time.Timer
+	// cancelDial calls the dial off; nil once it is done.
+	cancelDial context.CancelFunc
 }
 
 // snapshot is one read of an authorized_keys file.
@@ -112,10 +114,12 @@ func (p *Pool) session(ctx context.Context, t Target, hk HostKeyPolicy, c Creden
 	}
 	pc := p.conns[key]
 	if pc == nil || pc.dead {
-		pc = &pooledConn{key: key, ready: make(chan struct{})}
+		// The dial outlives the caller that started it, as others may wait
+		// on it too; the last to stop waiting calls it off (see release).
+		dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		pc = &pooledConn{key: key, ready: make(chan struct{}), cancelDial: cancel}
 		p.conns[key] = pc
-		// The dial outlives the caller that started it: others wait on it.
-		go p.dialInto(pc, context.WithoutCancel(ctx), t, hk, c)
+		go p.dialInto(pc, dctx, t, hk, c)
 	}
 	pc.refs++
 	if pc.idle != nil {
@@ -148,11 +152,23 @@ func (p *Pool) session(ctx context.Context, t Target, hk HostKeyPolicy, c Creden
 	return &lease, nil
 }
 
+// dialInto dials for pc (bounded by dialLimit, and called off by release
+// once nobody waits) and hands the result to its waiters.
 func (p *Pool) dialInto(pc *pooledConn, ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) {
-	s, err := dial(ctx, t, hk, c)
+	s, err := dialDetached(ctx, t, hk, c)
 	p.mu.Lock()
-	pc.s, pc.err = s, err
-	if err != nil {
+	if pc.cancelDial != nil {
+		pc.cancelDial() // frees the context; the session does not depend on it
+		pc.cancelDial = nil
+	}
+	abandoned := err == nil && pc.dead // every caller gave up as it finished
+	if abandoned {
+		err = &UnreachableError{Addr: t.addr(), Err: context.Canceled}
+	}
+	pc.err = err
+	if err == nil {
+		pc.s = s
+	} else {
 		pc.dead = true
 		if p.conns[pc.key] == pc {
 			delete(p.conns, pc.key)
@@ -160,6 +176,9 @@ func (p *Pool) dialInto(pc *pooledConn, ctx context.Context, t Target, hk HostKe
 	}
 	p.mu.Unlock()
 	close(pc.ready)
+	if abandoned {
+		s.closeConn()
+	}
 	if err == nil {
 		go func() {
 			_ = s.ssh.Wait() // the connection died or was closed
@@ -168,11 +187,21 @@ func (p *Pool) dialInto(pc *pooledConn, ctx context.Context, t Target, hk HostKe
 	}
 }
 
-// release hands a connection back; the last one out starts its idle timer.
+// release hands a connection back; the last one out starts its idle timer,
+// or calls the dial off when it is still under way.
 func (p *Pool) release(pc *pooledConn) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	pc.refs--
+	if pc.refs == 0 && pc.cancelDial != nil {
+		pc.cancelDial()
+		pc.cancelDial = nil
+		pc.dead = true // the next caller dials afresh
+		if p.conns[pc.key] == pc {
+			delete(p.conns, pc.key)
+		}
+		return
+	}
 	if pc.refs == 0 && !pc.dead && pc.s != nil {
 		pc.idle = time.AfterFunc(idleTimeout, func() {
 			p.mu.Lock()
@@ -205,7 +234,8 @@ func (p *Pool) discard(pc *pooledConn) {
 	}
 }
 
-// Close closes every connection of the pool (those in use fail their callers).
+// Close closes every connection of the pool (those in use fail their
+// callers) and calls off the dials under way.
 func (p *Pool) Close() {
 	if p == nil {
 		return
@@ -214,6 +244,10 @@ func (p *Pool) Close() {
 	var all []*pooledConn
 	for _, pc := range p.conns {
 		all = append(all, pc)
+		if pc.cancelDial != nil { // no dial outlives the pool
+			pc.cancelDial()
+			pc.cancelDial = nil
+		}
 	}
 	p.reads = nil
 	p.mu.Unlock()

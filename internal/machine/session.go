@@ -3,10 +3,10 @@ package machine
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/pkg/sftp"
@@ -20,13 +20,18 @@ const (
 	defaultAuthorizedKeys = ".ssh/authorized_keys"
 )
 
+// sftpStartTimeout bounds starting SFTP once logged in (at most
+// Target.Timeout): a server that answers SSH but never starts the
+// subsystem fails fast instead of using up the whole operation.
+var sftpStartTimeout = 15 * time.Second
+
 // Target is the machine and file to edit.
 type Target struct {
 	Host               string
 	Port               int           // default 22
 	User               string        // default "root"
 	AuthorizedKeysPath string        // default ".ssh/authorized_keys"; relative paths are relative to the user's home
-	Timeout            time.Duration // for TCP connect and SSH handshake each; default 30s. The whole operation is bounded by ctx.
+	Timeout            time.Duration // for TCP connect and SSH handshake each (starting SFTP gets at most 15s of it); default 30s. The whole operation is bounded by ctx.
 }
 
 func (t Target) withDefaults() Target {
@@ -74,6 +79,16 @@ func (s *session) drop() {
 	}
 }
 
+// abort closes the connection under a caller that still uses it, so that
+// its SFTP calls in flight fail at once; a pooled one is not handed out again.
+func (s *session) abort() {
+	if s.discard != nil {
+		s.discard()
+		return
+	}
+	_ = s.ssh.Close()
+}
+
 func (s *session) closeConn() {
 	s.stopFn()
 	_ = s.sftp.Close()
@@ -81,8 +96,23 @@ func (s *session) closeConn() {
 }
 
 // dial connects, retrying refused and reset connections (sshd sheds them
-// under load, see MaxStartups) with bounded backoff.
+// under load, see MaxStartups) with bounded backoff. The dial is bounded by
+// ctx and by dialLimit; the session it returns ends when ctx does
+// (including SFTP calls made later on it).
 func dial(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) (*session, error) {
+	s, err := dialDetached(ctx, t, hk, c)
+	if err != nil {
+		return nil, err
+	}
+	s.stopFn = context.AfterFunc(ctx, func() { _ = s.ssh.Close() })
+	return s, nil
+}
+
+// dialDetached is dial for a session that outlives ctx: ctx and dialLimit
+// bound the dial only, and whoever gets the session closes it.
+func dialDetached(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) (*session, error) {
+	ctx, cancel := context.WithTimeout(ctx, dialLimit(t))
+	defer cancel()
 	var err error
 	for attempt := 0; ; attempt++ {
 		var s *session
@@ -96,9 +126,26 @@ func dial(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) (*sess
 	}
 }
 
+// dialBackoffBudget is what the waits between dial attempts add up to at most.
+var dialBackoffBudget = func() time.Duration {
+	var d time.Duration
+	for n := range dialAttempts - 1 {
+		d += min(backoffBase<<n, backoffMax)
+	}
+	return d
+}()
+
+// dialLimit bounds a whole dial, retries included, whatever its callers'
+// contexts allow: the TCP connect and the handshake (t.Timeout each), the
+// start of SFTP, and the backoff between attempts.
+func dialLimit(t Target) time.Duration {
+	return 2*t.Timeout + min(sftpStartTimeout, t.Timeout) + dialBackoffBudget
+}
+
 // dialOnce connects, verifies the host key, logs in and starts SFTP. The TCP
-// connect and the handshake each get t.Timeout; ctx cancels everything,
-// including SFTP calls made later on the session.
+// connect and the handshake each get t.Timeout, starting SFTP at most
+// sftpStartTimeout; ctx cancels all of it. The session it returns is tied to
+// no context.
 func dialOnce(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) (*session, error) {
 	addr := t.addr()
 	if t.Host == "" {
@@ -142,21 +189,51 @@ func dialOnce(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) (*
 	}
 	_ = conn.SetDeadline(time.Time{})
 	client := ssh.NewClient(cc, chans, reqs)
-	sc, err := sftp.NewClient(client)
+	sc, err := startSFTP(ctx, client, addr, min(sftpStartTimeout, t.Timeout))
 	if err != nil {
 		stop()
 		_ = client.Close()
-		if ctx.Err() != nil {
-			return nil, &UnreachableError{Addr: addr, Err: ctx.Err()}
-		}
-		return nil, fmt.Errorf("start SFTP on %s (the server needs the sftp subsystem enabled): %w", addr, err)
+		return nil, err
+	}
+	if !stop() { // ctx ended as the dial finished: the connection is closed
+		_ = sc.Close()
+		_ = client.Close()
+		return nil, &UnreachableError{Addr: addr, Err: ctx.Err()}
 	}
 	seen, _ := check.outcome()
 	out := Outcome{Use: check.use}
 	if seen != nil {
 		out.HostKey = HostKeyLine(seen)
 	}
-	return &session{addr: addr, ssh: client, sftp: sc, stopFn: stop, outcome: out}, nil
+	return &session{addr: addr, ssh: client, sftp: sc, stopFn: func() bool { return true }, outcome: out}, nil
+}
+
+// startSFTP starts the sftp subsystem on a logged-in connection within
+// limit, closing the connection when the server does not answer in time.
+// The machine answered SSH, so no failure here is an UnreachableError.
+func startSFTP(ctx context.Context, client *ssh.Client, addr string, limit time.Duration) (*sftp.Client, error) {
+	var timedOut atomic.Bool
+	timer := time.AfterFunc(limit, func() {
+		timedOut.Store(true)
+		_ = client.Close()
+	})
+	sc, err := sftp.NewClient(client)
+	timer.Stop()
+	switch {
+	case timedOut.Load():
+		if sc != nil {
+			_ = sc.Close()
+		}
+		if err == nil {
+			err = errors.New("closed as it answered")
+		}
+		return nil, &SFTPStartError{Addr: addr, Timeout: limit, Err: err}
+	case err != nil && ctx.Err() != nil:
+		return nil, &SFTPStartError{Addr: addr, Err: ctx.Err()}
+	case err != nil:
+		return nil, &SFTPStartError{Addr: addr, Err: err}
+	}
+	return sc, nil
 }
 
 // handshakeError tells apart a refused host key, a refused login and a

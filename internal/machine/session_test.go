@@ -1,0 +1,124 @@
+package machine
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// startNoSFTPServer runs an SSH server that logs anyone in with the root
+// password and opens sessions, but whose sftp subsystem misbehaves as
+// mode says: "no reply" never answers the subsystem request, "no version"
+// accepts it and never sends the SFTP version, "refused" refuses it.
+func startNoSFTPServer(t *testing.T, mode string) (Target, HostKeyPolicy) {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &ssh.ServerConfig{
+		PasswordCallback: func(ssh.ConnMetadata, []byte) (*ssh.Permissions, error) { return nil, nil },
+	}
+	cfg.AddHostKey(signer)
+	l, err := new(net.ListenConfig).Listen(t.Context(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		conns []net.Conn
+	)
+	t.Cleanup(func() {
+		_ = l.Close()
+		mu.Lock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Go(func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Go(func() {
+				_, chans, reqs, err := ssh.NewServerConn(c, cfg)
+				if err != nil {
+					return
+				}
+				go ssh.DiscardRequests(reqs)
+				for nc := range chans {
+					ch, chReqs, err := nc.Accept()
+					if err != nil {
+						continue
+					}
+					go func() {
+						for req := range chReqs {
+							switch {
+							case req.Type != "subsystem":
+								_ = req.Reply(false, nil)
+							case mode == "refused":
+								_ = req.Reply(false, nil)
+							case mode == "no version":
+								_ = req.Reply(true, nil) // and then say nothing
+							}
+							// "no reply": never answer
+						}
+						_ = ch.Close()
+					}()
+				}
+			})
+		}
+	})
+	tgt := Target{Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, Timeout: 5 * time.Second}
+	return tgt, HostKeyPolicy{HostKey: string(ssh.MarshalAuthorizedKey(signer.PublicKey()))}
+}
+
+// A server that logs us in but never starts SFTP costs sftpStartTimeout,
+// not the whole operation, and is reported as what it is: no sftp
+// subsystem, never an unreachable machine behind a firewall.
+func TestSFTPThatDoesNotStartIsReportedAsSuch(t *testing.T) {
+	old := sftpStartTimeout
+	sftpStartTimeout = 300 * time.Millisecond
+	t.Cleanup(func() { sftpStartTimeout = old })
+	k := newKey(t, "")
+	for _, mode := range []string{"no reply", "no version", "refused"} {
+		t.Run(mode, func(t *testing.T) {
+			tgt, hk := startNoSFTPServer(t, mode)
+			ctx, cancel := contextWithTimeout(t, 20*time.Second)
+			defer cancel()
+			start := time.Now()
+			_, err := hasKey(ctx, tgt, hk, Credentials{Password: rootPassword}, k.pub)
+			var sftpErr *SFTPStartError
+			var unreachable *UnreachableError
+			if !errors.As(err, &sftpErr) || errors.As(err, &unreachable) {
+				t.Fatalf("err = %v, want SFTPStartError", err)
+			}
+			if d := time.Since(start); d > 10*time.Second {
+				t.Fatalf("took %v, want about sftpStartTimeout", d)
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, "Subsystem sftp") || !strings.Contains(msg, "sshd_config") || strings.Contains(msg, "firewall") {
+				t.Fatalf("message does not point at the sftp subsystem: %s", msg)
+			}
+			t.Log(msg)
+		})
+	}
+}
