@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -214,8 +215,8 @@ func (e lineEngine) add(ctx context.Context, conn resolvedConnection, subject st
 	key *sshkey.Key, diags *diag.Diagnostics,
 ) bool {
 	line := machine.Line{Text: text, Key: key.PublicKey(), Writer: newWriterID()}
-	ctx, cancel := context.WithTimeout(ctx, sshOperationTimeout)
-	defer cancel()
+	ctx, done := operation(ctx, subject)
+	defer done(diags)
 	res, err := e.data.machines.AddKey(ctx, conn.Target, conn.HostKey, conn.Creds, line)
 	st.File = stringOrNull(res.File)
 	if err != nil {
@@ -243,8 +244,8 @@ func (e lineEngine) add(ctx context.Context, conn resolvedConnection, subject st
 func (e lineEngine) look(ctx context.Context, conn resolvedConnection, subject string, st *lineState, owned bool,
 	line machine.Line, diags *diag.Diagnostics,
 ) (res machine.FindResult, gone bool) {
-	ctx, cancel := context.WithTimeout(ctx, sshOperationTimeout)
-	defer cancel()
+	ctx, done := operation(ctx, subject)
+	defer done(diags)
 	var err error
 	if owned {
 		res, err = e.data.machines.FindLine(ctx, conn.Target, conn.HostKey, conn.Creds, line)
@@ -288,8 +289,8 @@ func (e lineEngine) rewrite(ctx context.Context, conn resolvedConnection, subjec
 	if old.Writer == "" {
 		old.Writer = newWriterID() // state from before writers were recorded: record it from now on
 	}
-	ctx, cancel := context.WithTimeout(ctx, sshOperationTimeout)
-	defer cancel()
+	ctx, done := operation(ctx, subject)
+	defer done(diags)
 	res, err := e.data.machines.ReplaceKey(ctx, conn.Target, conn.HostKey, conn.Creds, old, text)
 	if err != nil {
 		diags.Append(machineErrorDiagnostic("Could not update the key's line", subject, conn, err))
@@ -306,8 +307,8 @@ func (e lineEngine) rewrite(ctx context.Context, conn resolvedConnection, subjec
 func (e lineEngine) reach(ctx context.Context, conn resolvedConnection, subject string, st *lineState, key *sshkey.Key,
 	diags *diag.Diagnostics,
 ) bool {
-	ctx, cancel := context.WithTimeout(ctx, sshOperationTimeout)
-	defer cancel()
+	ctx, done := operation(ctx, subject)
+	defer done(diags)
 	res, err := e.data.machines.FindKey(ctx, conn.Target, conn.HostKey, conn.Creds, key.PublicKey())
 	if err != nil {
 		diags.Append(machineErrorDiagnostic("Could not reach the host at its new address", subject, conn, err))
@@ -320,8 +321,8 @@ func (e lineEngine) reach(ctx context.Context, conn resolvedConnection, subject 
 // remove takes st's own line off the host, unless other writers still
 // answer for it.
 func (e lineEngine) remove(ctx context.Context, conn resolvedConnection, subject string, line machine.Line, diags *diag.Diagnostics) {
-	ctx, cancel := context.WithTimeout(ctx, sshOperationTimeout)
-	defer cancel()
+	ctx, done := operation(ctx, subject)
+	defer done(diags)
 	res, err := e.data.machines.RemoveKey(ctx, conn.Target, conn.HostKey, conn.Creds, line)
 	if err != nil {
 		diags.Append(machineErrorDiagnostic("Could not remove the key", subject, conn, err))
@@ -369,6 +370,32 @@ func (e lineEngine) pinConflict(conn resolvedConnection, st *lineState, subject 
 		return true
 	}
 	return false
+}
+
+// operation bounds one operation on a host (lock wait included) and shows a
+// wait for another run's lock: as it happens in the log, and afterwards as
+// a warning saying whose lock it was (Terraform itself only shows
+// "Still creating…"). done must be called when the operation ends.
+func operation(ctx context.Context, subject string) (context.Context, func(*diag.Diagnostics)) {
+	ctx, cancel := context.WithTimeout(ctx, sshOperationTimeout)
+	var (
+		mu   sync.Mutex
+		last string
+	)
+	ctx = machine.WithProgress(ctx, func(msg string) {
+		tflog.Warn(ctx, msg, map[string]any{"host": subject})
+		mu.Lock()
+		last = msg
+		mu.Unlock()
+	})
+	return ctx, func(diags *diag.Diagnostics) {
+		cancel()
+		mu.Lock()
+		defer mu.Unlock()
+		if last != "" && diags != nil {
+			diags.AddWarning("Waited for another run's lock", fmt.Sprintf("%s: %s.", subject, last))
+		}
+	}
 }
 
 // newWriterID is a fresh id to record a resource under on the host.

@@ -17,6 +17,8 @@ import (
 	tfresource "github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/packethost/terraform-provider-packet/internal/machine"
 )
 
 // planLineWarnings runs planLine for expires_at at `now` and returns its
@@ -116,4 +118,38 @@ func emptyObject(s interface {
 		vals[name] = tftypes.NewValue(at, nil)
 	}
 	return tftypes.NewValue(typ, vals)
+}
+
+// A run waits out, and breaks, a lock left by a run that died within its
+// own operation: its timeout outlasts the stale-lock age and never equals it.
+func TestOperationTimeoutOutlastsAStaleLock(t *testing.T) {
+	if sshOperationTimeout < machine.MinOperationTimeout || sshOperationTimeout == machine.LockStaleAfter {
+		t.Fatalf("operation timeout %v, stale-lock age %v: a waiter could never break a dead lock", sshOperationTimeout, machine.LockStaleAfter)
+	}
+}
+
+// Finding 8: a lock that is a dangling symlink is reported at once with
+// what to remove, instead of blocking the apply for two minutes.
+func TestAccDeviceKeyAttachment_oddLockReportedAtOnce(t *testing.T) {
+	t.Parallel()
+	f := newDeviceFixture(t)
+	key := f.portalKey(t, newTestKey(t, "locked-out"))
+	linker, ok := f.machine(t).(interface {
+		Symlink(target, link string) error
+	})
+	if !ok {
+		t.Fatalf("the mock device %T cannot make symlinks", f.machine(t))
+	}
+	must(t, linker.Symlink("/root/.ssh/nowhere", "/root/.ssh/authorized_keys.packet-lock"))
+	start := time.Now()
+	tfresource.Test(t, tfresource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps: []tfresource.TestStep{{
+			Config:      f.providerWithKey() + apiKeyAttachmentHCL(f.device.ID, key.ID),
+			ExpectError: regexp.MustCompile(`(?s)authorized_keys\.packet-lock.*(not a regular file|remove)`),
+		}},
+	})
+	if took := time.Since(start); took > time.Minute {
+		t.Errorf("the odd lock was reported after %v", took)
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -16,12 +15,14 @@ import (
 
 	"github.com/packethost/terraform-provider-packet/internal/authorizedkeys"
 	"github.com/packethost/terraform-provider-packet/internal/homedir"
+	"github.com/packethost/terraform-provider-packet/internal/machine"
 	"github.com/packethost/terraform-provider-packet/internal/metal"
 	"github.com/packethost/terraform-provider-packet/internal/sshkey"
 )
 
-// sshOperationTimeout bounds one operation on a host (lock wait included).
-const sshOperationTimeout = 2 * time.Minute
+// sshOperationTimeout bounds one operation on a host (lock wait included):
+// long enough to wait out, and break, a lock left by a run that died.
+const sshOperationTimeout = machine.MinOperationTimeout
 
 // privateAPIKey, set by Read, says the API's key is no longer the one the
 // attachment wrote ("changed" or "deleted"): the plan replaces it, and the
