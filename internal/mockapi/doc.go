@@ -53,6 +53,9 @@
 // lists every extension, flag, token and the seed format for users; keep it
 // in step.
 //
+// Options.Retired answers every API call 401 with RetiredMessage, as the
+// platform has since its end of life; the admin endpoints keep working.
+//
 // Faults (SetFaults) apply in this order, after routing and counting:
 // dropped connection, latency, 429 burst, random 5xx; then authentication,
 // the operation, and AfterCommit, which replaces a successful answer.

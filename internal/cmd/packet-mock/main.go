@@ -45,6 +45,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	latency := fs.String("latency", "", "delay per request: a duration (50ms) or a random range (0-200ms)")
 	dropRate := fs.Float64("drop-rate", 0, "fraction (0..1) of requests whose connection is closed without an answer")
 	quiet := fs.Bool("quiet", false, "do not log requests to stderr")
+	retired := fs.Bool("retired", false, "answer every API call 401, as the retired platform does since its end of life (2026-06-30); the admin endpoints keep working")
 	noHostKey := fs.Bool("no-host-key-extension", false, "leave the mock-only ssh_host_key out of device JSON, as the real API has no host key field")
 	var devices stringList
 	fs.Var(&devices, "device", "create a device with this hostname in the first project (repeatable)")
@@ -64,6 +65,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "packet-mock: %v\n", err)
 		return 2
 	}
+	opts.Retired = *retired
 	if *noHostKey {
 		opts.Provisioner = mockapi.SSHProvisionerConfig{NoHostKeyExtension: true}.Provisioner()
 	}
