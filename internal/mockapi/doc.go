@@ -6,7 +6,9 @@
 // Endpoints (relative to /metal/v1):
 //
 //	GET  /users/me, /user                 the caller
-//	GET  /projects, /projects/{id}        the caller's projects
+//	GET|POST /projects                    the caller's projects; create one
+//	GET|PATCH|PUT|DELETE /projects/{id}   (delete: 422 while it has devices)
+//	GET  /projects/{id}/bgp-config        always {} (no BGP), as the earlier providers read it
 //	GET|POST /projects/{id}/ssh-keys      a project's keys
 //	GET|POST /ssh-keys                    the caller's personal keys
 //	GET|PATCH|PUT|DELETE /ssh-keys/{id}
@@ -33,8 +35,11 @@
 // "search" (substring of label, key or fingerprint, case-insensitive).
 //
 // Deviations from the OpenAPI spec, on purpose:
-//   - PATCH /ssh-keys/{id} is served (packngo uses it) next to the spec's PUT;
-//     both change label, tags and, if given, key.
+//   - PATCH /ssh-keys/{id} and /projects/{id} are served (packngo uses
+//     them) next to the spec's PUT; each pair does the same.
+//   - Projects show the organization and payment method ids they were
+//     given (an organization derived from the creator when none was); the
+//     mock has no organizations or payment methods of its own.
 //   - SSH keys carry both "owner" (read by packngo) and "entity" (the spec).
 //   - GET /users/me is served next to the spec's GET /user (which packngo uses).
 //   - GET /projects/{id}/ssh-keys takes "search" (packngo) as well as the

@@ -2,6 +2,7 @@ package mockapi
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -42,15 +43,25 @@ type userJSON struct {
 }
 
 type projectJSON struct {
-	ID        string     `json:"id"`
-	Name      string     `json:"name"`
-	Href      string     `json:"href"`
-	CreatedAt string     `json:"created_at"`
-	UpdatedAt string     `json:"updated_at"`
-	Members   []hrefJSON `json:"members"`
-	SSHKeys   []hrefJSON `json:"ssh_keys"`
-	Devices   []hrefJSON `json:"devices"`
-	Tags      []string   `json:"tags"`
+	ID              string     `json:"id"`
+	Name            string     `json:"name"`
+	Href            string     `json:"href"`
+	CreatedAt       string     `json:"created_at"`
+	UpdatedAt       string     `json:"updated_at"`
+	Members         []hrefJSON `json:"members"`
+	SSHKeys         []hrefJSON `json:"ssh_keys"`
+	Devices         []hrefJSON `json:"devices"`
+	Tags            []string   `json:"tags"`
+	Type            string     `json:"type"`
+	Organization    idHrefJSON `json:"organization"`
+	PaymentMethod   *hrefJSON  `json:"payment_method,omitempty"`
+	BackendTransfer bool       `json:"backend_transfer_enabled"`
+}
+
+// idHrefJSON is a reference that names the id too, as included objects do.
+type idHrefJSON struct {
+	ID   string `json:"id"`
+	Href string `json:"href"`
 }
 
 type projectListJSON struct {
@@ -151,9 +162,21 @@ func viewUser(u userRecord) userJSON {
 
 // viewProject renders a project. Caller holds s.mu.
 func (s *Server) viewProject(p projectRecord) projectJSON {
+	updated := p.UpdatedAt
+	if updated.IsZero() {
+		updated = p.CreatedAt
+	}
+	org := p.OrganizationID
+	if org == "" && len(p.Members) > 0 {
+		org = defaultOrganization(p.Members[0])
+	}
 	out := projectJSON{
-		ID: p.ID, Name: p.Name, Href: projectHref(p.ID), CreatedAt: rfc3339(p.CreatedAt), UpdatedAt: rfc3339(p.CreatedAt),
-		Members: []hrefJSON{}, SSHKeys: []hrefJSON{}, Devices: []hrefJSON{}, Tags: []string{},
+		ID: p.ID, Name: p.Name, Href: projectHref(p.ID), CreatedAt: rfc3339(p.CreatedAt), UpdatedAt: rfc3339(updated),
+		Members: []hrefJSON{}, SSHKeys: []hrefJSON{}, Devices: []hrefJSON{}, Tags: nonNil(slices.Clone(p.Tags)),
+		Type: "default", Organization: idHrefJSON{ID: org, Href: APIPrefix + "/organizations/" + org}, BackendTransfer: p.BackendTransfer,
+	}
+	if p.PaymentMethodID != "" {
+		out.PaymentMethod = &hrefJSON{APIPrefix + "/payment-methods/" + p.PaymentMethodID}
 	}
 	for _, m := range p.Members {
 		out.Members = append(out.Members, hrefJSON{userHref(m)})
