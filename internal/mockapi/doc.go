@@ -47,6 +47,11 @@
 //     even where the spec does not list them.
 //   - The spec's SSHKeyList has no "meta"; the mock adds it when paginating.
 //
+// Devices keep and show the settings they were created with (billing_cycle,
+// description, locked, always_pxe, ipxe_script_url, userdata, customdata as
+// an object or a string holding one), name their project by id and href,
+// and have layer 3 network_ports (bond0 over eth0 and eth1).
+//
 // Mock extensions (not in the spec) on devices: "ssh_host_key", the OpenSSH
 // public line of the simulated machine's host key, and "ssh_port", the port
 // of its SSH server; both are present only when a Machine is attached (see

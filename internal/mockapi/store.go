@@ -77,7 +77,8 @@ type deviceRecord struct {
 	Facility     string   `json:"facility,omitempty"`
 	OS           string   `json:"operating_system"`
 	Tags         []string `json:"tags,omitempty"`
-	SSHKeyIDs    []string `json:"ssh_key_ids"`
+	deviceSettings
+	SSHKeyIDs []string `json:"ssh_key_ids"`
 	// AuthorizedKeys is the authorized_keys text written at provisioning time.
 	AuthorizedKeys string    `json:"authorized_keys"`
 	CreatedAt      time.Time `json:"created_at"`

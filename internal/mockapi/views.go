@@ -1,6 +1,7 @@
 package mockapi
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -99,23 +100,30 @@ type facilityJSON struct {
 }
 
 type deviceJSON struct {
-	ID              string        `json:"id"`
-	ShortID         string        `json:"short_id"`
-	Hostname        string        `json:"hostname"`
-	State           string        `json:"state"`
-	Href            string        `json:"href"`
-	CreatedAt       string        `json:"created_at"`
-	UpdatedAt       string        `json:"updated_at"`
-	Locked          bool          `json:"locked"`
-	Tags            []string      `json:"tags"`
-	IPAddresses     []ipJSON      `json:"ip_addresses"`
-	RootPassword    string        `json:"root_password,omitempty"`
-	SSHKeys         []hrefJSON    `json:"ssh_keys"`
-	Project         hrefJSON      `json:"project"`
-	Plan            slugJSON      `json:"plan"`
-	OperatingSystem slugJSON      `json:"operating_system"`
-	Metro           metroJSON     `json:"metro"`
-	Facility        *facilityJSON `json:"facility,omitempty"`
+	ID              string          `json:"id"`
+	ShortID         string          `json:"short_id"`
+	Hostname        string          `json:"hostname"`
+	State           string          `json:"state"`
+	Href            string          `json:"href"`
+	CreatedAt       string          `json:"created_at"`
+	UpdatedAt       string          `json:"updated_at"`
+	Locked          bool            `json:"locked"`
+	Tags            []string        `json:"tags"`
+	IPAddresses     []ipJSON        `json:"ip_addresses"`
+	RootPassword    string          `json:"root_password,omitempty"`
+	SSHKeys         []hrefJSON      `json:"ssh_keys"`
+	Project         idHrefJSON      `json:"project"` // the id too, as with ?include=project: the earlier providers read it
+	BillingCycle    string          `json:"billing_cycle,omitempty"`
+	Description     string          `json:"description,omitempty"`
+	AlwaysPXE       bool            `json:"always_pxe"`
+	IPXEScriptURL   string          `json:"ipxe_script_url,omitempty"`
+	UserData        string          `json:"userdata,omitempty"`
+	CustomData      json.RawMessage `json:"customdata"`
+	NetworkPorts    []portJSON      `json:"network_ports"`
+	Plan            slugJSON        `json:"plan"`
+	OperatingSystem slugJSON        `json:"operating_system"`
+	Metro           metroJSON       `json:"metro"`
+	Facility        *facilityJSON   `json:"facility,omitempty"`
 	// Mock extensions (not in the spec): how to reach the simulated machine.
 	SSHHostKey string `json:"ssh_host_key,omitempty"`
 	SSHPort    int    `json:"ssh_port,omitempty"`
@@ -206,13 +214,24 @@ func (s *Server) viewDevice(d *deviceRecord) deviceJSON {
 			{ID: ipID(d.ID, 3), Address: "10.0.0.2", AddressFamily: 4, Cidr: 31, Netmask: "255.255.255.254", Gateway: "10.0.0.1", Network: "10.0.0.2", Public: false, Management: true, Enabled: true},
 		},
 		SSHKeys:         []hrefJSON{},
-		Project:         hrefJSON{projectHref(d.ProjectID)},
+		Project:         idHrefJSON{ID: d.ProjectID, Href: projectHref(d.ProjectID)},
+		BillingCycle:    d.BillingCycle,
+		Description:     d.Description,
+		Locked:          d.Locked,
+		AlwaysPXE:       d.AlwaysPXE,
+		IPXEScriptURL:   d.IPXEScriptURL,
+		UserData:        d.UserData,
+		CustomData:      json.RawMessage("{}"),
+		NetworkPorts:    networkPorts(d.ID),
 		Plan:            slugJSON{Slug: d.Plan, Name: d.Plan},
 		OperatingSystem: slugJSON{Slug: d.OS, Name: d.OS},
 		Metro:           metroJSON{Code: d.Metro, Name: d.Metro},
 	}
 	for i := range out.IPAddresses {
 		out.IPAddresses[i].Href = APIPrefix + "/ips/" + out.IPAddresses[i].ID
+	}
+	if len(d.CustomData) > 0 {
+		out.CustomData = d.CustomData
 	}
 	if d.Facility != "" {
 		out.Facility = &facilityJSON{Code: d.Facility, Name: d.Facility}
