@@ -309,7 +309,7 @@ func (s *Server) provision(rec *deviceRecord) (Machine, error) {
 	}
 	m, err := s.opts.Provisioner(MachineSpec{
 		DeviceID: rec.ID, Hostname: rec.Hostname, RootPassword: rec.RootPassword,
-		AuthorizedKeys: []byte(rec.AuthorizedKeys),
+		AuthorizedKeys: []byte(rec.AuthorizedKeys), Clock: s.clock,
 	})
 	if err != nil {
 		return nil, errorf(http.StatusInternalServerError, "provisioning device %s failed: %v", rec.ID, err)
