@@ -63,6 +63,13 @@
 // lists every extension, flag, token and the seed format for users; keep it
 // in step.
 //
+// Server.SeedFromState rebuilds the platform's view from a Terraform state
+// file (package tfstate reads it): projects, keys and devices with the ids,
+// labels, key material, timestamps and addresses the state holds, and the
+// lines of key attachments on the devices' machines, so that the
+// configuration that wrote the state plans with no changes. Seeded devices
+// show the state's addresses instead of the mock's defaults.
+//
 // Options.Retired answers every API call 401 with RetiredMessage, as the
 // platform has since its end of life; the admin endpoints keep working.
 //

@@ -78,7 +78,8 @@ type deviceRecord struct {
 	OS           string   `json:"operating_system"`
 	Tags         []string `json:"tags,omitempty"`
 	deviceSettings
-	SSHKeyIDs []string `json:"ssh_key_ids"`
+	SSHKeyIDs []string   `json:"ssh_key_ids"`
+	IPs       []ipRecord `json:"ip_addresses,omitempty"` // seeded from a state; none: the mock's defaults
 	// AuthorizedKeys is the authorized_keys text written at provisioning time.
 	AuthorizedKeys string    `json:"authorized_keys"`
 	CreatedAt      time.Time `json:"created_at"`

@@ -227,6 +227,12 @@ func (s *Server) viewDevice(d *deviceRecord) deviceJSON {
 		OperatingSystem: slugJSON{Slug: d.OS, Name: d.OS},
 		Metro:           metroJSON{Code: d.Metro, Name: d.Metro},
 	}
+	if len(d.IPs) > 0 {
+		out.IPAddresses = out.IPAddresses[:0]
+		for i, ip := range d.IPs {
+			out.IPAddresses = append(out.IPAddresses, ip.view(d.ID, i+1))
+		}
+	}
 	for i := range out.IPAddresses {
 		out.IPAddresses[i].Href = APIPrefix + "/ips/" + out.IPAddresses[i].ID
 	}
