@@ -282,3 +282,22 @@ func TestSeededStateSurvivesARestart(t *testing.T) {
 	}
 	e.expect(e.do("GET", "/ssh-keys/c5c5c5c5-5555-4555-8555-555555555555", DefaultToken, nil), 200)
 }
+
+// TestSeedKeyGivenInRFC4716: this provider keeps a PuTTYgen (RFC 4716) key
+// in state as configured but sent the API its one OpenSSH line; the mock
+// stores that line, as the API did.
+func TestSeedKeyGivenInRFC4716(t *testing.T) {
+	blob := strings.Fields(fixtureKey1)[1]
+	rfc := "---- BEGIN SSH2 PUBLIC KEY ----\nComment: \"putty\"\n" + blob + "\n---- END SSH2 PUBLIC KEY ----\n"
+	state, _ := json.Marshal(map[string]any{"version": 4, "resources": []any{map[string]any{
+		"mode": "managed", "type": "packet_project_ssh_key", "name": "putty",
+		"instances": []any{map[string]any{"attributes": map[string]any{
+			"id": "c7c7c7c7-7777-4777-8777-777777777777", "name": "putty", "public_key": rfc, "project_id": DefaultProjectID,
+			"fingerprint": "ab:f1:da:70:fb:1d:78:2a:1a:c7:69:73:3c:43:07:4f",
+		}}},
+	}}})
+	s := seedFrom(t, state)
+	if k := s.key("c7c7c7c7-7777-4777-8777-777777777777"); k.Key != fixtureKey1+" putty" || s.sum.Notes != nil {
+		t.Errorf("key %q, notes %q; want the OpenSSH line and no notes", k.Key, s.sum.Notes)
+	}
+}
