@@ -6,7 +6,9 @@
 // Endpoints (relative to /metal/v1):
 //
 //	GET  /users/me, /user                 the caller
-//	GET  /projects, /projects/{id}        the caller's projects
+//	GET|POST /projects                    the caller's projects; create one
+//	GET|PATCH|PUT|DELETE /projects/{id}   (delete: 422 while it has devices)
+//	GET  /projects/{id}/bgp-config        always {} (no BGP), as the earlier providers read it
 //	GET|POST /projects/{id}/ssh-keys      a project's keys
 //	GET|POST /ssh-keys                    the caller's personal keys
 //	GET|PATCH|PUT|DELETE /ssh-keys/{id}
@@ -33,14 +35,22 @@
 // "search" (substring of label, key or fingerprint, case-insensitive).
 //
 // Deviations from the OpenAPI spec, on purpose:
-//   - PATCH /ssh-keys/{id} is served (packngo uses it) next to the spec's PUT;
-//     both change label, tags and, if given, key.
+//   - PATCH /ssh-keys/{id} and /projects/{id} are served (packngo uses
+//     them) next to the spec's PUT; each pair does the same.
+//   - Projects show the organization and payment method ids they were
+//     given (an organization derived from the creator when none was); the
+//     mock has no organizations or payment methods of its own.
 //   - SSH keys carry both "owner" (read by packngo) and "entity" (the spec).
 //   - GET /users/me is served next to the spec's GET /user (which packngo uses).
 //   - GET /projects/{id}/ssh-keys takes "search" (packngo) as well as the
 //     spec's "query"; all lists accept page/per_page and may answer "meta"
 //     even where the spec does not list them.
 //   - The spec's SSHKeyList has no "meta"; the mock adds it when paginating.
+//
+// Devices keep and show the settings they were created with (billing_cycle,
+// description, locked, always_pxe, ipxe_script_url, userdata, customdata as
+// an object or a string holding one), name their project by id and href,
+// and have layer 3 network_ports (bond0 over eth0 and eth1).
 //
 // Mock extensions (not in the spec) on devices: "ssh_host_key", the OpenSSH
 // public line of the simulated machine's host key, and "ssh_port", the port
@@ -52,6 +62,16 @@
 // docs/guides/packet-mock.md (from templates/guides/packet-mock.md.tmpl)
 // lists every extension, flag, token and the seed format for users; keep it
 // in step.
+//
+// Server.SeedFromState rebuilds the platform's view from a Terraform state
+// file (package tfstate reads it): projects, keys and devices with the ids,
+// labels, key material, timestamps and addresses the state holds, and the
+// lines of key attachments on the devices' machines, so that the
+// configuration that wrote the state plans with no changes. Seeded devices
+// show the state's addresses instead of the mock's defaults.
+//
+// Options.Retired answers every API call 401 with RetiredMessage, as the
+// platform has since its end of life; the admin endpoints keep working.
 //
 // Faults (SetFaults) apply in this order, after routing and counting:
 // dropped connection, latency, 429 burst, random 5xx; then authentication,

@@ -186,6 +186,22 @@ type deviceCreateBody struct {
 	UserSSHKeys     []string        `json:"user_ssh_keys"`
 	NoSSHKeys       bool            `json:"no_ssh_keys"`
 	Tags            []string        `json:"tags"`
+	BillingCycle    string          `json:"billing_cycle"`
+	Description     string          `json:"description"`
+	Locked          bool            `json:"locked"`
+	AlwaysPXE       bool            `json:"always_pxe"`
+	IPXEScriptURL   string          `json:"ipxe_script_url"`
+	UserData        string          `json:"userdata"`
+	CustomData      json.RawMessage `json:"customdata"`
+}
+
+// settings are the fields the device stores as sent and shows back.
+func (b deviceCreateBody) settings() (deviceSettings, error) {
+	custom, err := customDataObject(b.CustomData)
+	return deviceSettings{
+		BillingCycle: b.BillingCycle, Description: b.Description, Locked: b.Locked, AlwaysPXE: b.AlwaysPXE,
+		IPXEScriptURL: b.IPXEScriptURL, UserData: b.UserData, CustomData: custom,
+	}, err
 }
 
 func (b deviceCreateBody) facility() (string, error) {
@@ -215,12 +231,17 @@ func (s *Server) createDeviceHandler(c *call) error {
 	if err != nil {
 		return err
 	}
+	settings, err := body.settings()
+	if err != nil {
+		return err
+	}
 	rec, err := s.createDevice(c.user.ID, deviceInput{
 		SeedDevice: SeedDevice{
 			Hostname: body.Hostname, ProjectID: c.params["id"],
 			ProjectSSHKeys: body.ProjectSSHKeys, UserSSHKeys: body.UserSSHKeys, NoSSHKeys: body.NoSSHKeys,
 		},
 		Plan: body.Plan, Metro: body.Metro, Facility: facility, OS: body.OperatingSystem, Tags: body.Tags,
+		deviceSettings: settings,
 	})
 	if err != nil {
 		return err

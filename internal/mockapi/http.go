@@ -96,6 +96,10 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		s.logf("%s %s %s %d %s", r.Method, r.URL.Path, key, w.status, time.Since(start).Round(time.Microsecond))
 	}()
 
+	if s.opts.Retired {
+		key = s.answerRetired(w, r)
+		return
+	}
 	path, underPrefix := strings.CutPrefix(r.URL.Path, APIPrefix)
 	if !underPrefix || (path != "" && path[0] != '/') {
 		s.counters.add(key)

@@ -1,5 +1,7 @@
 package mockapi
 
+import "time"
+
 // Machine is a simulated device's operating system as far as SSH access goes.
 // The mock only needs to start it, show its address and host key, and stop it;
 // the SSH/SFTP server behind it lives elsewhere (see Provisioner).
@@ -23,6 +25,7 @@ type MachineSpec struct {
 	Hostname       string
 	RootPassword   string
 	AuthorizedKeys []byte
+	Clock          func() time.Time // the mock's clock, for time-bound authorized_keys options
 }
 
 // Provisioner starts a machine for a new device. A nil Provisioner means

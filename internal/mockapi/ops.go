@@ -226,6 +226,7 @@ type deviceInput struct {
 	SeedDevice
 	Plan, Metro, Facility, OS string
 	Tags                      []string
+	deviceSettings
 }
 
 // CreateDevice creates a device the way POST /projects/{id}/devices does
@@ -249,7 +250,9 @@ func (s *Server) createDevice(callerID string, in deviceInput) (*deviceRecord, e
 		Plan: orDefault(in.Plan, "c3.small.x86"), Metro: orDefault(in.Metro, "sv"), Facility: in.Facility,
 		OS: orDefault(in.OS, "ubuntu_22_04"), Tags: nonNil(slices.Clone(in.Tags)),
 		CreatedAt: in.CreatedAt.UTC(), UpdatedAt: now, RootPassword: newPassword(),
+		deviceSettings: in.deviceSettings,
 	}
+	rec.BillingCycle = orDefault(rec.BillingCycle, "hourly")
 	if rec.ID == "" {
 		rec.ID = uuid.NewString()
 	} else if !validUUID(rec.ID) {
@@ -306,7 +309,7 @@ func (s *Server) provision(rec *deviceRecord) (Machine, error) {
 	}
 	m, err := s.opts.Provisioner(MachineSpec{
 		DeviceID: rec.ID, Hostname: rec.Hostname, RootPassword: rec.RootPassword,
-		AuthorizedKeys: []byte(rec.AuthorizedKeys),
+		AuthorizedKeys: []byte(rec.AuthorizedKeys), Clock: s.clock,
 	})
 	if err != nil {
 		return nil, errorf(http.StatusInternalServerError, "provisioning device %s failed: %v", rec.ID, err)

@@ -24,6 +24,7 @@ func SSHProvisioner(spec MachineSpec) (Machine, error) {
 		HostKey:        signer,
 		RootPassword:   spec.RootPassword,
 		AuthorizedKeys: spec.AuthorizedKeys,
+		Clock:          spec.Clock,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("SSH server for device %s: %w", spec.DeviceID, err)

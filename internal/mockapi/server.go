@@ -33,6 +33,9 @@ type Options struct {
 	// ProvisioningTime keeps a new device in state "provisioning" for this long
 	// (by Clock) before it reports "active". Zero: active at once.
 	ProvisioningTime time.Duration
+	// Retired answers every API call 401, as the platform has since its end
+	// of life (see RetiredMessage); the admin endpoints keep working.
+	Retired bool
 }
 
 // Server is the mock API. All methods are safe for concurrent use.

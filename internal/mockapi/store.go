@@ -19,10 +19,15 @@ type userRecord struct {
 }
 
 type projectRecord struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Members   []string  `json:"members"`
-	CreatedAt time.Time `json:"created_at"`
+	ID              string    `json:"id"`
+	Name            string    `json:"name"`
+	Members         []string  `json:"members"`
+	OrganizationID  string    `json:"organization_id,omitempty"`
+	PaymentMethodID string    `json:"payment_method_id,omitempty"`
+	BackendTransfer bool      `json:"backend_transfer,omitempty"`
+	Tags            []string  `json:"tags,omitempty"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at,omitzero"` // zero in state files from before updates existed
 }
 
 // SSHKey is a stored key as tests see it. Exactly one of ProjectID and UserID
@@ -72,7 +77,9 @@ type deviceRecord struct {
 	Facility     string   `json:"facility,omitempty"`
 	OS           string   `json:"operating_system"`
 	Tags         []string `json:"tags,omitempty"`
-	SSHKeyIDs    []string `json:"ssh_key_ids"`
+	deviceSettings
+	SSHKeyIDs []string   `json:"ssh_key_ids"`
+	IPs       []ipRecord `json:"ip_addresses,omitempty"` // seeded from a state; none: the mock's defaults
 	// AuthorizedKeys is the authorized_keys text written at provisioning time.
 	AuthorizedKeys string    `json:"authorized_keys"`
 	CreatedAt      time.Time `json:"created_at"`
@@ -124,12 +131,21 @@ func (st *store) hasUser(id string) bool {
 }
 
 func (st *store) project(id string) (projectRecord, bool) {
-	for _, p := range st.Projects {
-		if p.ID == id {
-			return p, true
-		}
+	if i := st.projectIndex(id); i >= 0 {
+		return st.Projects[i], true
 	}
 	return projectRecord{}, false
+}
+
+func (st *store) projectIndex(id string) int {
+	return slices.IndexFunc(st.Projects, func(p projectRecord) bool { return p.ID == id })
+}
+
+// deleteProject removes a project and the keys it owns.
+func (st *store) deleteProject(id string) {
+	st.Projects = slices.DeleteFunc(st.Projects, func(p projectRecord) bool { return p.ID == id })
+	st.Keys = slices.DeleteFunc(st.Keys, func(k SSHKey) bool { return k.ProjectID == id })
+	st.reindex()
 }
 
 func (st *store) isMember(userID, projectID string) bool {

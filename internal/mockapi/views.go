@@ -1,7 +1,9 @@
 package mockapi
 
 import (
+	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -42,15 +44,25 @@ type userJSON struct {
 }
 
 type projectJSON struct {
-	ID        string     `json:"id"`
-	Name      string     `json:"name"`
-	Href      string     `json:"href"`
-	CreatedAt string     `json:"created_at"`
-	UpdatedAt string     `json:"updated_at"`
-	Members   []hrefJSON `json:"members"`
-	SSHKeys   []hrefJSON `json:"ssh_keys"`
-	Devices   []hrefJSON `json:"devices"`
-	Tags      []string   `json:"tags"`
+	ID              string     `json:"id"`
+	Name            string     `json:"name"`
+	Href            string     `json:"href"`
+	CreatedAt       string     `json:"created_at"`
+	UpdatedAt       string     `json:"updated_at"`
+	Members         []hrefJSON `json:"members"`
+	SSHKeys         []hrefJSON `json:"ssh_keys"`
+	Devices         []hrefJSON `json:"devices"`
+	Tags            []string   `json:"tags"`
+	Type            string     `json:"type"`
+	Organization    idHrefJSON `json:"organization"`
+	PaymentMethod   *hrefJSON  `json:"payment_method,omitempty"`
+	BackendTransfer bool       `json:"backend_transfer_enabled"`
+}
+
+// idHrefJSON is a reference that names the id too, as included objects do.
+type idHrefJSON struct {
+	ID   string `json:"id"`
+	Href string `json:"href"`
 }
 
 type projectListJSON struct {
@@ -88,23 +100,30 @@ type facilityJSON struct {
 }
 
 type deviceJSON struct {
-	ID              string        `json:"id"`
-	ShortID         string        `json:"short_id"`
-	Hostname        string        `json:"hostname"`
-	State           string        `json:"state"`
-	Href            string        `json:"href"`
-	CreatedAt       string        `json:"created_at"`
-	UpdatedAt       string        `json:"updated_at"`
-	Locked          bool          `json:"locked"`
-	Tags            []string      `json:"tags"`
-	IPAddresses     []ipJSON      `json:"ip_addresses"`
-	RootPassword    string        `json:"root_password,omitempty"`
-	SSHKeys         []hrefJSON    `json:"ssh_keys"`
-	Project         hrefJSON      `json:"project"`
-	Plan            slugJSON      `json:"plan"`
-	OperatingSystem slugJSON      `json:"operating_system"`
-	Metro           metroJSON     `json:"metro"`
-	Facility        *facilityJSON `json:"facility,omitempty"`
+	ID              string          `json:"id"`
+	ShortID         string          `json:"short_id"`
+	Hostname        string          `json:"hostname"`
+	State           string          `json:"state"`
+	Href            string          `json:"href"`
+	CreatedAt       string          `json:"created_at"`
+	UpdatedAt       string          `json:"updated_at"`
+	Locked          bool            `json:"locked"`
+	Tags            []string        `json:"tags"`
+	IPAddresses     []ipJSON        `json:"ip_addresses"`
+	RootPassword    string          `json:"root_password,omitempty"`
+	SSHKeys         []hrefJSON      `json:"ssh_keys"`
+	Project         idHrefJSON      `json:"project"` // the id too, as with ?include=project: the earlier providers read it
+	BillingCycle    string          `json:"billing_cycle,omitempty"`
+	Description     string          `json:"description,omitempty"`
+	AlwaysPXE       bool            `json:"always_pxe"`
+	IPXEScriptURL   string          `json:"ipxe_script_url,omitempty"`
+	UserData        string          `json:"userdata,omitempty"`
+	CustomData      json.RawMessage `json:"customdata"`
+	NetworkPorts    []portJSON      `json:"network_ports"`
+	Plan            slugJSON        `json:"plan"`
+	OperatingSystem slugJSON        `json:"operating_system"`
+	Metro           metroJSON       `json:"metro"`
+	Facility        *facilityJSON   `json:"facility,omitempty"`
 	// Mock extensions (not in the spec): how to reach the simulated machine.
 	SSHHostKey string `json:"ssh_host_key,omitempty"`
 	SSHPort    int    `json:"ssh_port,omitempty"`
@@ -151,9 +170,21 @@ func viewUser(u userRecord) userJSON {
 
 // viewProject renders a project. Caller holds s.mu.
 func (s *Server) viewProject(p projectRecord) projectJSON {
+	updated := p.UpdatedAt
+	if updated.IsZero() {
+		updated = p.CreatedAt
+	}
+	org := p.OrganizationID
+	if org == "" && len(p.Members) > 0 {
+		org = defaultOrganization(p.Members[0])
+	}
 	out := projectJSON{
-		ID: p.ID, Name: p.Name, Href: projectHref(p.ID), CreatedAt: rfc3339(p.CreatedAt), UpdatedAt: rfc3339(p.CreatedAt),
-		Members: []hrefJSON{}, SSHKeys: []hrefJSON{}, Devices: []hrefJSON{}, Tags: []string{},
+		ID: p.ID, Name: p.Name, Href: projectHref(p.ID), CreatedAt: rfc3339(p.CreatedAt), UpdatedAt: rfc3339(updated),
+		Members: []hrefJSON{}, SSHKeys: []hrefJSON{}, Devices: []hrefJSON{}, Tags: nonNil(slices.Clone(p.Tags)),
+		Type: "default", Organization: idHrefJSON{ID: org, Href: APIPrefix + "/organizations/" + org}, BackendTransfer: p.BackendTransfer,
+	}
+	if p.PaymentMethodID != "" {
+		out.PaymentMethod = &hrefJSON{APIPrefix + "/payment-methods/" + p.PaymentMethodID}
 	}
 	for _, m := range p.Members {
 		out.Members = append(out.Members, hrefJSON{userHref(m)})
@@ -183,13 +214,30 @@ func (s *Server) viewDevice(d *deviceRecord) deviceJSON {
 			{ID: ipID(d.ID, 3), Address: "10.0.0.2", AddressFamily: 4, Cidr: 31, Netmask: "255.255.255.254", Gateway: "10.0.0.1", Network: "10.0.0.2", Public: false, Management: true, Enabled: true},
 		},
 		SSHKeys:         []hrefJSON{},
-		Project:         hrefJSON{projectHref(d.ProjectID)},
+		Project:         idHrefJSON{ID: d.ProjectID, Href: projectHref(d.ProjectID)},
+		BillingCycle:    d.BillingCycle,
+		Description:     d.Description,
+		Locked:          d.Locked,
+		AlwaysPXE:       d.AlwaysPXE,
+		IPXEScriptURL:   d.IPXEScriptURL,
+		UserData:        d.UserData,
+		CustomData:      json.RawMessage("{}"),
+		NetworkPorts:    networkPorts(d.ID),
 		Plan:            slugJSON{Slug: d.Plan, Name: d.Plan},
 		OperatingSystem: slugJSON{Slug: d.OS, Name: d.OS},
 		Metro:           metroJSON{Code: d.Metro, Name: d.Metro},
 	}
+	if len(d.IPs) > 0 {
+		out.IPAddresses = out.IPAddresses[:0]
+		for i, ip := range d.IPs {
+			out.IPAddresses = append(out.IPAddresses, ip.view(d.ID, i+1))
+		}
+	}
 	for i := range out.IPAddresses {
 		out.IPAddresses[i].Href = APIPrefix + "/ips/" + out.IPAddresses[i].ID
+	}
+	if len(d.CustomData) > 0 {
+		out.CustomData = d.CustomData
 	}
 	if d.Facility != "" {
 		out.Facility = &facilityJSON{Code: d.Facility, Name: d.Facility}

@@ -45,9 +45,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	latency := fs.String("latency", "", "delay per request: a duration (50ms) or a random range (0-200ms)")
 	dropRate := fs.Float64("drop-rate", 0, "fraction (0..1) of requests whose connection is closed without an answer")
 	quiet := fs.Bool("quiet", false, "do not log requests to stderr")
+	retired := fs.Bool("retired", false, "answer every API call 401, as the retired platform does since its end of life (2026-06-30); the admin endpoints keep working")
 	noHostKey := fs.Bool("no-host-key-extension", false, "leave the mock-only ssh_host_key out of device JSON, as the real API has no host key field")
-	var devices stringList
+	var devices, states stringList
 	fs.Var(&devices, "device", "create a device with this hostname in the first project (repeatable)")
+	fs.Var(&states, "seed-from-state", "Terraform state file (terraform.tfstate) of this provider, the archived packethost/packet provider or equinix <= v4: "+
+		"serve its projects, SSH keys and devices as it has them, so its configuration plans with no changes; the token's user takes the id of "+
+		"the state's user. Resource types it does not read are listed on stderr. Repeatable; applied after --state is loaded too")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: packet-mock [flags]\n\nRuns an in-memory Packet API under /metal/v1 until SIGINT/SIGTERM.\nPrints api_url=, user_id= (the first user), read_only_user_id=, other_user_id=,\nproject_id=, other_project_id=, device_id= and device_hostname= lines on start.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -64,6 +68,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "packet-mock: %v\n", err)
 		return 2
 	}
+	opts.Retired = *retired
 	if *noHostKey {
 		opts.Provisioner = mockapi.SSHProvisionerConfig{NoHostKeyExtension: true}.Provisioner()
 	}
@@ -80,6 +85,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "packet-mock: %v\n", err)
 		return 1
+	}
+	if err := seedFromStates(srv, states, stderr); err != nil {
+		srv.Close()
+		fmt.Fprintf(stderr, "packet-mock: %v\n", err)
+		return 2
 	}
 	srv.SetFaults(faults)
 	if err := srv.Listen(*listen); err != nil {

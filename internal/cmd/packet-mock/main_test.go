@@ -83,7 +83,7 @@ func TestHelpDocumentsEveryFlag(t *testing.T) {
 	if code := run(context.Background(), []string{"--help"}, io.Discard, &out); code != 0 {
 		t.Fatalf("exit code %d", code)
 	}
-	for _, name := range []string{"-listen", "-token", "-seed", "-state", "-error-rate", "-latency", "-drop-rate", "-device", "-quiet"} {
+	for _, name := range []string{"-listen", "-token", "-seed", "-state", "-error-rate", "-latency", "-drop-rate", "-device", "-quiet", "-retired", "-seed-from-state"} {
 		if !strings.Contains(out.String(), name) {
 			t.Errorf("--help does not mention %s:\n%s", name, out.String())
 		}

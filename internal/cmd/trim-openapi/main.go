@@ -25,7 +25,7 @@ import (
 // servedPaths are the spec paths of the endpoints internal/mockapi serves.
 var servedPaths = []string{
 	"/user",
-	"/projects", "/projects/{id}", "/projects/{id}/ssh-keys", "/projects/{id}/devices",
+	"/projects", "/projects/{id}", "/projects/{id}/ssh-keys", "/projects/{id}/devices", "/projects/{id}/bgp-config",
 	"/ssh-keys", "/ssh-keys/{id}",
 	"/devices/{id}", "/devices/{id}/ssh-keys",
 }

@@ -1,8 +1,12 @@
 // Package sshserver simulates a freshly provisioned device: an SSH server on
 // loopback with an SFTP subsystem over a private temp directory that plays
 // the machine's "/". Only root exists; it logs in with the root password or
-// with any key in the current /root/.ssh/authorized_keys, re-read at each
-// attempt exactly as sshd does, so keys added over SFTP work at once.
+// with a key in the current /root/.ssh/authorized_keys, re-read at each
+// attempt exactly as sshd does, so keys added over SFTP work at once. The
+// key's line is honoured as sshd honours it, as far as a client can see:
+// from= (against the client's address), expiry-time, command= (forced on
+// exec, shell and subsystem alike), no-pty, restrict and pty, and a line
+// with options sshd would not read is skipped (options.go).
 package sshserver
 
 import (
@@ -22,8 +26,6 @@ import (
 
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
-
-	"github.com/packethost/terraform-provider-packet/internal/authorizedkeys"
 )
 
 const (
@@ -39,6 +41,9 @@ type Config struct {
 	HostKey        ssh.Signer // nil → a new ed25519 key
 	RootPassword   string     // accepted for root; empty disables password login
 	AuthorizedKeys []byte     // initial /root/.ssh/authorized_keys (nil → no .ssh dir, as on an image without keys)
+	// Clock judges authorized_keys expiry-time options (nil → time.Now);
+	// values without Z are in the local zone, as sshd reads them.
+	Clock func() time.Time
 }
 
 // Faults are failures injected for reliability tests. The zero value injects nothing.
@@ -325,18 +330,6 @@ func (s *Server) checkPassword(meta ssh.ConnMetadata, password []byte) (*ssh.Per
 	return nil, nil
 }
 
-// checkPublicKey re-reads authorized_keys at every attempt, like sshd.
-func (s *Server) checkPublicKey(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
-	if meta.User() != rootUser {
-		return nil, errDenied
-	}
-	data, err := s.AuthorizedKeys()
-	if err != nil || !authorizedkeys.Parse(data).Contains(key) {
-		return nil, errDenied
-	}
-	return nil, nil
-}
-
 func (s *Server) serveConn(c net.Conn) {
 	_ = c.SetDeadline(time.Now().Add(handshakeTimeout))
 	sconn, chans, reqs, err := ssh.NewServerConn(c, s.sshConfig())
@@ -350,7 +343,7 @@ func (s *Server) serveConn(c net.Conn) {
 
 	var sessions sync.WaitGroup
 	defer sessions.Wait()
-	conn := &deviceConn{server: s, netConn: c}
+	conn := &deviceConn{server: s, netConn: c, rules: rulesOf(sconn.Permissions)}
 	for nc := range chans {
 		if nc.ChannelType() != "session" {
 			_ = nc.Reject(ssh.UnknownChannelType, "only session channels")
@@ -372,6 +365,7 @@ func (s *Server) serveConn(c net.Conn) {
 type deviceConn struct {
 	server  *Server
 	netConn net.Conn
+	rules   sessionRules
 
 	mu      sync.Mutex
 	written int // bytes written to files, for DropAfterWriteBytes
@@ -397,26 +391,39 @@ func (d *deviceConn) serveSession(ch ssh.Channel, reqs <-chan *ssh.Request) {
 	defer ch.Close()
 	for req := range reqs {
 		switch req.Type {
-		case "subsystem":
-			if subsystemName(req.Payload) != "sftp" {
+		case "exec", "shell", "subsystem":
+			// A forced command runs instead of whatever was asked, as in sshd.
+			if d.rules.forceCommand != "" {
+				d.run(ch, req, d.rules.forceCommand)
+				return
+			}
+			if req.Type == "exec" {
+				d.run(ch, req, subsystemName(req.Payload))
+				return
+			}
+			if req.Type == "shell" || subsystemName(req.Payload) != "sftp" {
 				_ = req.Reply(false, nil)
 				continue
 			}
 			_ = req.Reply(true, nil)
 			d.serveSFTP(ch)
 			return
-		case "exec":
-			status, out := runCommand(subsystemName(req.Payload))
-			_ = req.Reply(true, nil)
-			_, _ = io.WriteString(ch, out)
-			_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{status}))
-			return
-		case "env", "pty-req":
+		case "pty-req":
+			_ = req.Reply(!d.rules.noPTY, nil)
+		case "env":
 			_ = req.Reply(true, nil)
 		default:
 			_ = req.Reply(false, nil)
 		}
 	}
+}
+
+// run answers a request with the output and exit status of cmd.
+func (d *deviceConn) run(ch ssh.Channel, req *ssh.Request, cmd string) {
+	status, out := runCommand(cmd)
+	_ = req.Reply(true, nil)
+	_, _ = io.WriteString(ch, out)
+	_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{status}))
 }
 
 func (d *deviceConn) serveSFTP(ch ssh.Channel) {
