@@ -252,9 +252,9 @@ func checkTunnel(v string) error {
 	return nil
 }
 
-// ExpiryTime is the value of sshd's expiry-time option for t (UTC, to the
+// FormatExpiry is the value of sshd's expiry-time option for t (UTC, to the
 // second).
-func ExpiryTime(t time.Time) string { return t.UTC().Format("20060102150405") + "Z" }
+func FormatExpiry(t time.Time) string { return t.UTC().Format("20060102150405") + "Z" }
 
 // WithExpiry is the options field opts with expiry-time for t after them
 // (none for the zero time).
@@ -262,7 +262,7 @@ func WithExpiry(opts string, t time.Time) string {
 	if t.IsZero() {
 		return opts
 	}
-	expiry := `expiry-time="` + ExpiryTime(t) + `"`
+	expiry := `expiry-time="` + FormatExpiry(t) + `"`
 	if opts == "" {
 		return expiry
 	}
@@ -327,14 +327,8 @@ func splitOptionFields(opts string) []string {
 
 // parseExpiry reads sshd's YYYYMMDD[HHMM[SS]][Z]; without Z it is local
 // time on the server, which the provider cannot know, so it reads as UTC.
+// The zero time when it does not parse.
 func parseExpiry(v string) time.Time {
-	v = strings.TrimSuffix(v, "Z")
-	for _, layout := range []string{"20060102150405", "200601021504", "20060102"} {
-		if len(v) == len(layout) {
-			if t, err := time.Parse(layout, v); err == nil {
-				return t.UTC()
-			}
-		}
-	}
-	return time.Time{}
+	t, _ := ExpiryTime(v, time.UTC)
+	return t
 }
