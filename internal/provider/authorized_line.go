@@ -219,15 +219,16 @@ func (e lineEngine) add(ctx context.Context, conn resolvedConnection, subject st
 	defer done(diags)
 	res, err := e.data.machines.AddKey(ctx, conn.Target, conn.HostKey, conn.Creds, line)
 	st.File = stringOrNull(res.File)
-	if err != nil {
+	switch {
+	case err != nil && !res.MayHaveWritten:
 		diags.Append(machineErrorDiagnostic("Could not add the key", subject, conn, err))
-		if !res.MayHaveWritten {
-			return false
-		}
+		return false
+	case err != nil: // the line may be on the host: state keeps it (tainted)
+		diags.Append(machineErrorDiagnostic("Could not add the key", subject, conn, err))
 		st.recordOwned(line)
-	} else if res.Owned {
+	case res.Owned:
 		st.recordOwned(line)
-	} else {
+	default:
 		st.Line, st.WriterID, st.PreExisting = types.StringNull(), types.StringNull(), types.BoolValue(true)
 		diags.AddWarning("The key was already there",
 			fmt.Sprintf("%s already has a line with this key in %s (options: %s) that this provider did not write. It "+
