@@ -2,7 +2,10 @@ package provider
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,6 +17,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
+
+	"github.com/packethost/terraform-provider-packet/internal/machine/sshdtest"
 )
 
 // noTokenProvider logs in with pem and has no API token at all.
@@ -257,4 +262,88 @@ func TestAccAuthorizedKey_badInputAtPlan(t *testing.T) {
 			Steps:                    []resource.TestStep{{Config: prov + hcl, PlanOnly: true, ExpectError: regexp.MustCompile(pattern)}},
 		})
 	}
+}
+
+// packet_authorized_key on a real OpenSSH sshd with no token: a key from a
+// .ppk (through data.packet_ssh_public_key) and one in RFC 4716 form log in
+// with their options, a no-change plan, an admin's restricted line of the
+// same key survives, and destroy leaves the file byte-identical.
+func TestAccAuthorizedKey_realSSHD(t *testing.T) {
+	t.Setenv("PACKET_AUTH_TOKEN", "")
+	t.Setenv("METAL_AUTH_TOKEN", "")
+	operator := newTestKey(t, "operator")
+	k := newTestKey(t, "rfc4716")
+	original := []byte("# by hand\n" + operator.Line + "\n")
+	restricted := []byte(`from="10.1.2.3",command="/bin/false" ` + k.withComment("backup-job") + "\n")
+	srv := sshdtest.Start(t, original)
+	ppk := filepath.Join("..", "..", "examples", "demo", "keys", "putty-demo.ppk")
+	hcl := noTokenProvider(operator.PrivatePEM) + fmt.Sprintf(`
+data "packet_ssh_public_key" "putty" {
+  path = %[5]q
+}
+resource "packet_authorized_key" "putty" {
+  host                 = "127.0.0.1"
+  port                 = %[1]d
+  user                 = %[2]q
+  authorized_keys_path = %[3]q
+  public_key           = data.packet_ssh_public_key.putty.public_key
+  options              = "no-agent-forwarding"
+  ssh = { host_key = %[4]q }
+}
+resource "packet_authorized_key" "rfc4716" {
+  host                 = "127.0.0.1"
+  port                 = %[1]d
+  user                 = %[2]q
+  authorized_keys_path = %[3]q
+  public_key           = %[6]q
+  ssh = { host_key = %[4]q }
+}
+`, srv.Port, srv.User, srv.AuthorizedKeys, srv.HostKey, ppk, k.rfc4716())
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		CheckDestroy: func(*terraform.State) error {
+			got, err := os.ReadFile(srv.AuthorizedKeys)
+			if want := append(bytes.Clone(original), restricted...); err != nil || !bytes.Equal(got, want) {
+				return fmt.Errorf("after destroy on sshd (%v):\n%q\nwant\n%q", err, got, want)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{
+				Config: hcl,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("packet_authorized_key.rfc4716", tfjsonpath.New("pre_existing"), knownvalue.Bool(false)),
+					statecheck.ExpectKnownValue("packet_authorized_key.putty", tfjsonpath.New("pinned_host_key"), knownvalue.StringExact(srv.HostKey)),
+				},
+				Check: func(*terraform.State) error {
+					got, err := os.ReadFile(srv.AuthorizedKeys)
+					if err != nil {
+						return err
+					}
+					if !bytes.HasPrefix(got, original) || !bytes.Contains(got, []byte("\n"+k.Line+"\n")) ||
+						!bytes.Contains(got, []byte("\nno-agent-forwarding ssh-")) {
+						return fmt.Errorf("file on sshd:\n%s", got)
+					}
+					if err := logInAt(fmt.Sprintf("127.0.0.1:%d", srv.Port), srv.User, k); err != nil {
+						return fmt.Errorf("the RFC 4716 key does not log in to sshd")
+					}
+					return nil
+				},
+			},
+			{
+				// An admin adds a restricted line for the same key: no change,
+				// and destroy leaves it.
+				PreConfig: func() {
+					f, err := os.OpenFile(srv.AuthorizedKeys, os.O_APPEND|os.O_WRONLY, 0)
+					if err == nil {
+						_, err = f.Write(restricted)
+						err = errors.Join(err, f.Close())
+					}
+					must(t, err)
+				},
+				Config:   hcl,
+				PlanOnly: true,
+			},
+		},
+	})
 }

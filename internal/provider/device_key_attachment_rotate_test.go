@@ -126,12 +126,17 @@ func (w *keyWatch) stop() (neither, both map[string]bool) {
 
 // logIn is a real SSH login with k.
 func logIn(m mockapi.Machine, k testKey) error {
+	return logInAt(net.JoinHostPort(m.Host(), strconv.Itoa(m.Port())), "root", k)
+}
+
+// logInAt is a real SSH login with k as user at addr.
+func logInAt(addr, user string, k testKey) error {
 	signer, err := ssh.ParsePrivateKey([]byte(k.PrivatePEM))
 	if err != nil {
 		return err
 	}
-	c, err := ssh.Dial("tcp", net.JoinHostPort(m.Host(), strconv.Itoa(m.Port())), &ssh.ClientConfig{
-		User:            "root",
+	c, err := ssh.Dial("tcp", addr, &ssh.ClientConfig{
+		User:            user,
 		Auth:            []ssh.AuthMethod{ssh.PublicKeys(signer)},
 		HostKeyCallback: ssh.InsecureIgnoreHostKey(), //nolint:gosec // test login to the mock on loopback
 		Timeout:         10 * time.Second,
