@@ -590,3 +590,53 @@ list "packet_device_key_attachment" "found" {
 		}
 	}
 }
+
+// Finding 5: one device, one pin. A new attachment applied alone
+// (-target) while something else answers at the device's address pins that
+// other key; the next refresh sees two pins for one address and fails,
+// naming both, instead of keeping two truths in one state.
+func TestAccDeviceKeyAttachment_twoPinsForOneAddressAreAnError(t *testing.T) {
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance test: set TF_ACC=1")
+	}
+	t.Parallel()
+	f := newDeviceFixture(t)
+	m := f.machine(t)
+	proxy := newSwitchProxy(t, fmt.Sprintf("%s:%d", m.Host(), m.Port()))
+	a, b := f.portalKey(t, newTestKey(t, "a")), f.portalKey(t, newTestKey(t, "b"))
+	attach := func(name, keyID string) string {
+		return fmt.Sprintf(`
+resource "packet_device_key_attachment" %q {
+  device_id  = %q
+  ssh_key_id = %q
+  ssh = {
+    host = "127.0.0.1"
+    port = %d
+  }
+}
+`, name, f.device.ID, keyID, proxy.port())
+	}
+	cli := newTerraformCLI(t, cliConfig(f)+attach("a", a.ID))
+	cli.run("init", "-input=false", "-no-color")
+	cli.run("apply", "-auto-approve", "-input=false", "-no-color")
+	impostor := f.impostor(t)
+	proxy.target.Store(impostor.Addr())
+	cli.write(cliConfig(f) + attach("a", a.ID) + attach("b", b.ID))
+	cli.run("apply", "-auto-approve", "-input=false", "-no-color", "-target=packet_device_key_attachment.b")
+	proxy.target.Store(fmt.Sprintf("%s:%d", m.Host(), m.Port()))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd, out := cli.command(ctx, "plan", "-input=false", "-no-color")
+	if err := cmd.Run(); err == nil {
+		t.Fatalf("a plan with two pins for one address passed:\n%s", out)
+	}
+	flat := strings.Join(strings.Fields(out.String()), " ")
+	if !strings.Contains(flat, "two different host keys are held") {
+		t.Errorf("the plan does not say that two pins are held for one address:\n%s", out)
+	}
+	for _, fp := range []string{fingerprintOf(t, m.HostKey()), fingerprintOf(t, impostor.HostKey())} {
+		if !strings.Contains(flat, fp) {
+			t.Errorf("the error does not name %s:\n%s", fp, out)
+		}
+	}
+}
