@@ -101,14 +101,6 @@ func (r *deviceKeyAttachmentResource) Read(ctx context.Context, req resource.Rea
 	if state.PreExisting.IsNull() {
 		state.PreExisting = types.BoolValue(state.Provisioned.ValueBool())
 	}
-	if importFlag(ctx, req.Private) == importJustDone && state.SSH == nil {
-		// An import knows nothing of the configuration's ssh settings yet:
-		// the plan checks the device with them (checkImported), never the
-		// defaults, which may lead to another host or file.
-		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, []byte(`"`+importCheckAtPlan+`"`))...)
-		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-		return
-	}
 	subject := deviceSubject(found.device)
 	conn, diags := r.connection(found.device, &state, "", false, true)
 	if r.engine().pinConflict(conn, &state.lineState, subject, &resp.Diagnostics) {
@@ -136,10 +128,17 @@ func (r *deviceKeyAttachmentResource) Read(ctx context.Context, req resource.Rea
 	if res.Found {
 		state.Address = types.StringValue(conn.Target.Addr())
 	}
-	if res.Found && importFlag(ctx, req.Private) != "" {
-		// An import takes the options as they are, once.
+	if flag := importFlag(ctx, req.Private); res.Found && flag != "" {
+		// An import takes the options as they are, once. It knows no
+		// configuration, so it looked with the defaults (and never sent a
+		// password to an unpinned host); the plan looks again with the
+		// configuration's ssh settings (checkImported).
 		state.Options = optionsValue(authorizedkeys.LineOptions(res.Line), state.Options)
-		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, nil)...)
+		var next []byte
+		if flag == importJustDone && state.SSH == nil {
+			next = []byte(`"` + importCheckAtPlan + `"`)
+		}
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, next)...)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }

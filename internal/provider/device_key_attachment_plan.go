@@ -78,7 +78,7 @@ func (r *deviceKeyAttachmentResource) ModifyPlan(ctx context.Context, req resour
 			resp.Diagnostics.Append(d)
 		}
 	}
-	if !creating && importFlag(ctx, req.Private) == importCheckAtPlan {
+	if !creating && plan.SSH != nil && importFlag(ctx, req.Private) != "" {
 		r.checkImported(ctx, &plan, resp)
 	}
 }
