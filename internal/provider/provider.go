@@ -5,6 +5,7 @@ package provider
 
 import (
 	"context"
+	"net"
 	"os"
 	"time"
 
@@ -41,6 +42,9 @@ var (
 
 type packetProvider struct {
 	version string
+	// dial, when set, opens the API connections (metal.Config.Dial): tests
+	// reach the default api_url's host with it without any network.
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // New returns a constructor of the provider for providerserver.Serve and tests.
@@ -147,6 +151,7 @@ func (p *packetProvider) Configure(ctx context.Context, req provider.ConfigureRe
 		Version:        p.version,
 		MaxRetries:     int(maxRetries),
 		RequestTimeout: timeout,
+		Dial:           p.dial,
 	})
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("api_url"), "Invalid API configuration", err.Error())
