@@ -32,6 +32,12 @@ const (
 
 	defaultMaxRetries     = 10
 	defaultRequestTimeout = 60 * time.Second
+
+	// needsTheAPI ends the description of everything that calls the API.
+	needsTheAPI = "Calls the API. Equinix Metal (formerly Packet) reached its end of life on 2026-06-30, so this " +
+		"works only against `packet-mock` or another endpoint that serves `/metal/v1`: see " +
+		"[The platform's end](../index.md#the-platforms-end) and " +
+		"[Leaving the retired platform](../guides/leaving-the-platform.md)."
 )
 
 var (
@@ -83,7 +89,9 @@ func (p *packetProvider) Schema(_ context.Context, _ provider.SchemaRequest, res
 			},
 			"api_url": schema.StringAttribute{
 				MarkdownDescription: "Base URL of the API. Falls back to the `" + envAPIURL + "` environment variable, " +
-					"then `" + metal.DefaultBaseURL + "`. Point it at `packet-mock` to test offline.",
+					"then `" + metal.DefaultBaseURL + "`, the API of Equinix Metal, which reached its end of life on " +
+					"2026-06-30 (that API is reported to answer 401 to every request since). Point it at `packet-mock` " +
+					"(or another endpoint that serves `/metal/v1`).",
 				Optional: true,
 			},
 			"max_retries": schema.Int64Attribute{
