@@ -63,7 +63,7 @@ go_build() {
     go build -trimpath -ldflags "-s -w -X $2/version.dev=no" -o "$4" "$3")
 }
 
-# Terraform's module zips (1.11 and 1.14 alike) lack the nested modules its
+# Terraform's module zips (1.11, 1.14 and 1.16 alike) lack the nested modules its
 # go.mod replaces with ./internal/... paths: nine remote-state backends and
 # internal/legacy. In a scratch copy, drop them from go.mod, from the backend
 # list and from the one test file that imports internal/legacy. Only those

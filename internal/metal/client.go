@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -41,6 +42,9 @@ type Config struct {
 	MaxRetries                 int
 	RetryWaitMin, RetryWaitMax time.Duration
 	RequestTimeout             time.Duration
+	// Dial, when set, opens the connections instead of a net.Dialer: tests
+	// route the default URL's host to loopback with it.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Client calls the API. It is safe for concurrent use.
@@ -53,8 +57,9 @@ type Client struct {
 	requests atomic.Int64
 
 	// For errors that point at the configuration: the base URL, and where it
-	// and the token came from.
+	// and the token came from; whether it is the retired platform's host.
 	baseURL, baseURLSource, tokenSource string
+	retiredHost                         bool
 }
 
 // New builds a client. It does not contact the API.
@@ -73,7 +78,8 @@ func New(cfg Config) (*Client, error) {
 
 	c := &Client{token: cfg.Token, basePath: base.Path,
 		baseURL: base.String(), baseURLSource: cfg.BaseURLSource, tokenSource: cfg.TokenSource,
-		retry: Config{MaxRetries: cfg.MaxRetries, RetryWaitMin: cfg.RetryWaitMin, RetryWaitMax: cfg.RetryWaitMax}}
+		retiredHost: isRetiredHost(base.Hostname()),
+		retry:       Config{MaxRetries: cfg.MaxRetries, RetryWaitMin: cfg.RetryWaitMin, RetryWaitMax: cfg.RetryWaitMax}}
 	api, err := packngo.NewClient(
 		packngo.WithAuth(consumerToken, cfg.Token),
 		packngo.WithBaseURL(base.String()),

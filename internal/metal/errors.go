@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -93,26 +94,83 @@ func IsAmbiguous(err error) bool {
 	if !errors.As(err, &apiErr) || apiErr.Attempts == 0 {
 		return false
 	}
-	if apiErr.StatusCode == 0 && isConnectionRefused(apiErr.Err) {
+	if apiErr.StatusCode == 0 && nothingSent(apiErr.Err) {
 		return false // nothing reached a server
 	}
 	return apiErr.StatusCode >= 500 || apiErr.Err != nil
+}
+
+// IsRefused reports an answer that a retry, or an apply after the plan,
+// would get again: the API refused the token or the request (401, 403, 410),
+// or there was nothing to send it to (a refused connection, a failed DNS
+// lookup). The retired platform answers every call in one of these ways. It
+// is never evidence that an object is gone.
+func IsRefused(err error) bool {
+	var apiErr *Error
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	if apiErr.StatusCode == 0 {
+		return nothingSent(apiErr.Err)
+	}
+	return isRefusal(apiErr.StatusCode)
+}
+
+// isRefusal is an API answer that refuses the token or the request as such.
+func isRefusal(status int) bool {
+	return status == http.StatusUnauthorized || status == http.StatusForbidden || status == http.StatusGone
 }
 
 // isConnectionRefused reports a connection nobody accepted: nothing listens
 // at the address, so the request was never sent.
 func isConnectionRefused(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }
 
+// nothingSent reports a request that never left: the connection was refused
+// or the API's host name did not resolve.
+func nothingSent(err error) bool {
+	var dnsErr *net.DNSError
+	return isConnectionRefused(err) || errors.As(err, &dnsErr)
+}
+
 // apiBasePath is the path every API URL ends with (see DefaultBaseURL).
 const apiBasePath = "/metal/v1/"
 
+// The retired platform. DefaultBaseURL is on retiredAPIHost; errors that are
+// probably its doing say so, once, and name the way out.
+const (
+	retiredAPIHost  = "api.equinix.com"
+	retiredPlatform = "Equinix Metal (formerly Packet)"
+	retiredOn       = "2026-06-30"
+	retirementGuide = `To take resources out of state without touching any server, see the guide ` +
+		`"Leaving the retired platform" (docs/guides/leaving-the-platform.md)`
+)
+
+// isRetiredHost reports whether host is the retired platform's API host.
+func isRetiredHost(host string) bool {
+	return strings.EqualFold(strings.TrimSuffix(host, "."), retiredAPIHost)
+}
+
 // addHint tells the person reading the error what probably went wrong when
 // the failure points at the client's configuration, and where that came from.
+// This is the one place where the retired platform's answers (401, 403 or
+// 410 to a token that is set; nothing at all at its host) get their
+// diagnostic: every resource, data source and list shows it as the error's text.
 func (c *Client) addHint(e *Error) {
 	switch {
-	case e.StatusCode == http.StatusUnauthorized:
-		e.Hint = "The API refused the token" + from(c.tokenSource) + ": check that it is a current API token, " +
-			"or set another one"
+	case isRefusal(e.StatusCode) && c.retiredHost:
+		e.Hint = fmt.Sprintf("The API at %s belongs to %s, which reached its end of life on %s; since then it is "+
+			"reported to answer 401 to every request, whatever the token, so this answer does not mean that anything "+
+			"is gone. Against packet-mock or another endpoint (set api_url or PACKET_API_URL) the same answer would be "+
+			"a token problem, with %s. %s", c.where(), retiredPlatform, retiredOn, c.theToken(), retirementGuide)
+	case isRefusal(e.StatusCode):
+		e.Hint = fmt.Sprintf("The API at %s %s: against packet-mock or another endpoint that is a token problem, so "+
+			"check that the token is current there and may do this, or set another one. %s itself reached its end of "+
+			"life on %s, and this answer does not mean that anything is gone. %s",
+			c.where(), refusedWhat(e.StatusCode, c.theToken()), retiredPlatform, retiredOn, retirementGuide)
+	case e.StatusCode == 0 && nothingSent(e.Err) && c.retiredHost:
+		e.Hint = fmt.Sprintf("Nothing answers at %s: %s reached its end of life on %s, and its API is not served "+
+			"any more. To use packet-mock or another endpoint, set api_url or PACKET_API_URL; there, a refused request "+
+			"can still be a token problem. %s", c.where(), retiredPlatform, retiredOn, retirementGuide)
 	case e.StatusCode == http.StatusNotFound && !strings.HasSuffix(c.basePath, apiBasePath):
 		e.wrongBaseURL = true
 		e.Hint = fmt.Sprintf("The API URL %s%s has no %s base path, which is probably missing: use %s",
@@ -120,6 +178,29 @@ func (c *Client) addHint(e *Error) {
 	case e.StatusCode == 0 && isConnectionRefused(e.Err):
 		e.Hint = fmt.Sprintf("Nothing accepts connections at %s%s: is the API (or packet-mock) running there, "+
 			"and is that the right URL?", c.baseURL, from(c.baseURLSource))
+	}
+}
+
+// where is the API URL and where it came from.
+func (c *Client) where() string {
+	if c.baseURLSource == "" && c.retiredHost {
+		return c.baseURL + " (the default api_url)"
+	}
+	return c.baseURL + from(c.baseURLSource)
+}
+
+// theToken is "the token from SOURCE", or "the token" when the source is not known.
+func (c *Client) theToken() string { return "the token" + from(c.tokenSource) }
+
+// refusedWhat says what a 401, 403 or 410 refused.
+func refusedWhat(status int, token string) string {
+	switch status {
+	case http.StatusUnauthorized:
+		return "refused " + token
+	case http.StatusForbidden:
+		return "refused this request, made with " + token + ","
+	default:
+		return "answered 410 Gone to this request, made with " + token + ","
 	}
 }
 

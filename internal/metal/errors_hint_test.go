@@ -18,7 +18,8 @@ func TestUnauthorizedSaysWhichSettingGaveTheToken(t *testing.T) {
 			c := newTestClient(t, f, func(cfg *Config) { cfg.TokenSource = source })
 			_, err := c.GetSSHKey(context.Background(), keyID)
 			want := "GET /ssh-keys/" + keyID + ": 401 Unauthorized: invalid authentication token. " +
-				"The API refused the token from " + source + ": check that it is a current API token, or set another one"
+				"The API at " + f.URL + "/metal/v1/ refused the token from " + source + ": against packet-mock or " +
+				"another endpoint that is a token problem, so check that the token is current there"
 			if err == nil || !strings.HasPrefix(err.Error(), want) {
 				t.Fatalf("error = %v\nwant it to start with %s", err, want)
 			}

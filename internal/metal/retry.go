@@ -16,10 +16,11 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 )
 
-// connectionRefusedRetries bounds the retries of a refused connection: a
-// stopped API (or packet-mock) refuses every try, and all of max_retries with
-// backoff kept a person waiting 22 s before saying so. Three retries give a
-// restarting server up to 1.75 s with the default backoff (250ms, 500ms, 1s).
+// connectionRefusedRetries bounds the retries of a refused connection or a
+// failed DNS lookup: a stopped API (or packet-mock) refuses every try, a host
+// name that is gone stays gone, and all of max_retries with backoff kept a
+// person waiting 22 s before saying so. Three retries give a restarting
+// server up to 1.75 s with the default backoff (250ms, 500ms, 1s).
 const connectionRefusedRetries = 3
 
 // maxServerWait bounds how long a Retry-After or X-RateLimit-Reset may make us
@@ -30,8 +31,12 @@ const maxServerWait = 5 * time.Minute
 // timeout → attemptTransport (count, log, observe rate limits) → pooled
 // keep-alive transport.
 func newHTTPClient(cfg Config, counter *atomic.Int64, p *pacer) *http.Client {
+	transport := cleanhttp.DefaultPooledTransport()
+	if cfg.Dial != nil {
+		transport.DialContext = cfg.Dial
+	}
 	perAttempt := &http.Client{
-		Transport:     &attemptTransport{next: cleanhttp.DefaultPooledTransport(), counter: counter, pacer: p},
+		Transport:     &attemptTransport{next: transport, counter: counter, pacer: p},
 		Timeout:       cfg.RequestTimeout,
 		CheckRedirect: refuseRedirect,
 	}
@@ -69,7 +74,7 @@ func retryPolicy(ctx context.Context, resp *http.Response, err error) (bool, err
 		return false, nil // not one of our calls: don't guess whether it is safe
 	}
 	if err != nil {
-		if isConnectionRefused(err) {
+		if nothingSent(err) {
 			// Nothing was sent, so even a POST is safe to repeat, a few times.
 			return int(info.attempts.Load()) <= connectionRefusedRetries, nil
 		}

@@ -61,7 +61,7 @@ func (d *deviceDataSource) Schema(_ context.Context, _ datasource.SchemaRequest,
 		MarkdownDescription: "Reads a device (server) for SSH access: its state, public addresses and the SSH keys the " +
 			"platform put on it at provisioning. Look it up by `id`, or by `project_id` and `hostname`. The root password " +
 			"is never read into state. To list a project's devices, see `packet_devices`.\n\n" +
-			"Cost: one request (a lookup by hostname is one search request per 1000 devices).",
+			"Cost: one request (a lookup by hostname is one search request per 1000 devices).\n\n" + needsTheAPI,
 		Attributes: attrs,
 	}
 }

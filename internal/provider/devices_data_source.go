@@ -67,7 +67,8 @@ func (d *devicesDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 		MarkdownDescription: "Lists the devices (servers) of a project, optionally filtered by hostname, tag and state, " +
 			"with what an SSH key attachment needs of each: put one key on \"all of them\" with " +
 			"`for_each = toset(data.packet_devices.x.ids)`. The root password is never read into state.\n\n" +
-			"Cost: all pages are read, one request per 1000 devices (the API filters by tag itself when `tag` is set).",
+			"Cost: all pages are read, one request per 1000 devices (the API filters by tag itself when `tag` is set).\n\n" +
+			needsTheAPI,
 		Attributes: map[string]schema.Attribute{
 			"project_id": schema.StringAttribute{
 				MarkdownDescription: "UUID of the project whose devices are listed.",

@@ -5,6 +5,7 @@ package provider
 
 import (
 	"context"
+	"net"
 	"os"
 	"time"
 
@@ -31,6 +32,12 @@ const (
 
 	defaultMaxRetries     = 10
 	defaultRequestTimeout = 60 * time.Second
+
+	// needsTheAPI ends the description of everything that calls the API.
+	needsTheAPI = "Calls the API. Equinix Metal (formerly Packet) reached its end of life on 2026-06-30, so this " +
+		"works only against `packet-mock` or another endpoint that serves `/metal/v1`: see " +
+		"[The platform's end](../index.md#the-platforms-end) and " +
+		"[Leaving the retired platform](../guides/leaving-the-platform.md)."
 )
 
 var (
@@ -42,6 +49,9 @@ var (
 type packetProvider struct {
 	version string
 	clock   func() time.Time // nil: the time; tests give a fake one
+	// dial, when set, opens the API connections (metal.Config.Dial): tests
+	// reach the default api_url's host with it without any network.
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // New returns a constructor of the provider for providerserver.Serve and tests.
@@ -80,7 +90,9 @@ func (p *packetProvider) Schema(_ context.Context, _ provider.SchemaRequest, res
 			},
 			"api_url": schema.StringAttribute{
 				MarkdownDescription: "Base URL of the API. Falls back to the `" + envAPIURL + "` environment variable, " +
-					"then `" + metal.DefaultBaseURL + "`. Point it at `packet-mock` to test offline.",
+					"then `" + metal.DefaultBaseURL + "`, the API of Equinix Metal, which reached its end of life on " +
+					"2026-06-30 (that API is reported to answer 401 to every request since). Point it at `packet-mock` " +
+					"(or another endpoint that serves `/metal/v1`).",
 				Optional: true,
 			},
 			"max_retries": schema.Int64Attribute{
@@ -148,6 +160,7 @@ func (p *packetProvider) Configure(ctx context.Context, req provider.ConfigureRe
 		Version:        p.version,
 		MaxRetries:     int(maxRetries),
 		RequestTimeout: timeout,
+		Dial:           p.dial,
 	})
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("api_url"), "Invalid API configuration", err.Error())

@@ -79,12 +79,13 @@ func TestAccRefusedTokenNamesTheSettingItCameFrom(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config: projectKeyWith(t, fmt.Sprintf("api_url = %q", mock.URL())),
-				ExpectError: errorLike("401 Unauthorized: invalid authentication token. The API refused the token from " +
-					"the PACKET_AUTH_TOKEN environment variable: check that it is a current API token"),
+				ExpectError: errorLike("401 Unauthorized: invalid authentication token. The API at " + mock.URL() + ` from ` +
+					`api_url in the provider "packet" block refused the token from the PACKET_AUTH_TOKEN environment variable: ` +
+					"against packet-mock or another endpoint that is a token problem, so check that the token is current there"),
 			},
 			{
 				Config:      projectKeyWith(t, fmt.Sprintf("api_url = %q\nauth_token = \"also-wrong\"", mock.URL())),
-				ExpectError: errorLike(`The API refused the token from auth_token in the provider "packet" block: check`),
+				ExpectError: errorLike(`refused the token from auth_token in the provider "packet" block: against packet-mock`),
 			},
 		},
 	})

@@ -139,7 +139,7 @@ func (d *sshKeyLookupDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 			"`public_key`, and reads all its attributes. No match, or more than one, is an error that lists the " +
 			"candidates (id, name, fingerprint).\n\nCost: a lookup by `id` is one request; by `name`, an MD5 " +
 			"`fingerprint` or `public_key` one search request; by a SHA256 `fingerprint` one request per " +
-			"1000 keys (the API cannot search by it).",
+			"1000 keys (the API cannot search by it).\n\n" + needsTheAPI,
 		Attributes: attrs,
 	}
 }

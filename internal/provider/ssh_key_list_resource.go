@@ -76,7 +76,7 @@ func (l sshKeyListResource) ListResourceConfigSchema(_ context.Context, _ list.L
 		MarkdownDescription: summary + " for `terraform query` (Terraform 1.14+), so keys made in the portal can be " +
 			"imported: each result has the key's identity, its name (with its fingerprint) as display name and, with " +
 			"`include_resource = true`, every attribute. Filters combine (a key must pass all). All pages are read: one " +
-			"request per 1000 keys, whatever the filters.",
+			"request per 1000 keys, whatever the filters.\n\n" + needsTheAPI,
 		Attributes: attrs,
 	}
 }

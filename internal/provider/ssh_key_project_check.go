@@ -33,16 +33,21 @@ func (k *knownProjects) lookUp(ctx context.Context, client *metal.Client, id str
 
 // checkProjectExists reports at plan time a project key's project that the
 // API does not have (or the token cannot see), before anything is created.
-// It needs a configured client; other failures are left to apply, which
-// reports them with the create.
+// It needs a configured client. An API that refuses the check (401, 403,
+// 410: the retired platform's answers) or cannot be reached at all fails the
+// plan too, with the error's own diagnostic: apply would meet the same. Other
+// failures (5xx, timeouts) are left to apply, which retries them with the create.
 func (r *sshKeyResource) checkProjectExists(ctx context.Context, projectID types.String, diags *diag.Diagnostics) {
 	if r.owner.kind != metal.OwnerProject || projectID.IsNull() || projectID.IsUnknown() || r.data == nil || r.data.client == nil {
 		return
 	}
 	id := projectID.ValueString()
-	if err := r.data.knownProjects.lookUp(ctx, r.data.client, id); metal.IsNotFound(err) {
+	switch err := r.data.knownProjects.lookUp(ctx, r.data.client, id); {
+	case metal.IsNotFound(err):
 		diags.AddAttributeError(path.Root("project_id"), "Project not found",
 			fmt.Sprintf("Project %s was not found, or this API token cannot see it: check project_id (the project's "+
 				"UUID, as the portal shows it) and that the token's user is a member of the project.", id))
+	case metal.IsRefused(err):
+		diags.AddError("Could not check the project", err.Error())
 	}
 }

@@ -161,7 +161,7 @@ func (r *sshKeyResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 		// reads as it is. A schema change that needs its state rewritten bumps
 		// this and adds an UpgradeState step from every earlier version.
 		Version:             0,
-		MarkdownDescription: r.owner.summary + "\n\n" + r.importDoc(),
+		MarkdownDescription: r.owner.summary + "\n\n" + r.importDoc() + "\n\n" + needsTheAPI,
 		DeprecationMessage:  r.owner.deprecation,
 		Attributes:          attrs,
 	}

@@ -104,7 +104,7 @@ func (d *sshKeyListDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: summary + ", optionally filtered by name and algorithm, with every attribute of each " +
-			"key. All pages are read: one request per 1000 keys.",
+			"key. All pages are read: one request per 1000 keys.\n\n" + needsTheAPI,
 		Attributes: attrs,
 	}
 }
