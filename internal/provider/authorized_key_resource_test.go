@@ -198,7 +198,7 @@ func TestAccAuthorizedKey_ownershipAsOnTheAttachment(t *testing.T) {
 // destroy, the file unchanged, the next plan empty, destroy removes the
 // line — with no API token (the platform is retired).
 func TestAccAuthorizedKey_movedFromAnAttachment(t *testing.T) {
-	if isOpenTofu(t) {
+	if os.Getenv("TF_ACC") != "" && isOpenTofu(t) {
 		// OpenTofu 1.12 decodes the source's identity with the target's
 		// identity schema on a move across types and fails before it asks
 		// the provider; nothing a provider can change.
@@ -304,7 +304,7 @@ resource "packet_authorized_key" "rfc4716" {
 		CheckDestroy: func(*terraform.State) error {
 			got, err := os.ReadFile(srv.AuthorizedKeys)
 			if want := append(bytes.Clone(original), restricted...); err != nil || !bytes.Equal(got, want) {
-				return fmt.Errorf("after destroy on sshd (%v):\n%q\nwant\n%q", err, got, want)
+				return fmt.Errorf("after destroy on sshd (%w):\n%q\nwant\n%q", err, got, want)
 			}
 			return nil
 		},

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/hashicorp/go-version"
@@ -88,20 +87,6 @@ func cliAtLeast(t *testing.T, minimum string) bool {
 	t.Helper()
 	_, have := cliVersion(t)
 	return !have.LessThan(version.Must(version.NewVersion(minimum)))
-}
-
-// isOpenTofu reports whether the acceptance CLI is OpenTofu.
-func isOpenTofu(t *testing.T) bool {
-	t.Helper()
-	if os.Getenv("TF_ACC") == "" {
-		return false
-	}
-	bin := cmp.Or(os.Getenv("TF_ACC_TERRAFORM_PATH"), "terraform")
-	out, err := exec.CommandContext(t.Context(), bin, "version").Output()
-	if err != nil {
-		t.Fatalf("cannot tell what %s is: %v", bin, err)
-	}
-	return strings.Contains(string(out), "OpenTofu")
 }
 
 // cliVersion is the acceptance CLI and its version.
