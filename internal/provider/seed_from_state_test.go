@@ -70,3 +70,28 @@ terraform {
 		t.Fatalf("the plan against an empty mock was empty too, so the test proves nothing:\n%s", out)
 	}
 }
+
+// The same for a state written by the archived packethost/packet provider:
+// a fresh packet-mock seeded from that state file alone plans it with no
+// changes.
+func TestMigrate_archivedProviderStateSeedsTheMock(t *testing.T) {
+	written := testMock(t, mockapi.Options{})
+	personal, project := newTestKey(t, "me@laptop"), newTestKey(t, "deploy")
+	data := seedLegacyKeys(t, written, personal, project)
+	cli := newMigrationCLI(t, packetRequired+legacyPacketHCL(personal, project), nil)
+	writeLegacyState(t, cli.dir, "packethost-packet-v3.tfstate", data)
+	state, err := os.ReadFile(filepath.Join(cli.dir, "terraform.tfstate"))
+	must(t, err)
+
+	seeded := testMock(t, mockapi.Options{})
+	summary, err := seeded.SeedFromState(state)
+	must(t, err)
+	if summary.SSHKeys != 2 {
+		t.Fatalf("seeded %+v, want the state's two keys", summary)
+	}
+	t.Setenv(envAPIURL, seeded.URL())
+	cli.run("init", "-input=false", "-no-color")
+	if plan := cli.run("plan", "-input=false", "-no-color", "-detailed-exitcode"); !strings.Contains(plan, "No changes.") {
+		t.Errorf("plan against the seeded mock is not empty:\n%s", plan)
+	}
+}
