@@ -167,9 +167,12 @@ func TestFleetTargets(t *testing.T) {
 }
 
 func TestParseFleet(t *testing.T) {
-	for in, want := range map[string]fleetShape{"20x25": {20, 25}, " 100x10 ": {100, 10}, "0": {}, "": {}} {
-		if got, err := parseFleet(in); err != nil || got != want {
-			t.Errorf("parseFleet(%q) = %v, %v; want %v", in, got, err, want)
+	for _, c := range []struct {
+		in   string
+		want fleetShape
+	}{{"20x25", fleetShape{20, 25}}, {" 100x10 ", fleetShape{100, 10}}, {"0", fleetShape{}}, {"", fleetShape{}}} {
+		if got, err := parseFleet(c.in); err != nil || got != c.want {
+			t.Errorf("parseFleet(%q) = %v, %v; want %v", c.in, got, err, c.want)
 		}
 	}
 	for _, bad := range []string{"20", "x25", "20x0", "-1x5", "20x25x2", "twenty"} {
