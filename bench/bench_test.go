@@ -130,6 +130,61 @@ func TestTargets(t *testing.T) {
 	}
 }
 
+// fleetSums are fleet summaries: plans at 0 and 50 ms, the apply at 0 ms.
+func fleetSums(plan0, plan50 time.Duration, planRequests map[string]int, connections int64, applyGETs int) map[group]summary {
+	n := defaultFleet.attachments()
+	return map[group]summary{
+		{kindFleet, n, 0, phasePlan}:                     {medianWall: plan0, requests: planRequests, medianConnections: connections},
+		{kindFleet, n, 50 * time.Millisecond, phasePlan}: {medianWall: plan50, requests: planRequests, medianConnections: connections},
+		{kindFleet, n, 0, phaseApply}:                    {medianWall: time.Second, requests: map[string]int{deviceGetRoute: applyGETs}},
+	}
+}
+
+func TestFleetTargets(t *testing.T) {
+	verdict := func(sums map[group]summary) map[string]bool {
+		got := map[string]bool{}
+		for _, tg := range fleetTargets(sums) {
+			got[strings.Join(strings.Fields(tg.name)[:2], " ")] = tg.met
+		}
+		return got
+	}
+	listings := map[string]int{deviceListRoute: 1, listRoute: 1}
+	good := verdict(fleetSums(2*time.Second, 2500*time.Millisecond, listings, 20, 20))
+	if !good["fleet plan"] || !good["fleet refresh:"] || !good["fleet apply"] {
+		t.Errorf("figures that meet the fleet targets: %v", good)
+	}
+	// As measured before device snapshots (issue 24): 500 GETs per plan, 1,500 per apply, 1.6 s vs 3.6 s.
+	before := verdict(fleetSums(1600*time.Millisecond, 3600*time.Millisecond, map[string]int{deviceGetRoute: 500, listRoute: 1}, 20, 1500))
+	if before["fleet plan"] || before["fleet refresh:"] || before["fleet apply"] {
+		t.Errorf("figures of issue 24 count as met: %v", before)
+	}
+	if got := verdict(fleetSums(time.Second, time.Second, listings, 500, 20)); got["fleet refresh:"] {
+		t.Error("500 SSH connections (one per attachment) count as met")
+	}
+	if got := verdict(map[group]summary{}); got["fleet plan"] || got["fleet refresh:"] || got["fleet apply"] {
+		t.Errorf("with nothing measured a fleet target counts as met: %v", got)
+	}
+}
+
+func TestParseFleet(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want fleetShape
+	}{{"20x25", fleetShape{20, 25}}, {" 100x10 ", fleetShape{100, 10}}, {"0", fleetShape{}}, {"", fleetShape{}}} {
+		if got, err := parseFleet(c.in); err != nil || got != c.want {
+			t.Errorf("parseFleet(%q) = %v, %v; want %v", c.in, got, err, c.want)
+		}
+	}
+	for _, bad := range []string{"20", "x25", "20x0", "-1x5", "20x25x2", "twenty"} {
+		if got, err := parseFleet(bad); err == nil {
+			t.Errorf("parseFleet(%q) = %v; want an error", bad, got)
+		}
+	}
+	if o, err := parseOptions(nil, os.Stderr); err != nil || o.fleet != defaultFleet {
+		t.Errorf("default fleet = %v, %v; want %v", o.fleet, err, defaultFleet)
+	}
+}
+
 func TestListPagesOnly(t *testing.T) {
 	for _, c := range []struct {
 		n        int
@@ -171,10 +226,16 @@ func TestParseOptions(t *testing.T) {
 	if len(o.ns) != 2 || o.ns[1] != 20 || len(o.latencies) != 2 || o.latencies[1] != 50*time.Millisecond || o.runs != 2 {
 		t.Fatalf("options %+v", o)
 	}
+	if o, err := parseOptions([]string{"-kinds", "provider, floor"}, os.Stderr); err != nil || !slices.Equal(o.kinds, []kind{kindFloor, kindProvider}) {
+		t.Fatalf("-kinds: options %+v, %v; want the floor and the provider, in the order of a round", o, err)
+	}
+	if o, err := parseOptions(nil, os.Stderr); err != nil || !slices.Equal(o.kinds, kinds) {
+		t.Fatalf("default kinds = %v, %v; want all", o.kinds, err)
+	}
 	if o, err := parseOptions([]string{"-quick"}, os.Stderr); err != nil || len(o.ns) != 1 || o.ns[0] != targetN {
 		t.Fatalf("-quick: options %+v, %v; want N = %d only", o, err, targetN)
 	}
-	for _, bad := range [][]string{{"-n", "0"}, {"-n", "x"}, {"-runs", "0"}, {"-latency", "-1s"}, {"-latency", "fast"}, {"-attachments", "-1"}} {
+	for _, bad := range [][]string{{"-n", "0"}, {"-n", "x"}, {"-runs", "0"}, {"-latency", "-1s"}, {"-latency", "fast"}, {"-attachments", "-1"}, {"-fleet", "20"}, {"-kinds", "terraform"}} {
 		if _, err := parseOptions(bad, devNull(t)); err == nil {
 			t.Errorf("parseOptions(%v) accepted", bad)
 		}

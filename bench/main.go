@@ -36,6 +36,8 @@ type options struct {
 	keep        bool
 	cpuProfile  string
 	attachments int
+	fleet       fleetShape
+	kinds       []kind
 }
 
 func main() {
@@ -61,6 +63,10 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.runs, "runs", 3, "plan runs per N, kind and latency, interleaved (the tables show the median)")
 	fs.IntVar(&o.parallelism, "parallelism", 10, "terraform -parallelism")
 	fs.IntVar(&o.attachments, "attachments", attachmentsOnDevice, "keys attached to one device for the attachment refresh (0 skips it)")
+	only := fs.String("kinds", "all", "kinds of the key scenario, comma-separated: floor, bare, provider (for an A/B of two "+
+		"provider builds, provider alone saves the other kinds' applies)")
+	fleet := fs.String("fleet", defaultFleet.String(), "DEVICESxKEYS: every key attached to every device (the all-of-them recipe), "+
+		"at every -latency (0 skips it)")
 	fs.BoolVar(&o.destroy, "destroy", false, "also time one destroy per N and kind at the end")
 	fs.StringVar(&o.repo, "repo", "", "repository root with bin/ (default: the module root above the current directory)")
 	fs.StringVar(&o.providerDir, "provider-dir", "", "directory with the terraform-provider-packet to measure (default: bin/ of the repository)")
@@ -82,10 +88,39 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	if o.latencies, err = parseDurations(*latencies); err != nil {
 		return o, fmt.Errorf("-latency: %w", err)
 	}
+	if o.kinds, err = parseKinds(*only); err != nil {
+		return o, fmt.Errorf("-kinds: %w", err)
+	}
+	if o.fleet, err = parseFleet(*fleet); err != nil {
+		return o, fmt.Errorf("-fleet: %w", err)
+	}
 	if o.runs < 1 || o.parallelism < 1 || o.attachments < 0 {
 		return o, errors.New("-runs and -parallelism must be at least 1, -attachments not negative")
 	}
 	return o, nil
+}
+
+// parseKinds reads "floor,bare,provider" or "all", in the order of kinds.
+func parseKinds(s string) ([]kind, error) {
+	if strings.TrimSpace(s) == "all" {
+		return kinds, nil
+	}
+	names := map[string]kind{"floor": kindFloor, "bare": kindBare, "provider": kindProvider}
+	want := map[kind]bool{}
+	for f := range strings.SplitSeq(s, ",") {
+		k, ok := names[strings.TrimSpace(f)]
+		if !ok {
+			return nil, fmt.Errorf("%q is not floor, bare or provider", f)
+		}
+		want[k] = true
+	}
+	var out []kind
+	for _, k := range kinds {
+		if want[k] {
+			out = append(out, k)
+		}
+	}
+	return out, nil
 }
 
 func parseInts(s string) ([]int, error) {
@@ -158,7 +193,7 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 	if _, err := os.Stat(filepath.Join(opts.providerDir, providerExe)); err != nil {
 		return fmt.Errorf("%s is missing: run make build (make bench does)", filepath.Join(opts.providerDir, providerExe))
 	}
-	b := &bench{opts: opts, kinds: kinds, log: log, start: time.Now()}
+	b := &bench{opts: opts, kinds: opts.kinds, log: log, start: time.Now()}
 
 	if b.tmp, err = os.MkdirTemp("", "packet-bench-"); err != nil {
 		return err
@@ -207,6 +242,16 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 		}
 	}
 
+	if b.opts.fleet.devices > 0 && b.profiles == nil {
+		keys, err := publicKeys(b.opts.fleet.keys)
+		if err != nil {
+			return err
+		}
+		if err := b.runFleet(ctx, b.opts.fleet, keys); err != nil {
+			return err
+		}
+	}
+
 	if b.profiles != nil {
 		if err := b.profiles.merge(ctx, opts.cpuProfile); err != nil {
 			return err
@@ -220,7 +265,7 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 	report := renderReport(reportInput{
 		analysis: analysisSection(string(previous)), providerDir: shownProviderDir(opts.providerDir, binDir),
 		when: time.Now(), machine: describeMachine(ctx, opts.terraform), parallelism: opts.parallelism,
-		runs:    opts.runs,
+		runs: opts.runs, fleet: opts.fleet,
 		elapsed: time.Since(b.start), command: strings.TrimSpace("go run ./bench " + strings.Join(args, " ")), samples: b.samples,
 	})
 	if err := os.WriteFile(opts.out, []byte(report), 0o644); err != nil { //nolint:gosec // a report for people to read

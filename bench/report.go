@@ -123,7 +123,8 @@ type reportInput struct {
 	command     string
 	providerDir string // shown when it is not the repository's bin/
 	samples     []sample
-	analysis    string // kept from the previous report
+	fleet       fleetShape // of the fleet scenario; zero when it was skipped
+	analysis    string     // kept from the previous report
 }
 
 func renderReport(in reportInput) string {
@@ -170,7 +171,7 @@ func renderReport(in reportInput) string {
 	w("| N | phase | kind | wall | CPU | provider CPU | requests | provider peak RSS |\n")
 	w("|--:|---|---|--:|--:|--:|---|--:|\n")
 	for _, g := range sortedGroups(sums) {
-		if g.phase == phasePlan || g.kind == kindAttachment {
+		if g.phase == phasePlan || g.kind == kindAttachment || g.kind == kindFleet {
 			continue
 		}
 		s := sums[g]
@@ -200,6 +201,30 @@ func renderReport(in reportInput) string {
 		w("| %d | plan | not measured | not measured | not measured | not measured |\n", attachmentsOnDevice)
 	}
 
+	w("\n## Attachment fleet\n\n")
+	w("The \"all of them\" recipe: `data \"packet_devices\"` and `for_each` over every pair of device and project key, so each "+
+		"key is attached to every device (mock machines with real SSH servers, each behind a proxy that counts TCP "+
+		"connections). Applied from empty at 0 ms, then median of %d no-change plans at every latency, then for every other "+
+		"latency a destroy at 0 ms and an apply from empty at that latency (one run each).\n\n", in.runs)
+	w("| devices × keys | mock latency | phase | SSH connections | wall | vs 0 ms | provider CPU | requests |\n")
+	w("|--:|--:|---|--:|--:|--:|--:|---|\n")
+	measured = false
+	for _, g := range sortedGroups(sums) {
+		if g.kind != kindFleet {
+			continue
+		}
+		measured = true
+		s, vsZero := sums[g], "–"
+		if z, ok := sums[group{kindFleet, g.n, 0, g.phase}]; ok && g.latency > 0 && z.medianWall > 0 {
+			vsZero = fmt.Sprintf("%.2f×", ratio(s.medianWall, z.medianWall))
+		}
+		w("| %d × %d | %s | %s | %d | %s | %s | %s | %s |\n", in.fleet.devices, in.fleet.keys, milliseconds(g.latency), g.phase,
+			s.medianConnections, seconds(s.medianWall), vsZero, seconds(s.medianProviderCPU), requestsCell(s))
+	}
+	if !measured {
+		w("| %d × %d | – | plan | not measured | not measured | – | not measured | not measured |\n", defaultFleet.devices, defaultFleet.keys)
+	}
+
 	w("\n## How it is measured\n\n")
 	w("- Per N, one in-process `packet-mock` on a free loopback port serves the provider; its latency fault is switched " +
 		"between plans of the same state, so every latency plans the same keys. terraform finds the local builds through " +
@@ -219,6 +244,7 @@ func renderReport(in reportInput) string {
 	w("```sh\nmake bench                # builds bin/, then go run ./bench: N = 100, 1000, 3000 at 0 and 50 ms\n")
 	w("go run ./bench -quick     # N = 1,000 only\n")
 	w("go run ./bench -n 100 -runs 1 -latency 0 -out /tmp/quick.md   # a quick look\n")
+	w("go run ./bench -n 100 -attachments 0 -fleet 20x25 -out /tmp/fleet.md   # mostly the fleet (N = 100 keys is quick)\n")
 	w("go run ./bench -provider-dir /path/to/other/build -out /tmp/other.md   # another build of the provider\n")
 	w("go run ./bench -n 1000 -latency 0 -cpuprofile /tmp/p.pprof   # CPU profile of the provider's plans (no report)\n```\n")
 	if in.analysis != "" {

@@ -90,6 +90,8 @@ const (
 	rssTarget           = 40 << 20
 	listPageSize        = 1000 // keys per list page the provider asks for (the API's maximum)
 	listRoute           = "GET /projects/{id}/ssh-keys"
+	deviceListRoute     = "GET /projects/{id}/devices"
+	deviceGetRoute      = "GET /devices/{id}"
 	attachmentsOnDevice = 100
 )
 
@@ -166,6 +168,8 @@ func targets(sums map[group]summary) []target {
 	}
 	out = append(out, att)
 
+	out = append(out, fleetTargets(sums)...)
+
 	rss := target{name: fmt.Sprintf("provider peak RSS ≤ %d MB at N=%d", rssTarget>>20, rssTargetN), detail: "not measured"}
 	var peak int64
 	for g, s := range sums {
@@ -178,4 +182,65 @@ func targets(sums map[group]summary) []target {
 		rss.detail = fmt.Sprintf("highest phase median %s", megabytes(peak))
 	}
 	return append(out, rss)
+}
+
+// fleetTargets are issue 24's goals for the default fleet shape.
+func fleetTargets(sums map[group]summary) []target {
+	f := defaultFleet
+	n := f.attachments()
+	shape := fmt.Sprintf("%d attachments (%d devices × %d keys)", n, f.devices, f.keys)
+	var out []target
+
+	lat := target{name: fmt.Sprintf("fleet plan of %s at %s within %.1f× the same plan at 0 ms", shape, targetLatency, latencyRatioTarget),
+		detail: "not measured"}
+	if slow, ok := sums[group{kindFleet, n, targetLatency, phasePlan}]; ok && slow.medianWall > 0 {
+		if fast, ok := sums[group{kindFleet, n, 0, phasePlan}]; ok && fast.medianWall > 0 {
+			r := ratio(slow.medianWall, fast.medianWall)
+			lat.met = r <= latencyRatioTarget
+			lat.detail = fmt.Sprintf("%s vs %s: %.2f×", seconds(slow.medianWall), seconds(fast.medianWall), r)
+		}
+	}
+	out = append(out, lat)
+
+	pages := (f.devices + listPageSize - 1) / listPageSize
+	refresh := target{name: fmt.Sprintf("fleet refresh: a no-change plan of %s makes %d × `%s`, 1 × `%s`, no `%s`, over %d SSH connections",
+		shape, pages, deviceListRoute, listRoute, deviceGetRoute, f.devices), detail: "not measured", met: true}
+	var seen []string
+	for _, g := range sortedGroups(sums) {
+		if g.kind != kindFleet || g.n != n || g.phase != phasePlan {
+			continue
+		}
+		s := sums[g]
+		seen = append(seen, fmt.Sprintf("%s: %s; %d connections", milliseconds(g.latency), formatRequests(s.requests), s.medianConnections))
+		want := map[string]int{deviceListRoute: pages, listRoute: 1}
+		if !maps.Equal(s.requests, want) || s.requestsVar || s.medianConnections != int64(f.devices) {
+			refresh.met = false
+		}
+	}
+	if len(seen) == 0 {
+		refresh.met = false
+	} else {
+		refresh.detail = strings.Join(seen, "; ")
+	}
+	out = append(out, refresh)
+
+	apply := target{name: fmt.Sprintf("fleet apply from empty of %s makes at most one `%s` per device", shape, deviceGetRoute),
+		detail: "not measured", met: true}
+	seen = nil
+	for _, g := range sortedGroups(sums) {
+		if g.kind != kindFleet || g.n != n || g.phase != phaseApply {
+			continue
+		}
+		gets := sums[g].requests[deviceGetRoute]
+		seen = append(seen, fmt.Sprintf("%s: %d", milliseconds(g.latency), gets))
+		if gets > f.devices {
+			apply.met = false
+		}
+	}
+	if len(seen) == 0 {
+		apply.met = false
+	} else {
+		apply.detail = strings.Join(seen, "; ") + " device GETs"
+	}
+	return append(out, apply)
 }

@@ -33,7 +33,7 @@ func (k kind) exe() string {
 		return providerExe
 	case kindBare:
 		return bareExe
-	case kindAttachment:
+	case kindAttachment, kindFleet:
 		return providerExe
 	}
 	return ""

@@ -77,15 +77,24 @@ func (d *deviceJSON) toDevice() Device {
 
 // GetDevice reads one device; a missing device is an error for which IsNotFound is true.
 func (c *Client) GetDevice(ctx context.Context, id string) (*Device, error) {
+	d, err := c.getProjectDevice(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &d.Device, nil
+}
+
+// getProjectDevice is GetDevice with the device's tags, which a device
+// snapshot keeps for its List.
+func (c *Client) getProjectDevice(ctx context.Context, id string) (*ProjectDevice, error) {
 	if err := validateID("device", id); err != nil {
 		return nil, err
 	}
-	var out deviceJSON
+	var out projectDeviceJSON
 	if err := c.call(ctx, http.MethodGet, "devices/"+id, nil, &out); err != nil {
 		return nil, err
 	}
-	dev := out.toDevice()
-	return &dev, nil
+	return &ProjectDevice{Device: out.toDevice(), Tags: out.Tags}, nil
 }
 
 // ListProjectDevices lists a project's devices, all pages.

@@ -61,7 +61,9 @@ func (d *deviceDataSource) Schema(_ context.Context, _ datasource.SchemaRequest,
 		MarkdownDescription: "Reads a device (server) for SSH access: its state, public addresses and the SSH keys the " +
 			"platform put on it at provisioning. Look it up by `id`, or by `project_id` and `hostname`. The root password " +
 			"is never read into state. To list a project's devices, see `packet_devices`.\n\n" +
-			"Cost: one request (a lookup by hostname is one search request per 1000 devices).\n\n" + needsTheAPI,
+			"Cost: one listing of the project's devices (one request per 1000 devices), kept for 30 seconds: other lookups " +
+			"of the project's devices in that time, by id or by hostname, are answered from it. A lookup by id in a project " +
+			"not listed yet costs one request more, which tells the project.\n\n" + needsTheAPI,
 		Attributes: attrs,
 	}
 }
@@ -141,16 +143,16 @@ func (d *deviceDataSource) ConfigValidators(context.Context) []datasource.Config
 func (d *deviceDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m deviceView
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	client := d.client(&resp.Diagnostics)
+	devices := d.devices(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 
 	var dev *metal.Device
 	if !m.ID.IsNull() {
-		dev = deviceByID(ctx, client, m.ID.ValueString(), &resp.Diagnostics)
+		dev = deviceByID(ctx, devices, m.ID.ValueString(), &resp.Diagnostics)
 	} else {
-		dev = deviceByHostname(ctx, client, m.ProjectID.ValueString(), m.Hostname.ValueString(), &resp.Diagnostics)
+		dev = deviceByHostname(ctx, devices, m.ProjectID.ValueString(), m.Hostname.ValueString(), &resp.Diagnostics)
 	}
 	if dev == nil {
 		return
@@ -160,9 +162,10 @@ func (d *deviceDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 	resp.Diagnostics.Append(resp.State.Set(ctx, &view)...)
 }
 
-// deviceByID reads the device (one request).
-func deviceByID(ctx context.Context, client *metal.Client, id string, diags *diag.Diagnostics) *metal.Device {
-	dev, err := client.GetDevice(ctx, id)
+// deviceByID reads the device from its project's snapshot (the first device
+// of a project costs a GET and the project's listing, later ones nothing).
+func deviceByID(ctx context.Context, devices *metal.DeviceSnapshots, id string, diags *diag.Diagnostics) *metal.Device {
+	dev, err := devices.Get(ctx, id)
 	switch {
 	case metal.IsNotFound(err):
 		diags.AddAttributeError(path.Root("id"), "No such device",
@@ -175,10 +178,11 @@ func deviceByID(ctx context.Context, client *metal.Client, id string, diags *dia
 	return dev
 }
 
-// deviceByHostname searches the project's devices by hostname (one request
-// per 1000 matches) and insists on exactly one exact match.
-func deviceByHostname(ctx context.Context, client *metal.Client, projectID, hostname string, diags *diag.Diagnostics) *metal.Device {
-	devices, err := client.ListProjectDevices(ctx, projectID, metal.ListOptions{Search: hostname, PerPage: keyListPageSize})
+// deviceByHostname looks the hostname up in the project's snapshot (one
+// listing per 1000 devices, shared with every other device lookup in the
+// project) and insists on exactly one exact match.
+func deviceByHostname(ctx context.Context, devices *metal.DeviceSnapshots, projectID, hostname string, diags *diag.Diagnostics) *metal.Device {
+	listed, err := devices.List(ctx, projectID)
 	if metal.IsNotFound(err) {
 		diags.AddAttributeError(path.Root("project_id"), "No such project",
 			fmt.Sprintf("There is no project with id %s, or this API token cannot see it.", projectID))
@@ -188,10 +192,13 @@ func deviceByHostname(ctx context.Context, client *metal.Client, projectID, host
 		diags.AddError("Could not list the project's devices", err.Error())
 		return nil
 	}
-	var matches []metal.Device
-	for _, dev := range devices {
-		if strings.EqualFold(dev.Hostname, hostname) {
-			matches = append(matches, dev)
+	var matches, similar []metal.Device
+	for _, dev := range listed {
+		switch {
+		case strings.EqualFold(dev.Hostname, hostname):
+			matches = append(matches, dev.Device)
+		case strings.Contains(strings.ToLower(dev.Hostname), strings.ToLower(hostname)):
+			similar = append(similar, dev.Device)
 		}
 	}
 	switch len(matches) {
@@ -199,8 +206,8 @@ func deviceByHostname(ctx context.Context, client *metal.Client, projectID, host
 		return &matches[0]
 	case 0:
 		detail := fmt.Sprintf("No device in project %s has hostname %q.", projectID, hostname)
-		if len(devices) > 0 {
-			detail += " Devices the search found (id, hostname, state):\n" + describeDevices(devices)
+		if len(similar) > 0 {
+			detail += " Devices whose hostname contains it (id, hostname, state):\n" + describeDevices(similar)
 		}
 		diags.AddAttributeError(path.Root("hostname"), "No matching device", detail)
 	default:

@@ -47,6 +47,46 @@ func checkNoValueInState(addr, secret string) resource.TestCheckFunc {
 	}
 }
 
+// expectLookupsFromListings checks that device lookups were answered from
+// listings of pages requests each: per provider process one listing and at
+// most the one GET that finds the project. Processes are not counted, so
+// it checks GETs ≤ listings (reading each device by GET gives more GETs).
+func expectLookupsFromListings(t *testing.T, mock *mockapi.Server, pages int) {
+	t.Helper()
+	counts := mock.Requests()
+	lists, gets := counts["GET /projects/{id}/devices"], counts["GET /devices/{id}"]
+	if lists == 0 || lists%pages != 0 || gets > lists/pages {
+		t.Errorf("%d device list requests (%d per listing) and %d device GETs; want at least one listing and no more GETs "+
+			"than listings; all counts %v", lists, pages, gets, counts)
+	}
+}
+
+// TestAccDeviceDataSource_lookupsShareTheProjectListing: five devices of
+// one project looked up by id and by hostname cost one listing and at most
+// one GET per run, not a GET each.
+func TestAccDeviceDataSource_lookupsShareTheProjectListing(t *testing.T) {
+	t.Parallel()
+	mock := testMock(t, mockapi.Options{})
+	var config strings.Builder
+	config.WriteString(providerBlock(mock))
+	var checks []statecheck.StateCheck
+	for i := range 5 {
+		dev, err := mock.CreateDevice(mockapi.SeedDevice{Hostname: fmt.Sprintf("node-%d", i), ProjectID: mockapi.DefaultProjectID, NoSSHKeys: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&config, "data \"packet_device\" \"n%d\" {\n  id = %q\n}\n", i, dev.ID)
+		checks = append(checks, statecheck.ExpectKnownValue(fmt.Sprintf("data.packet_device.n%d", i), tfjsonpath.New("hostname"),
+			knownvalue.StringExact(dev.Hostname)))
+	}
+	fmt.Fprintf(&config, "data \"packet_device\" \"by_hostname\" {\n  project_id = %q\n  hostname   = \"node-3\"\n}\n", mockapi.DefaultProjectID)
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps:                    []resource.TestStep{{Config: config.String(), ConfigStateChecks: checks}},
+	})
+	expectLookupsFromListings(t, mock, 1)
+}
+
 func TestAccDeviceDataSource_byIDAndHostnameShowsProvisionedKeys(t *testing.T) {
 	t.Parallel()
 	hostKey := newTestKey(t, "")
@@ -113,8 +153,8 @@ data "packet_device" "by_hostname" {
 			),
 		}},
 	})
-	// One request per read each, and no extra call for the keys.
-	expectRequestsPerRead(t, mock, "GET /devices/{id}", "GET /projects/{id}/devices", 1)
+	// One listing per run for both lookups, and no extra call for the keys.
+	expectLookupsFromListings(t, mock, 1)
 	if n := mock.Requests()["GET /devices/{id}/ssh-keys"]; n != 0 {
 		t.Errorf("%d GET /devices/{id}/ssh-keys requests; the device's own JSON has the key ids", n)
 	}
@@ -158,7 +198,7 @@ data "packet_device" "test" {
 			{Config: byHostname("twin"), ExpectError: errorLike(fmt.Sprintf(`id %s, hostname "twin", state active`, twins[1].ID))},
 			{
 				Config:      byHostname("tw"),
-				ExpectError: errorLike(fmt.Sprintf(`No device in project %s has hostname "tw". Devices the search found (id, hostname, state): - id %s`, mockapi.DefaultProjectID, twins[0].ID)),
+				ExpectError: errorLike(fmt.Sprintf(`No device in project %s has hostname "tw". Devices whose hostname contains it (id, hostname, state): - id %s`, mockapi.DefaultProjectID, twins[0].ID)),
 			},
 			{
 				Config:      providerBlock(mock) + fmt.Sprintf(`data "packet_device" "test" { id = %q }`, missingDeviceID),

@@ -67,8 +67,8 @@ func (d *devicesDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 		MarkdownDescription: "Lists the devices (servers) of a project, optionally filtered by hostname, tag and state, " +
 			"with what an SSH key attachment needs of each: put one key on \"all of them\" with " +
 			"`for_each = toset(data.packet_devices.x.ids)`. The root password is never read into state.\n\n" +
-			"Cost: all pages are read, one request per 1000 devices (the API filters by tag itself when `tag` is set).\n\n" +
-			needsTheAPI,
+			"Cost: all pages are read, one request per 1000 devices. The listing is kept for 30 seconds: `packet_device` " +
+			"lookups of the project's devices in that time are answered from it.\n\n" + needsTheAPI,
 		Attributes: map[string]schema.Attribute{
 			"project_id": schema.StringAttribute{
 				MarkdownDescription: "UUID of the project whose devices are listed.",
@@ -108,7 +108,7 @@ func (d *devicesDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 func (d *devicesDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m devicesDataModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	client := d.client(&resp.Diagnostics)
+	devices := d.devices(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -118,7 +118,9 @@ func (d *devicesDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	}
 	projectID, tag := m.ProjectID.ValueString(), m.Tag.ValueString()
 
-	devices, err := client.ListProjectDevicesWithTags(ctx, projectID, metal.DeviceFilter{Tag: tag, PerPage: keyListPageSize})
+	// The whole project, filtered here: the same listing then answers every
+	// attachment's lookup of these devices in this run.
+	listed, err := devices.List(ctx, projectID)
 	if metal.IsNotFound(err) {
 		resp.Diagnostics.AddAttributeError(path.Root("project_id"), "No such project",
 			"There is no project with id "+projectID+", or this API token cannot see it.")
@@ -138,7 +140,7 @@ func (d *devicesDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	}
 
 	items, ids := []attr.Value{}, []attr.Value{}
-	for _, dev := range sortedDevices(devices) {
+	for _, dev := range sortedDevices(listed) {
 		switch {
 		case hostnameRegex != nil && !hostnameRegex.MatchString(dev.Hostname),
 			tag != "" && !slices.Contains(dev.Tags, tag),

@@ -156,8 +156,8 @@ func TestAccDevicesDataSource_filtersAndOrder(t *testing.T) {
 }
 
 // TestAccDevicesDataSource_readsAllPages: 1001 devices are two pages of
-// 1000, so two requests per read, counted against a one-request lookup in
-// the same configuration.
+// 1000, so two requests per listing, and the lookup by id in the same
+// configuration is answered from it.
 func TestAccDevicesDataSource_readsAllPages(t *testing.T) {
 	t.Parallel()
 	mock := testMock(t, mockapi.Options{})
@@ -183,7 +183,7 @@ data "packet_device" "anchor" {
 			},
 		}},
 	})
-	expectRequestsPerRead(t, mock, "GET /devices/{id}", "GET /projects/{id}/devices", 2)
+	expectLookupsFromListings(t, mock, 2)
 }
 
 func TestAccDevicesDataSource_badInputAtPlan(t *testing.T) {

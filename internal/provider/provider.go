@@ -168,6 +168,7 @@ func (p *packetProvider) Configure(ctx context.Context, req provider.ConfigureRe
 	}
 	data.client = client
 	data.keys = metal.NewKeySnapshots(client, 0)
+	data.devices = metal.NewDeviceSnapshots(client, 0)
 }
 
 func (p *packetProvider) Resources(_ context.Context) []func() resource.Resource {

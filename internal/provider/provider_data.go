@@ -16,7 +16,8 @@ import (
 // providerData is what Configure hands to every resource and data source.
 type providerData struct {
 	client        *metal.Client
-	keys          *metal.KeySnapshots // refresh by list: one listing per owner, shared by every Read
+	keys          *metal.KeySnapshots    // refresh by list: one listing per owner, shared by every Read
+	devices       *metal.DeviceSnapshots // the same for devices: one listing per project
 	unknownConfig bool
 	ssh           sshDefaults
 	knownProjects knownProjects // checked at plan time (ssh_key_project_check.go)
@@ -70,6 +71,15 @@ func (a *apiAccess) keys(diags *diag.Diagnostics) *metal.KeySnapshots {
 		return nil
 	}
 	return a.data.keys
+}
+
+// devices returns the device snapshots that go with the API client, or nil
+// after the diagnostic client adds.
+func (a *apiAccess) devices(diags *diag.Diagnostics) *metal.DeviceSnapshots {
+	if a.client(diags) == nil {
+		return nil
+	}
+	return a.data.devices
 }
 
 // configure takes the untyped value the framework passes to Configure
