@@ -33,11 +33,11 @@ func (r *deviceKeyAttachmentResource) Create(ctx context.Context, req resource.C
 	var plan attachmentModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	woKey := writeOnlyKey(ctx, req.Config)
-	client := r.client(&resp.Diagnostics)
+	r.client(&resp.Diagnostics) // reports a missing or unknown API configuration
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	found := lookUp(ctx, client, r.data.keys, plan.DeviceID.ValueString(), plan.SSHKeyID.ValueString())
+	found := lookUp(ctx, r.data, plan.DeviceID.ValueString(), plan.SSHKeyID.ValueString(), plan.SSH.settings().UseRootPassword)
 	resp.Diagnostics.Append(found.missingAsErrors()...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -67,11 +67,11 @@ func (r *deviceKeyAttachmentResource) Read(ctx context.Context, req resource.Rea
 	// The ids never change, so the identity is known before anything else,
 	// and the framework wants one even when the resource is gone.
 	resp.Diagnostics.Append(state.identity(ctx, resp.Identity)...)
-	client := r.client(&resp.Diagnostics)
+	r.client(&resp.Diagnostics) // reports a missing or unknown API configuration
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	found := lookUp(ctx, client, r.data.keys, state.DeviceID.ValueString(), state.SSHKeyID.ValueString())
+	found := lookUp(ctx, r.data, state.DeviceID.ValueString(), state.SSHKeyID.ValueString(), state.SSH.settings().UseRootPassword)
 	if found.diags.HasError() {
 		resp.Diagnostics.Append(found.diags...)
 		return
@@ -163,11 +163,11 @@ func (r *deviceKeyAttachmentResource) Update(ctx context.Context, req resource.U
 		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 		return
 	}
-	client := r.client(&resp.Diagnostics)
+	r.client(&resp.Diagnostics) // reports a missing or unknown API configuration
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	device, err := client.GetDevice(ctx, state.DeviceID.ValueString())
+	device, err := deviceOf(ctx, r.data, state.DeviceID.ValueString(), state.SSH.settings().UseRootPassword)
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("device_id"), "Could not read the device", err.Error())
 		return
@@ -210,11 +210,11 @@ func (r *deviceKeyAttachmentResource) Delete(ctx context.Context, req resource.D
 			fmt.Sprintf("The key's line was on device %s before this attachment, so it was left in place.", state.DeviceID.ValueString()))
 		return
 	}
-	client := r.client(&resp.Diagnostics)
+	r.client(&resp.Diagnostics) // reports a missing or unknown API configuration
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	device, err := client.GetDevice(ctx, state.DeviceID.ValueString())
+	device, err := deviceOf(ctx, r.data, state.DeviceID.ValueString(), state.SSH.settings().UseRootPassword)
 	if metal.IsNotFound(err) {
 		return // the device and its authorized_keys are gone
 	}

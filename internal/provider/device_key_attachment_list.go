@@ -172,7 +172,7 @@ func (a listedAttachment) displayName() string {
 // authorized_keys, and matches them by key blob.
 func (l *deviceKeyAttachmentList) find(ctx context.Context, client *metal.Client, cfg attachmentListModel) ([]listedAttachment, diag.Diagnostics) {
 	var diags diag.Diagnostics
-	device, err := client.GetDevice(ctx, cfg.DeviceID.ValueString())
+	device, err := deviceOf(ctx, l.data, cfg.DeviceID.ValueString(), cfg.SSH.settings().UseRootPassword)
 	if metal.IsNotFound(err) {
 		diags.AddAttributeError(path.Root("device_id"), "Device not found",
 			fmt.Sprintf("There is no device %s, or this API token cannot see it. Check device_id.", cfg.DeviceID.ValueString()))

@@ -48,7 +48,7 @@ func (r *deviceKeyAttachmentResource) ModifyPlan(ctx context.Context, req resour
 	var device *metal.Device
 	if creating {
 		// Each id that is known is checked; an unknown one waits for apply.
-		found := lookUp(ctx, r.data.client, r.data.keys, knownOrEmpty(plan.DeviceID), knownOrEmpty(plan.SSHKeyID))
+		found := lookUp(ctx, r.data, knownOrEmpty(plan.DeviceID), knownOrEmpty(plan.SSHKeyID), settings.UseRootPassword)
 		resp.Diagnostics.Append(found.missingAsErrors()...)
 		if resp.Diagnostics.HasError() {
 			return
@@ -130,7 +130,7 @@ func (r *deviceKeyAttachmentResource) planReplacement(ctx context.Context, req r
 // imported line: an import reads the device where the configuration says,
 // never with defaults that may lead elsewhere.
 func (r *deviceKeyAttachmentResource) checkImported(ctx context.Context, plan *attachmentModel, resp *resource.ModifyPlanResponse) {
-	found := lookUp(ctx, r.data.client, r.data.keys, plan.DeviceID.ValueString(), plan.SSHKeyID.ValueString())
+	found := lookUp(ctx, r.data, plan.DeviceID.ValueString(), plan.SSHKeyID.ValueString(), plan.SSH.settings().UseRootPassword)
 	resp.Diagnostics.Append(found.missingAsErrors()...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -165,13 +165,16 @@ type lookedUp struct {
 }
 
 // lookUp reads the device and the key; an empty id is not looked up. The
-// key comes from the device's project's key snapshot, so attachments of one
-// project's keys cost one listing, not a GET each (a personal key is not in
-// it and costs the one GET that confirms it).
-func lookUp(ctx context.Context, client *metal.Client, keys *metal.KeySnapshots, deviceID, keyID string) lookedUp {
+// device comes from its project's device snapshot and the key from the
+// project's key snapshot, so attachments across a project's fleet cost a
+// listing each, not GETs (a personal key is not in it and costs the one GET
+// that confirms it). fresh reads the device with a GET of its own: its
+// root password, which a listing never holds, is about to be used.
+func lookUp(ctx context.Context, data *providerData, deviceID, keyID string, fresh bool) lookedUp {
 	out := lookedUp{deviceID: deviceID, keyID: keyID}
+	client, keys := data.client, data.keys
 	if deviceID != "" {
-		device, err := client.GetDevice(ctx, deviceID)
+		device, err := deviceOf(ctx, data, deviceID, fresh)
 		switch {
 		case metal.IsNotFound(err):
 			return out
@@ -205,6 +208,18 @@ func lookUp(ctx context.Context, client *metal.Client, keys *metal.KeySnapshots,
 	}
 	out.key = key
 	return out
+}
+
+// deviceOf reads a device through the device snapshots, or with a GET of
+// its own when fresh (or when there are no snapshots).
+func deviceOf(ctx context.Context, data *providerData, id string, fresh bool) (*metal.Device, error) {
+	switch {
+	case data.devices == nil:
+		return data.client.GetDevice(ctx, id)
+	case fresh:
+		return data.devices.GetFresh(ctx, id)
+	}
+	return data.devices.Get(ctx, id)
 }
 
 // missingAsErrors is diags plus an error for whichever of the two is missing.
