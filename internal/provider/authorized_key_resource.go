@@ -151,9 +151,9 @@ func (r *authorizedKeyResource) ModifyPlan(ctx context.Context, req resource.Mod
 func (r *authorizedKeyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan authorizedKeyModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	key, diags := parsePublicKey(plan.PublicKey)
-	if diags != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("public_key"), "Invalid SSH public key", diags.Error())
+	key, err := parsePublicKey(plan.PublicKey)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("public_key"), "Invalid SSH public key", err.Error())
 	}
 	if resp.Diagnostics.HasError() {
 		return
