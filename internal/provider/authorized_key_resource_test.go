@@ -347,3 +347,34 @@ resource "packet_authorized_key" "rfc4716" {
 		},
 	})
 }
+
+// The write-only key logs in and never reaches state.
+func TestAccAuthorizedKey_writeOnlyKeyNeverInState(t *testing.T) {
+	t.Setenv("PACKET_AUTH_TOKEN", "")
+	f := newDeviceFixture(t)
+	k := newTestKey(t, "wo")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
+		Steps: []resource.TestStep{{
+			Config: `
+provider "packet" {
+  ssh {
+    agent = false
+  }
+}
+` + f.authorizedKeyHCL(k.Line, fmt.Sprintf(`ssh = {
+    private_key_wo         = %q
+    private_key_wo_version = 1
+  }`, f.operator.PrivatePEM)),
+			Check: resource.ComposeTestCheckFunc(
+				func(*terraform.State) error { return f.canLogIn(t, k) },
+				checkNoSecretsInState(pemBody(f.operator.PrivatePEM)),
+			),
+		}, {
+			// Terraform passes write-only values to create and update only:
+			// destroy logs in with the provider's key.
+			Config: noTokenProvider(f.operator.PrivatePEM) + f.authorizedKeyHCL(k.Line, ""),
+		}},
+	})
+}
