@@ -13,46 +13,17 @@ import (
 // receives each connection's end (when the client hangs up).
 func silentServer(t *testing.T) (port int, closed <-chan time.Time) {
 	t.Helper()
-	l, err := new(net.ListenConfig).Listen(t.Context(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	ends := make(chan time.Time, 16)
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		conns []net.Conn
-	)
-	t.Cleanup(func() {
-		_ = l.Close()
-		mu.Lock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	wg.Go(func() {
+	port = serveLoopback(t, func(c net.Conn) {
+		buf := make([]byte, 1024)
 		for {
-			c, err := l.Accept()
-			if err != nil {
+			if _, err := c.Read(buf); err != nil {
+				ends <- time.Now()
 				return
 			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Go(func() {
-				buf := make([]byte, 1024)
-				for {
-					if _, err := c.Read(buf); err != nil {
-						ends <- time.Now()
-						return
-					}
-				}
-			})
 		}
 	})
-	return l.Addr().(*net.TCPAddr).Port, ends
+	return port, ends
 }
 
 // The shared dial of a pool is called off once nobody waits for it: a

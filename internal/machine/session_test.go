@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,63 +30,34 @@ func startNoSFTPServer(t *testing.T, mode string) (Target, HostKeyPolicy) {
 		PasswordCallback: func(ssh.ConnMetadata, []byte) (*ssh.Permissions, error) { return nil, nil },
 	}
 	cfg.AddHostKey(signer)
-	l, err := new(net.ListenConfig).Listen(t.Context(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		conns []net.Conn
-	)
-	t.Cleanup(func() {
-		_ = l.Close()
-		mu.Lock()
-		for _, c := range conns {
-			_ = c.Close()
+	port := serveLoopback(t, func(c net.Conn) {
+		_, chans, reqs, err := ssh.NewServerConn(c, cfg)
+		if err != nil {
+			return
 		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	wg.Go(func() {
-		for {
-			c, err := l.Accept()
+		go ssh.DiscardRequests(reqs)
+		for nc := range chans {
+			ch, chReqs, err := nc.Accept()
 			if err != nil {
-				return
+				continue
 			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Go(func() {
-				_, chans, reqs, err := ssh.NewServerConn(c, cfg)
-				if err != nil {
-					return
-				}
-				go ssh.DiscardRequests(reqs)
-				for nc := range chans {
-					ch, chReqs, err := nc.Accept()
-					if err != nil {
-						continue
+			go func() {
+				for req := range chReqs {
+					switch {
+					case req.Type != "subsystem":
+						_ = req.Reply(false, nil)
+					case mode == "refused":
+						_ = req.Reply(false, nil)
+					case mode == "no version":
+						_ = req.Reply(true, nil) // and then say nothing
 					}
-					go func() {
-						for req := range chReqs {
-							switch {
-							case req.Type != "subsystem":
-								_ = req.Reply(false, nil)
-							case mode == "refused":
-								_ = req.Reply(false, nil)
-							case mode == "no version":
-								_ = req.Reply(true, nil) // and then say nothing
-							}
-							// "no reply": never answer
-						}
-						_ = ch.Close()
-					}()
+					// "no reply": never answer
 				}
-			})
+				_ = ch.Close()
+			}()
 		}
 	})
-	tgt := Target{Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, Timeout: 5 * time.Second}
+	tgt := Target{Host: "127.0.0.1", Port: port, Timeout: 5 * time.Second}
 	return tgt, HostKeyPolicy{HostKey: string(ssh.MarshalAuthorizedKey(signer.PublicKey()))}
 }
 
