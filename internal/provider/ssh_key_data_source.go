@@ -50,7 +50,7 @@ func (d *sshKeyLookupDataSource) Metadata(_ context.Context, req datasource.Meta
 
 func (d *sshKeyLookupDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	const pickOne = " Exactly one of `id`, `name`, `fingerprint` and `public_key` is given; the others are computed."
-	attrs := itemAttributes()
+	attrs := keyItemAttributes()
 	// What the key is looked up by: given or computed.
 	attrs["id"] = schema.StringAttribute{
 		MarkdownDescription: "The key's UUID." + pickOne,

@@ -61,8 +61,8 @@ var keyComputedAttributes = []keyComputedAttribute{
 	{name: "updated", doc: "When the key was last changed (RFC 3339).", changesInPlace: true},
 }
 
-// resourceKeyAttributes are keyComputed's attributes in a key resource's schema.
-func resourceKeyAttributes() map[string]rschema.Attribute {
+// computedKeyResourceAttributes are keyComputed's attributes in a key resource's schema.
+func computedKeyResourceAttributes() map[string]rschema.Attribute {
 	attrs := map[string]rschema.Attribute{}
 	for _, a := range keyComputedAttributes {
 		s := rschema.StringAttribute{MarkdownDescription: a.doc + a.onResource, Computed: true}
@@ -89,9 +89,9 @@ type keyItemModel struct {
 	ProjectID types.String `tfsdk:"project_id"`
 }
 
-// itemAttributes are keyItem's attributes, all computed; the lookup makes
+// keyItemAttributes are keyItem's attributes, all computed; the lookup makes
 // some of them its inputs.
-func itemAttributes() map[string]dsschema.Attribute {
+func keyItemAttributes() map[string]dsschema.Attribute {
 	attrs := map[string]dsschema.Attribute{
 		"name":       dsschema.StringAttribute{MarkdownDescription: "Name of the key (the API's `label`).", Computed: true},
 		"public_key": dsschema.StringAttribute{MarkdownDescription: "The public key as the API stores it (one OpenSSH line).", Computed: true},
@@ -147,7 +147,10 @@ type sshKeyOwner struct {
 	// where names the searched keys in messages, followed by the project's id
 	// (empty for personal keys).
 	where string
-	// moveSources are the earlier providers' types whose state a moved block may bring here.
+	// moveSources are the earlier providers' types whose state a moved
+	// block may bring here. The provider is matched by its type only, so a
+	// mirror or another registry host works too. All of them wrote schema
+	// version 0.
 	moveSources []moveSource
 	// deprecation, when set, marks the resource type deprecated (the alias).
 	deprecation string

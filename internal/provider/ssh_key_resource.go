@@ -59,7 +59,7 @@ func (r *sshKeyResource) Metadata(_ context.Context, req resource.MetadataReques
 }
 
 func (r *sshKeyResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	attrs := resourceKeyAttributes()
+	attrs := computedKeyResourceAttributes()
 	attrs["name"] = schema.StringAttribute{
 		MarkdownDescription: "Name of the key (the API's `label`), as the portal shows it. Changes in place.",
 		Required:            true,

@@ -89,7 +89,7 @@ func (d *sshKeyListDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 
 // item is one element of keys: a keyItemModel.
 func (d *sshKeyListDataSource) item() schema.NestedAttributeObject {
-	return schema.NestedAttributeObject{Attributes: withProjectID(d.owner, itemAttributes(), schema.Attribute(
+	return schema.NestedAttributeObject{Attributes: withProjectID(d.owner, keyItemAttributes(), schema.Attribute(
 		schema.StringAttribute{MarkdownDescription: "UUID of the project the key belongs to.", Computed: true},
 	))}
 }
