@@ -12,7 +12,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/packethost/terraform-provider-packet/internal/metal"
 	"github.com/packethost/terraform-provider-packet/internal/sshkey"
@@ -45,97 +44,48 @@ func NewUserSSHKeyDataSource() datasource.DataSource {
 	return &sshKeyLookupDataSource{owner: userKeyOwner}
 }
 
-// sshKeyLookupModel holds the attributes both variants have.
-type sshKeyLookupModel struct {
-	ID                types.String `tfsdk:"id"`
-	Name              types.String `tfsdk:"name"`
-	Fingerprint       types.String `tfsdk:"fingerprint"`
-	PublicKey         types.String `tfsdk:"public_key"`
-	FingerprintSHA256 types.String `tfsdk:"fingerprint_sha256"`
-	Algorithm         types.String `tfsdk:"algorithm"`
-	OwnerID           types.String `tfsdk:"owner_id"`
-	Created           types.String `tfsdk:"created"`
-	Updated           types.String `tfsdk:"updated"`
-	Tags              types.Set    `tfsdk:"tags"`
-}
-
-// projectSSHKeyLookupModel adds the attribute only project keys have.
-type projectSSHKeyLookupModel struct {
-	sshKeyLookupModel
-	ProjectID types.String `tfsdk:"project_id"`
-}
-
 func (d *sshKeyLookupDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_" + d.owner.typeName
 }
 
 func (d *sshKeyLookupDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	const pickOne = " Exactly one of `id`, `name`, `fingerprint` and `public_key` is given; the others are computed."
-	attrs := map[string]schema.Attribute{
-		"id": schema.StringAttribute{
-			MarkdownDescription: "The key's UUID." + pickOne,
-			Optional:            true,
-			Computed:            true,
-			Validators:          []validator.String{uuidValidator()},
-		},
-		"name": schema.StringAttribute{
-			MarkdownDescription: "Name of the key (the API's `label`), matched exactly (case-sensitive)." + pickOne,
-			Optional:            true,
-			Computed:            true,
-		},
-		"fingerprint": schema.StringAttribute{
-			MarkdownDescription: "To look up by: the MD5 fingerprint in colon-hex form (`aa:bb:...`, as the portal shows it; " +
-				"an `MD5:` prefix is allowed) or the SHA256 form `ssh-keygen -l` prints (`SHA256:...`); the form is detected." +
-				pickOne + " Read back, it is always the MD5 form, as on the key resources.",
-			Optional:   true,
-			Computed:   true,
-			Validators: []validator.String{fingerprintLookupValidator()},
-		},
-		"public_key": schema.StringAttribute{
-			MarkdownDescription: "To look up by: the public key in any form `packet_ssh_public_key` reads that holds no " +
-				"secret (OpenSSH line, RFC 4716 block, PEM public key). Matched by key, not by text: another comment or " +
-				"form of the same key matches." + pickOne + " Read back, it is the key as the API stores it.",
-			Optional:   true,
-			Computed:   true,
-			Validators: []validator.String{publicKeyLookupValidator()},
-		},
-		"fingerprint_sha256": schema.StringAttribute{
-			MarkdownDescription: "SHA256 fingerprint as `ssh-keygen -l` prints it (`SHA256:...`).",
-			Computed:            true,
-		},
-		"algorithm": schema.StringAttribute{
-			MarkdownDescription: "Key algorithm as `ssh-keygen -l` names it: `RSA`, `ED25519`, `ECDSA`, `ECDSA-SK`, `ED25519-SK`.",
-			Computed:            true,
-		},
-		"owner_id": schema.StringAttribute{
-			MarkdownDescription: "UUID of the key's owner: the project for a project key, the user for a personal key.",
-			Computed:            true,
-		},
-		"created": schema.StringAttribute{
-			MarkdownDescription: "When the key was created (RFC 3339).",
-			Computed:            true,
-		},
-		"updated": schema.StringAttribute{
-			MarkdownDescription: "When the key was last changed (RFC 3339).",
-			Computed:            true,
-		},
-		"tags": schema.SetAttribute{
-			MarkdownDescription: "Tags of the key (empty when it has none).",
-			ElementType:         types.StringType,
-			Computed:            true,
-		},
+	attrs := keyItemAttributes()
+	// What the key is looked up by: given or computed.
+	attrs["id"] = schema.StringAttribute{
+		MarkdownDescription: "The key's UUID." + pickOne,
+		Optional:            true,
+		Computed:            true,
+		Validators:          []validator.String{uuidValidator()},
 	}
-	summary := "Looks up one existing personal (user) SSH key of the token's user"
-	if d.owner.kind == metal.OwnerProject {
-		summary = "Looks up one existing SSH key of a project"
-		attrs["project_id"] = schema.StringAttribute{
-			MarkdownDescription: "UUID of the project whose keys are searched.",
-			Required:            true,
-			Validators:          []validator.String{uuidValidator()},
-		}
+	attrs["name"] = schema.StringAttribute{
+		MarkdownDescription: "Name of the key (the API's `label`), matched exactly (case-sensitive)." + pickOne,
+		Optional:            true,
+		Computed:            true,
 	}
+	attrs["fingerprint"] = schema.StringAttribute{
+		MarkdownDescription: "To look up by: the MD5 fingerprint in colon-hex form (`aa:bb:...`, as the portal shows it; " +
+			"an `MD5:` prefix is allowed) or the SHA256 form `ssh-keygen -l` prints (`SHA256:...`); the form is detected." +
+			pickOne + " Read back, it is always the MD5 form, as on the key resources.",
+		Optional:   true,
+		Computed:   true,
+		Validators: []validator.String{fingerprintLookupValidator()},
+	}
+	attrs["public_key"] = schema.StringAttribute{
+		MarkdownDescription: "To look up by: the public key in any form `packet_ssh_public_key` reads that holds no " +
+			"secret (OpenSSH line, RFC 4716 block, PEM public key). Matched by key, not by text: another comment or " +
+			"form of the same key matches." + pickOne + " Read back, it is the key as the API stores it.",
+		Optional:   true,
+		Computed:   true,
+		Validators: []validator.String{publicKeyLookupValidator()},
+	}
+	withProjectID(d.owner, attrs, schema.Attribute(schema.StringAttribute{
+		MarkdownDescription: "UUID of the project whose keys are searched.",
+		Required:            true,
+		Validators:          []validator.String{uuidValidator()},
+	}))
 	resp.Schema = schema.Schema{
-		MarkdownDescription: summary + " by exactly one of `id`, `name`, `fingerprint` (MD5 or SHA256 form) or " +
+		MarkdownDescription: "Looks up one existing " + d.owner.one + " by exactly one of `id`, `name`, `fingerprint` (MD5 or SHA256 form) or " +
 			"`public_key`, and reads all its attributes. No match, or more than one, is an error that lists the " +
 			"candidates (id, name, fingerprint).\n\nCost: a lookup by `id` is one request; by `name`, an MD5 " +
 			"`fingerprint` or `public_key` one search request; by a SHA256 `fingerprint` one request per " +
@@ -153,8 +103,8 @@ func (d *sshKeyLookupDataSource) ConfigValidators(context.Context) []datasource.
 }
 
 func (d *sshKeyLookupDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	var m projectSSHKeyLookupModel
-	resp.Diagnostics.Append(d.getConfig(ctx, req, &m)...)
+	var m keyItemModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, d.owner.scoped(&m, &m.keyItem))...)
 	client := d.client(&resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
@@ -165,7 +115,7 @@ func (d *sshKeyLookupDataSource) Read(ctx context.Context, req datasource.ReadRe
 	if !m.ID.IsNull() {
 		found = d.byID(ctx, client, owner, m.ID.ValueString(), &resp.Diagnostics)
 	} else {
-		query, err := d.queryFrom(m.sshKeyLookupModel)
+		query, err := d.queryFrom(m.keyItem)
 		if err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root(query.attr), "Invalid lookup value", err.Error())
 			return
@@ -182,18 +132,9 @@ func (d *sshKeyLookupDataSource) Read(ctx context.Context, req datasource.ReadRe
 			fmt.Sprintf("Key %s is stored in a form this provider cannot read, so fingerprint_sha256 and algorithm are null: %v",
 				found.ID, facts.parseErr))
 	}
-	a := facts.attributes(m.ProjectID)
-	tags, diags := a.tagSet(ctx)
+	item, diags := facts.attributes(m.ProjectID).item(ctx)
 	resp.Diagnostics.Append(diags...)
-	m.sshKeyLookupModel = sshKeyLookupModel{
-		ID: a.ID, Name: a.Name, Fingerprint: a.Fingerprint, PublicKey: a.PublicKey,
-		FingerprintSHA256: a.FingerprintSHA256, Algorithm: a.Algorithm, OwnerID: a.OwnerID,
-		Created: a.Created, Updated: a.Updated, Tags: tags,
-	}
-	if d.owner.kind == metal.OwnerProject {
-		m.ProjectID = a.ProjectID
-	}
-	resp.Diagnostics.Append(d.setState(ctx, resp, m)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, d.owner.scoped(&item, &item.keyItem))...)
 }
 
 // byID reads the key directly (one request) and checks it is the kind of
@@ -219,7 +160,7 @@ func (d *sshKeyLookupDataSource) byID(ctx context.Context, client *metal.Client,
 				got.ID, got.Label, ownerNoun(got.Owner.Kind), d.owner.noun, hint, d.owner.typeName))
 		return nil
 	}
-	if owner.Kind == metal.OwnerProject && got.Owner.ID != owner.ID {
+	if owner.ID != "" && got.Owner.ID != owner.ID { // a project key of another project
 		diags.AddAttributeError(path.Root("id"), "Key belongs to another project",
 			fmt.Sprintf("Key %s (%q) belongs to project %s, not to project %s (project_id).",
 				got.ID, got.Label, got.Owner.ID, owner.ID))
@@ -237,7 +178,7 @@ type keyQuery struct {
 	matches  func(keyFacts) bool
 }
 
-func (d *sshKeyLookupDataSource) queryFrom(m sshKeyLookupModel) (keyQuery, error) {
+func (d *sshKeyLookupDataSource) queryFrom(m keyItem) (keyQuery, error) {
 	switch {
 	case !m.Name.IsNull():
 		name := m.Name.ValueString()
@@ -286,7 +227,7 @@ func (d *sshKeyLookupDataSource) search(ctx context.Context, client *metal.Clien
 			matches = append(matches, k)
 		}
 	}
-	where := d.where(owner)
+	where := d.owner.where + owner.ID
 	switch len(matches) {
 	case 1:
 		return &matches[0]
@@ -304,28 +245,6 @@ func (d *sshKeyLookupDataSource) search(ctx context.Context, client *metal.Clien
 				len(matches), d.owner.noun, where, q.describe, describeKeyCandidates(matches)))
 	}
 	return nil
-}
-
-// where names the searched collection in messages.
-func (d *sshKeyLookupDataSource) where(owner metal.Owner) string {
-	if owner.Kind == metal.OwnerProject {
-		return "in project " + owner.ID
-	}
-	return "of this token's user"
-}
-
-func (d *sshKeyLookupDataSource) getConfig(ctx context.Context, req datasource.ReadRequest, m *projectSSHKeyLookupModel) diag.Diagnostics {
-	if d.owner.kind == metal.OwnerProject {
-		return req.Config.Get(ctx, m)
-	}
-	return req.Config.Get(ctx, &m.sshKeyLookupModel)
-}
-
-func (d *sshKeyLookupDataSource) setState(ctx context.Context, resp *datasource.ReadResponse, m projectSSHKeyLookupModel) diag.Diagnostics {
-	if d.owner.kind == metal.OwnerProject {
-		return resp.State.Set(ctx, &m)
-	}
-	return resp.State.Set(ctx, &m.sshKeyLookupModel)
 }
 
 // maxCandidatesShown keeps an error readable when a search matched many keys.

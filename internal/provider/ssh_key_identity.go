@@ -27,6 +27,16 @@ import (
 
 var _ resource.ResourceWithIdentity = (*sshKeyResource)(nil)
 
+// sshKeyIdentity is a key resource's identity; see sshKeyOwner.scoped.
+type sshKeyIdentity struct {
+	keyID
+	ProjectID types.String `tfsdk:"project_id"`
+}
+
+type keyID struct {
+	ID types.String `tfsdk:"id"`
+}
+
 func (r *sshKeyResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
 	attrs := map[string]identityschema.Attribute{
 		"id": identityschema.StringAttribute{
@@ -34,12 +44,10 @@ func (r *sshKeyResource) IdentitySchema(_ context.Context, _ resource.IdentitySc
 			Description:       "The key's UUID.",
 		},
 	}
-	if r.owner.kind == metal.OwnerProject {
-		attrs["project_id"] = identityschema.StringAttribute{
-			OptionalForImport: true,
-			Description:       "UUID of the project the key belongs to; when given on import, a key of another project is refused.",
-		}
-	}
+	withProjectID(r.owner, attrs, identityschema.Attribute(identityschema.StringAttribute{
+		OptionalForImport: true,
+		Description:       "UUID of the project the key belongs to; when given on import, a key of another project is refused.",
+	}))
 	// Version 0. A change to these attributes bumps it and adds an
 	// UpgradeIdentity step; identity absent from older state needs none:
 	// Read sets it.
@@ -58,53 +66,50 @@ func (r *sshKeyResource) importDoc() string {
 
 // setIdentity writes the key's identity; identity is nil when the resource
 // is served without identity support.
-func (r *sshKeyResource) setIdentity(ctx context.Context, identity *tfsdk.ResourceIdentity, m sshKeyModel) diag.Diagnostics {
+func (r *sshKeyResource) setIdentity(ctx context.Context, identity *tfsdk.ResourceIdentity, id sshKeyIdentity) diag.Diagnostics {
 	if identity == nil {
 		return nil
 	}
-	diags := identity.SetAttribute(ctx, path.Root("id"), m.ID)
-	if r.owner.kind == metal.OwnerProject {
-		diags.Append(identity.SetAttribute(ctx, path.Root("project_id"), m.ProjectID)...)
-	}
-	return diags
+	return identity.Set(ctx, r.owner.scoped(&id, &id.keyID))
+}
+
+func (m sshKeyModel) identity() sshKeyIdentity {
+	return sshKeyIdentity{keyID: keyID{ID: m.ID}, ProjectID: m.ProjectID}
 }
 
 func (r *sshKeyResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	id, project := types.StringValue(req.ID), types.StringNull()
+	id := sshKeyIdentity{keyID: keyID{ID: types.StringValue(req.ID)}}
 	if req.ID == "" && req.Identity != nil { // import block with identity
-		resp.Diagnostics.Append(req.Identity.GetAttribute(ctx, path.Root("id"), &id)...)
-		if r.owner.kind == metal.OwnerProject {
-			resp.Diagnostics.Append(req.Identity.GetAttribute(ctx, path.Root("project_id"), &project)...)
-		}
+		resp.Diagnostics.Append(req.Identity.Get(ctx, r.owner.scoped(&id, &id.keyID))...)
 		if resp.Diagnostics.HasError() {
 			return
 		}
 	}
-	if !isUUID(id.ValueString()) {
+	if !isUUID(id.ID.ValueString()) {
 		resp.Diagnostics.AddError("Invalid import id",
-			fmt.Sprintf("%q is not a key id: import a %s by its UUID, as shown in the portal or by the API.", id.ValueString(), r.owner.noun))
+			fmt.Sprintf("%q is not a key id: import a %s by its UUID, as shown in the portal or by the API.", id.ID.ValueString(), r.owner.noun))
 		return
 	}
-	if !project.IsNull() && !isUUID(project.ValueString()) {
+	if !id.ProjectID.IsNull() && !isUUID(id.ProjectID.ValueString()) {
 		resp.Diagnostics.AddAttributeError(path.Root("project_id"), "Invalid import identity",
-			fmt.Sprintf("The identity's project_id %q is not a project UUID.", project.ValueString()))
+			fmt.Sprintf("The identity's project_id %q is not a project UUID.", id.ProjectID.ValueString()))
 		return
 	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
-	if !project.IsNull() {
-		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("project_id"), project)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id.ID)...)
+	if !id.ProjectID.IsNull() {
+		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("project_id"), id.ProjectID)...)
 	}
 	// What is known now; the Read that follows an import fills in the
 	// project when the import named none.
-	resp.Diagnostics.Append(r.setIdentity(ctx, resp.Identity, sshKeyModel{ID: id, ProjectID: project})...)
+	resp.Diagnostics.Append(r.setIdentity(ctx, resp.Identity, id)...)
 }
 
 // checkProject refuses a project key whose project is not the one state
-// names. Refresh never trips it (a key cannot change projects); an import
-// whose identity named another project does.
+// names (personal keys name none). Refresh never trips it (a key cannot
+// change projects); an import whose identity named another project does.
 func (r *sshKeyResource) checkProject(state sshKeyModel, got *metal.SSHKey, diags *diag.Diagnostics) bool {
 	want := state.ProjectID.ValueString()
-	if r.owner.kind != metal.OwnerProject || want == "" || got.Owner.Kind != metal.OwnerProject || got.Owner.ID == want {
+	if want == "" || got.Owner.Kind != metal.OwnerProject || got.Owner.ID == want {
 		return true
 	}
 	diags.AddAttributeError(path.Root("project_id"), "Key belongs to another project",

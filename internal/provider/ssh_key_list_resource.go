@@ -40,16 +40,6 @@ func NewUserSSHKeyListResource() list.ListResource {
 
 func (l sshKeyListResource) ListResourceConfigSchema(_ context.Context, _ list.ListResourceSchemaRequest, resp *list.ListResourceSchemaResponse) {
 	attrs := map[string]schema.Attribute{
-		"name_regex": schema.StringAttribute{
-			MarkdownDescription: regexpFilterDescription("keys whose name"),
-			Optional:            true,
-			Validators:          []validator.String{regexpValidator()},
-		},
-		"algorithm": schema.StringAttribute{
-			MarkdownDescription: algorithmFilterDescription,
-			Optional:            true,
-			Validators:          []validator.String{stringvalidator.OneOfCaseInsensitive(keyAlgorithms...)},
-		},
 		"fingerprint": schema.StringAttribute{
 			MarkdownDescription: "Keep only the key with this fingerprint, in any form people paste: MD5 colon hex " +
 				"(`aa:bb:...`, as the portal shows it, either case, with or without `MD5:` or colons) or SHA256 " +
@@ -63,17 +53,13 @@ func (l sshKeyListResource) ListResourceConfigSchema(_ context.Context, _ list.L
 			Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
 		},
 	}
-	summary := "Lists the personal (user) SSH keys of the token's user"
-	if l.owner.kind == metal.OwnerProject {
-		summary = "Lists the SSH keys of a project"
-		attrs["project_id"] = schema.StringAttribute{
-			MarkdownDescription: "UUID of the project whose keys are listed.",
-			Required:            true,
-			Validators:          []validator.String{uuidValidator()},
+	for name, f := range l.owner.listFilters() {
+		attrs[name] = schema.StringAttribute{
+			MarkdownDescription: f.doc, Required: f.required, Optional: !f.required, Validators: f.validators,
 		}
 	}
 	resp.Schema = schema.Schema{
-		MarkdownDescription: summary + " for `terraform query` (Terraform 1.14+), so keys made in the portal can be " +
+		MarkdownDescription: "Lists the " + l.owner.all + " for `terraform query` (Terraform 1.14+), so keys made in the portal can be " +
 			"imported: each result has the key's identity, its name (with its fingerprint) as display name and, with " +
 			"`include_resource = true`, every attribute. Filters combine (a key must pass all). All pages are read: one " +
 			"request per 1000 keys, whatever the filters.\n\n" + needsTheAPI,
@@ -135,10 +121,9 @@ func (f keyFilter) keeps(k keyFacts) bool {
 func (l sshKeyListResource) readConfig(ctx context.Context, req list.ListRequest) (sshKeyListConfig, diag.Diagnostics) {
 	var c sshKeyListConfig
 	var diags diag.Diagnostics
-	attrs := map[string]*types.String{"name_regex": &c.NameRegex, "algorithm": &c.Algorithm, "fingerprint": &c.Fingerprint, "tag": &c.Tag}
-	if l.owner.kind == metal.OwnerProject {
-		attrs["project_id"] = &c.ProjectID
-	}
+	attrs := withProjectID(l.owner, map[string]*types.String{
+		"name_regex": &c.NameRegex, "algorithm": &c.Algorithm, "fingerprint": &c.Fingerprint, "tag": &c.Tag,
+	}, &c.ProjectID)
 	for name, target := range attrs {
 		diags.Append(req.Config.GetAttribute(ctx, path.Root(name), target)...)
 	}
@@ -187,13 +172,13 @@ func (l sshKeyListResource) List(ctx context.Context, req list.ListRequest, stre
 // importing it would give (Read's mapping) when the resource is asked for.
 func (l sshKeyListResource) result(ctx context.Context, req list.ListRequest, project types.String, k keyFacts) list.ListResult {
 	res := req.NewListResult(ctx)
-	m := l.fromAPI(ctx, sshKeyModel{ProjectID: project, Tags: types.SetNull(types.StringType)}, &k.api, &res.Diagnostics)
+	m := l.fromAPI(ctx, sshKeyModel{sshKeyFields: sshKeyFields{Tags: types.SetNull(types.StringType)}, ProjectID: project}, &k.api, &res.Diagnostics)
 	m.PublicKey = newPublicKeyValue(k.api.Key)
 	res.DisplayName = fmt.Sprintf("%s (%s)", k.api.Label, m.FingerprintSHA256.ValueString())
 	if m.FingerprintSHA256.IsNull() {
 		res.DisplayName = fmt.Sprintf("%s (%s)", k.api.Label, m.Fingerprint.ValueString())
 	}
-	res.Diagnostics.Append(l.setIdentity(ctx, res.Identity, m)...)
+	res.Diagnostics.Append(l.setIdentity(ctx, res.Identity, m.identity())...)
 	if req.IncludeResource {
 		res.Diagnostics.Append(l.set(ctx, res.Resource, m)...)
 	}

@@ -27,26 +27,28 @@ func newKeyFacts(k metal.SSHKey) keyFacts {
 
 // keyAttributes are the API-derived attributes, as they go into state.
 type keyAttributes struct {
-	ID, Name, PublicKey, Fingerprint, FingerprintSHA256, Algorithm types.String
-	OwnerID, ProjectID, Created, Updated                           types.String
-	Tags                                                           []string // never nil
+	keyComputed
+	Name, PublicKey, ProjectID types.String
+	Tags                       []string // never nil
 }
 
 // attributes maps the key. ProjectID is the owning project for a project
 // key (the configured one when the API named no owner) and null for others.
 func (k keyFacts) attributes(configuredProject types.String) keyAttributes {
 	a := keyAttributes{
-		ID:                types.StringValue(k.api.ID),
-		Name:              types.StringValue(k.api.Label),
-		PublicKey:         types.StringValue(k.api.Key),
-		Fingerprint:       types.StringValue(k.md5()),
-		FingerprintSHA256: types.StringNull(),
-		Algorithm:         types.StringNull(),
-		OwnerID:           types.StringValue(k.api.Owner.ID),
-		ProjectID:         types.StringNull(),
-		Created:           types.StringValue(k.api.CreatedAt),
-		Updated:           types.StringValue(k.api.UpdatedAt),
-		Tags:              nonNilStrings(k.api.Tags),
+		keyComputed: keyComputed{
+			ID:                types.StringValue(k.api.ID),
+			Fingerprint:       types.StringValue(k.md5()),
+			FingerprintSHA256: types.StringNull(),
+			Algorithm:         types.StringNull(),
+			OwnerID:           types.StringValue(k.api.Owner.ID),
+			Created:           types.StringValue(k.api.CreatedAt),
+			Updated:           types.StringValue(k.api.UpdatedAt),
+		},
+		Name:      types.StringValue(k.api.Label),
+		PublicKey: types.StringValue(k.api.Key),
+		ProjectID: types.StringNull(),
+		Tags:      nonNilStrings(k.api.Tags),
 	}
 	if k.parsed != nil {
 		a.FingerprintSHA256 = types.StringValue(k.parsed.FingerprintSHA256())
@@ -61,9 +63,13 @@ func (k keyFacts) attributes(configuredProject types.String) keyAttributes {
 	return a
 }
 
-// tagSet is the tags as a set that is never null (data sources).
-func (a keyAttributes) tagSet(ctx context.Context) (types.Set, diag.Diagnostics) {
-	return types.SetValueFrom(ctx, types.StringType, a.Tags)
+// item is the key as the data sources show it; its tags are never null.
+func (a keyAttributes) item(ctx context.Context) (keyItemModel, diag.Diagnostics) {
+	tags, diags := types.SetValueFrom(ctx, types.StringType, a.Tags)
+	return keyItemModel{
+		keyItem:   keyItem{keyComputed: a.keyComputed, Name: a.Name, PublicKey: a.PublicKey, Tags: tags},
+		ProjectID: a.ProjectID,
+	}, diags
 }
 
 // md5 is the API's fingerprint, lower-cased; computed when the API sent none.

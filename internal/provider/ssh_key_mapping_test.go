@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -52,6 +53,35 @@ func TestKeyAttributes(t *testing.T) {
 	unreadable := newKeyFacts(metal.SSHKey{Key: "not a key", Fingerprint: "AA:BB"}).attributes(types.StringNull())
 	if !unreadable.FingerprintSHA256.IsNull() || !unreadable.Algorithm.IsNull() || unreadable.Fingerprint.ValueString() != "aa:bb" {
 		t.Errorf("unparseable key: %+v", unreadable)
+	}
+}
+
+// TestKeyComputedIsDeclaredOnce: a computed key attribute is a keyComputed
+// field, a keyComputedAttributes line (every key schema takes it from there)
+// and a mapping line; forgetting the schema line or the mapping fails here.
+func TestKeyComputedIsDeclaredOnce(t *testing.T) {
+	described := map[string]bool{}
+	for _, a := range keyComputedAttributes {
+		described[a.name] = true
+	}
+	key := newTestKey(t, "computed")
+	mapped := reflect.ValueOf(newKeyFacts(metal.SSHKey{
+		ID: "id", Label: "l", Key: key.Line, CreatedAt: "c", UpdatedAt: "u",
+		Owner: metal.Owner{Kind: metal.OwnerUser, ID: "user"},
+	}).attributes(types.StringNull()).keyComputed)
+	fields := mapped.Type()
+	for i := range fields.NumField() {
+		name := fields.Field(i).Tag.Get("tfsdk")
+		if !described[name] {
+			t.Errorf("keyComputed.%s (%s) has no line in keyComputedAttributes", fields.Field(i).Name, name)
+		}
+		delete(described, name)
+		if v, ok := mapped.Field(i).Interface().(types.String); !ok || v.IsNull() || v.IsUnknown() {
+			t.Errorf("keyComputed.%s is not mapped from the API: %v", fields.Field(i).Name, mapped.Field(i).Interface())
+		}
+	}
+	for name := range described {
+		t.Errorf("keyComputedAttributes describes %s, which keyComputed lacks", name)
 	}
 }
 

@@ -9,8 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-
-	"github.com/packethost/terraform-provider-packet/internal/metal"
 )
 
 // moveSource is a resource type of an earlier provider whose state a
@@ -21,19 +19,6 @@ type moveSource struct {
 }
 
 func (m moveSource) String() string { return m.typeName + " (" + m.provider + " provider)" }
-
-// moveSources are what each of our key types accepts. The provider is
-// matched by its type only, so a mirror or another registry host works too.
-// All of them wrote schema version 0.
-var moveSources = map[metal.OwnerKind][]moveSource{
-	metal.OwnerUser: {
-		{provider: "packet", typeName: "packet_ssh_key"},         // packethost/packet, and our own alias
-		{provider: "equinix", typeName: "equinix_metal_ssh_key"}, // equinix/equinix up to v4
-	},
-	metal.OwnerProject: {
-		{provider: "equinix", typeName: "equinix_metal_project_ssh_key"},
-	},
-}
 
 // MoveState takes over the state of the earlier providers' key resources.
 // Only what identifies the key and what the user wrote is carried (id,
@@ -51,8 +36,8 @@ func (r *sshKeyResource) MoveState(context.Context) []resource.StateMover {
 func (r *sshKeyResource) moveState(ctx context.Context, req resource.MoveStateRequest, resp *resource.MoveStateResponse) {
 	target := "packet_" + r.owner.typeName
 	if !r.acceptsMoveFrom(req.SourceProviderAddress, req.SourceTypeName) {
-		supported := make([]string, 0, len(moveSources[r.owner.kind]))
-		for _, src := range moveSources[r.owner.kind] {
+		supported := make([]string, 0, len(r.owner.moveSources))
+		for _, src := range r.owner.moveSources {
 			supported = append(supported, src.String())
 		}
 		resp.Diagnostics.AddError("Cannot move this resource to "+target,
@@ -77,7 +62,7 @@ func (r *sshKeyResource) moveState(ctx context.Context, req resource.MoveStateRe
 		return
 	}
 	wanted := []string{"id", "name", "public_key"}
-	if r.owner.kind == metal.OwnerProject {
+	if r.owner.inProject() {
 		wanted = append(wanted, "project_id")
 	}
 	values := map[string]string{}
@@ -93,29 +78,21 @@ func (r *sshKeyResource) moveState(ctx context.Context, req resource.MoveStateRe
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	m := sshKeyModel{
-		ID:   types.StringValue(values["id"]),
-		Name: types.StringValue(values["name"]),
-		// file("key.pub") leaves a newline, which is no part of the key.
-		PublicKey:         newPublicKeyValue(strings.TrimRight(values["public_key"], "\r\n")),
-		ProjectID:         types.StringNull(),
-		Tags:              types.SetNull(types.StringType),
-		Fingerprint:       types.StringNull(),
-		FingerprintSHA256: types.StringNull(),
-		Algorithm:         types.StringNull(),
-		OwnerID:           types.StringNull(),
-		Created:           types.StringNull(),
-		Updated:           types.StringNull(),
-	}
-	if r.owner.kind == metal.OwnerProject {
-		m.ProjectID = types.StringValue(values["project_id"])
+	// The rest stays null (the zero value) until the refresh.
+	var m sshKeyModel
+	m.ID, m.Name = types.StringValue(values["id"]), types.StringValue(values["name"])
+	// file("key.pub") leaves a newline, which is no part of the key.
+	m.PublicKey = newPublicKeyValue(strings.TrimRight(values["public_key"], "\r\n"))
+	m.Tags = types.SetNull(types.StringType)
+	if project, ok := values["project_id"]; ok {
+		m.ProjectID = types.StringValue(project)
 	}
 	resp.Diagnostics.Append(r.set(ctx, &resp.TargetState, m)...)
 }
 
 func (r *sshKeyResource) acceptsMoveFrom(providerAddress, typeName string) bool {
 	providerType := providerAddress[strings.LastIndex(providerAddress, "/")+1:]
-	for _, src := range moveSources[r.owner.kind] {
+	for _, src := range r.owner.moveSources {
 		if src.typeName == typeName && src.provider == providerType {
 			return true
 		}

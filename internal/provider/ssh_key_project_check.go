@@ -33,12 +33,13 @@ func (k *knownProjects) lookUp(ctx context.Context, client *metal.Client, id str
 
 // checkProjectExists reports at plan time a project key's project that the
 // API does not have (or the token cannot see), before anything is created.
-// It needs a configured client. An API that refuses the check (401, 403,
+// Personal keys have no project: their projectID is null. It needs a
+// configured client. An API that refuses the check (401, 403,
 // 410: the retired platform's answers) or cannot be reached at all fails the
 // plan too, with the error's own diagnostic: apply would meet the same. Other
 // failures (5xx, timeouts) are left to apply, which retries them with the create.
 func (r *sshKeyResource) checkProjectExists(ctx context.Context, projectID types.String, diags *diag.Diagnostics) {
-	if r.owner.kind != metal.OwnerProject || projectID.IsNull() || projectID.IsUnknown() || r.data == nil || r.data.client == nil {
+	if projectID.IsNull() || projectID.IsUnknown() || r.data == nil || r.data.client == nil {
 		return
 	}
 	id := projectID.ValueString()

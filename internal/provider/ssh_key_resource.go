@@ -13,40 +13,12 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/packethost/terraform-provider-packet/internal/metal"
 	"github.com/packethost/terraform-provider-packet/internal/sshkey"
-)
-
-// sshKeyOwner is everything that differs between the project key and the
-// personal key resource; the rest of the implementation is shared.
-type sshKeyOwner struct {
-	kind      metal.OwnerKind
-	typeName  string // resource type without the provider prefix
-	noun      string // for messages: "project key" or "personal key"
-	summary   string // first sentence of the docs
-	otherType string // the resource to use for the other kind of key
-	// deprecation, when set, marks the resource type deprecated (the alias).
-	deprecation string
-}
-
-var (
-	projectKeyOwner = sshKeyOwner{
-		kind:      metal.OwnerProject,
-		typeName:  "project_ssh_key",
-		noun:      "project key",
-		summary:   "A project SSH key: put on the new servers of one project (not on servers that already run: see `packet_device_key_attachment`).",
-		otherType: "packet_user_ssh_key",
-	}
-	userKeyOwner = sshKeyOwner{
-		kind:      metal.OwnerUser,
-		typeName:  "user_ssh_key",
-		noun:      "personal key",
-		summary:   "A personal (user) SSH key: put on new servers in every project the token's user owns or collaborates on (not on servers that already run: see `packet_device_key_attachment`).",
-		otherType: "packet_project_ssh_key",
-	}
 )
 
 var (
@@ -67,18 +39,19 @@ func NewProjectSSHKeyResource() resource.Resource { return &sshKeyResource{owner
 // NewUserSSHKeyResource is packet_user_ssh_key.
 func NewUserSSHKeyResource() resource.Resource { return &sshKeyResource{owner: userKeyOwner} }
 
+// sshKeyModel is a key resource's state; see sshKeyOwner.scoped.
 type sshKeyModel struct {
-	ID                types.String   `tfsdk:"id"`
-	ProjectID         types.String   `tfsdk:"-"` // project keys only: see projectSSHKeyModel
-	Name              types.String   `tfsdk:"name"`
-	PublicKey         publicKeyValue `tfsdk:"public_key"`
-	Tags              types.Set      `tfsdk:"tags"`
-	Fingerprint       types.String   `tfsdk:"fingerprint"`
-	FingerprintSHA256 types.String   `tfsdk:"fingerprint_sha256"`
-	Algorithm         types.String   `tfsdk:"algorithm"`
-	OwnerID           types.String   `tfsdk:"owner_id"`
-	Created           types.String   `tfsdk:"created"`
-	Updated           types.String   `tfsdk:"updated"`
+	sshKeyFields
+	ProjectID types.String `tfsdk:"project_id"`
+}
+
+// sshKeyFields are the attributes of every key resource: the computed ones
+// and what the user sets.
+type sshKeyFields struct {
+	keyComputed
+	Name      types.String   `tfsdk:"name"`
+	PublicKey publicKeyValue `tfsdk:"public_key"`
+	Tags      types.Set      `tfsdk:"tags"`
 }
 
 func (r *sshKeyResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -86,76 +59,38 @@ func (r *sshKeyResource) Metadata(_ context.Context, req resource.MetadataReques
 }
 
 func (r *sshKeyResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
-	attrs := map[string]schema.Attribute{
-		"id": schema.StringAttribute{
-			MarkdownDescription: "The key's UUID.",
-			Computed:            true,
-			PlanModifiers:       keep,
-		},
-		"name": schema.StringAttribute{
-			MarkdownDescription: "Name of the key (the API's `label`), as the portal shows it. Changes in place.",
-			Required:            true,
-			Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
-		},
-		"public_key": schema.StringAttribute{
-			MarkdownDescription: "The public key, as an OpenSSH line (`ssh-ed25519 AAAA... comment`, the `.pub` file) or " +
-				"in the RFC 4716 form PuTTYgen's \"Save public key\" writes; it is sent to the API as one OpenSSH line. " +
-				"Only a different key replaces the resource: another comment, whitespace, line endings or form of the " +
-				"same key is no change. DSA keys, RSA keys under 2048 bits and private keys are refused at plan time, and so " +
-				"is a line with authorized_keys options (`from=\"...\",no-pty ...`): the API stores no options, so they " +
-				"would be silently dropped; set them with `packet_device_key_attachment`'s `options`.",
-			Required:   true,
-			CustomType: publicKeyType{},
-			Validators: []validator.String{uploadablePublicKey()},
-			PlanModifiers: []planmodifier.String{
-				keepPriorIfSameKey{},
-				stringplanmodifier.RequiresReplace(),
-			},
-		},
-		"tags": schema.SetAttribute{
-			MarkdownDescription: "Tags of the key. Change in place.",
-			ElementType:         types.StringType,
-			Optional:            true,
-		},
-		"fingerprint": schema.StringAttribute{
-			MarkdownDescription: "MD5 fingerprint in colon-hex form, as the API and the portal show it. Known at plan time.",
-			Computed:            true,
-			PlanModifiers:       keep,
-		},
-		"fingerprint_sha256": schema.StringAttribute{
-			MarkdownDescription: "SHA256 fingerprint as `ssh-keygen -l` prints it (`SHA256:...`). Known at plan time.",
-			Computed:            true,
-			PlanModifiers:       keep,
-		},
-		"algorithm": schema.StringAttribute{
-			MarkdownDescription: "Key algorithm as `ssh-keygen -l` names it: `RSA`, `ED25519`, `ECDSA`, `ECDSA-SK`, `ED25519-SK`.",
-			Computed:            true,
-			PlanModifiers:       keep,
-		},
-		"owner_id": schema.StringAttribute{
-			MarkdownDescription: "UUID of the key's owner: the project for a project key, the user for a personal key.",
-			Computed:            true,
-			PlanModifiers:       keep,
-		},
-		"created": schema.StringAttribute{
-			MarkdownDescription: "When the key was created (RFC 3339).",
-			Computed:            true,
-			PlanModifiers:       keep,
-		},
-		"updated": schema.StringAttribute{
-			MarkdownDescription: "When the key was last changed (RFC 3339).",
-			Computed:            true,
+	attrs := computedKeyResourceAttributes()
+	attrs["name"] = schema.StringAttribute{
+		MarkdownDescription: "Name of the key (the API's `label`), as the portal shows it. Changes in place.",
+		Required:            true,
+		Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+	}
+	attrs["public_key"] = schema.StringAttribute{
+		MarkdownDescription: "The public key, as an OpenSSH line (`ssh-ed25519 AAAA... comment`, the `.pub` file) or " +
+			"in the RFC 4716 form PuTTYgen's \"Save public key\" writes; it is sent to the API as one OpenSSH line. " +
+			"Only a different key replaces the resource: another comment, whitespace, line endings or form of the " +
+			"same key is no change. DSA keys, RSA keys under 2048 bits and private keys are refused at plan time, and so " +
+			"is a line with authorized_keys options (`from=\"...\",no-pty ...`): the API stores no options, so they " +
+			"would be silently dropped; set them with `packet_device_key_attachment`'s `options`.",
+		Required:   true,
+		CustomType: publicKeyType{},
+		Validators: []validator.String{uploadablePublicKey()},
+		PlanModifiers: []planmodifier.String{
+			keepPriorIfSameKey{},
+			stringplanmodifier.RequiresReplace(),
 		},
 	}
-	if r.owner.kind == metal.OwnerProject {
-		attrs["project_id"] = schema.StringAttribute{
-			MarkdownDescription: "UUID of the project the key belongs to. Changing it replaces the key.",
-			Required:            true,
-			Validators:          []validator.String{uuidValidator()},
-			PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-		}
+	attrs["tags"] = schema.SetAttribute{
+		MarkdownDescription: "Tags of the key. Change in place.",
+		ElementType:         types.StringType,
+		Optional:            true,
 	}
+	withProjectID(r.owner, attrs, schema.Attribute(schema.StringAttribute{
+		MarkdownDescription: "UUID of the project the key belongs to. Changing it replaces the key.",
+		Required:            true,
+		Validators:          []validator.String{uuidValidator()},
+		PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+	}))
 	resp.Schema = schema.Schema{
 		// Version 0 is also what the earlier providers wrote, so their state
 		// reads as it is. A schema change that needs its state rewritten bumps
@@ -270,10 +205,7 @@ func (r *sshKeyResource) Create(ctx context.Context, req resource.CreateRequest,
 	}
 
 	// Save state first: whatever is checked below, the key exists now.
-	state := r.fromAPI(ctx, plan, created, &resp.Diagnostics)
-	state.PublicKey = plan.PublicKey
-	resp.Diagnostics.Append(r.set(ctx, &resp.State, state)...)
-	resp.Diagnostics.Append(r.setIdentity(ctx, resp.Identity, state)...)
+	state := r.save(ctx, plan, created, &resp.State, resp.Identity, &resp.Diagnostics)
 
 	if state.Fingerprint.ValueString() != key.FingerprintMD5() {
 		resp.Diagnostics.AddError("Fingerprint mismatch",
@@ -312,7 +244,7 @@ func (r *sshKeyResource) Read(ctx context.Context, req resource.ReadRequest, res
 	if metal.IsNotFound(err) {
 		tflog.Warn(ctx, "key no longer exists; removing it from state", map[string]any{"id": state.ID.ValueString()})
 		// The framework (v1.19) wants an identity after every Read, even one that removes the resource.
-		resp.Diagnostics.Append(r.setIdentity(ctx, resp.Identity, state)...)
+		resp.Diagnostics.Append(r.setIdentity(ctx, resp.Identity, state.identity())...)
 		resp.State.RemoveResource(ctx)
 		return
 	}
@@ -337,7 +269,7 @@ func (r *sshKeyResource) Read(ctx context.Context, req resource.ReadRequest, res
 	// The API's form of the key; semantic equality keeps the prior form when
 	// it is the same key, so only a real key change shows in the plan.
 	next.PublicKey = newPublicKeyValue(got.Key)
-	resp.Diagnostics.Append(r.setIdentity(ctx, resp.Identity, next)...) // also when state is unchanged: older state has none
+	resp.Diagnostics.Append(r.setIdentity(ctx, resp.Identity, next.identity())...) // also when state is unchanged: older state has none
 	if unchanged(state, next) {
 		return // resp.State already holds the prior state, which is what semantic equality would keep
 	}
@@ -346,10 +278,8 @@ func (r *sshKeyResource) Read(ctx context.Context, req resource.ReadRequest, res
 
 // unchanged: the refreshed model is the prior one (the key by equivalence).
 func unchanged(a, b sshKeyModel) bool {
-	return a.ID.Equal(b.ID) && a.ProjectID.Equal(b.ProjectID) && a.Name.Equal(b.Name) && a.Tags.Equal(b.Tags) &&
-		a.Fingerprint.Equal(b.Fingerprint) && a.FingerprintSHA256.Equal(b.FingerprintSHA256) &&
-		a.Algorithm.Equal(b.Algorithm) && a.OwnerID.Equal(b.OwnerID) && a.Created.Equal(b.Created) &&
-		a.Updated.Equal(b.Updated) && sshkey.Equivalent(a.PublicKey.ValueString(), b.PublicKey.ValueString())
+	return a.keyComputed == b.keyComputed && a.ProjectID.Equal(b.ProjectID) && a.Name.Equal(b.Name) &&
+		a.Tags.Equal(b.Tags) && sshkey.Equivalent(a.PublicKey.ValueString(), b.PublicKey.ValueString())
 }
 
 func (r *sshKeyResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -373,10 +303,19 @@ func (r *sshKeyResource) Update(ctx context.Context, req resource.UpdateRequest,
 		resp.Diagnostics.AddError("Could not update the "+r.owner.noun, err.Error())
 		return
 	}
-	next := r.fromAPI(ctx, plan, got, &resp.Diagnostics)
-	next.PublicKey = plan.PublicKey
-	resp.Diagnostics.Append(r.set(ctx, &resp.State, next)...)
-	resp.Diagnostics.Append(r.setIdentity(ctx, resp.Identity, next)...)
+	r.save(ctx, plan, got, &resp.State, resp.Identity, &resp.Diagnostics)
+}
+
+// save writes the API's answer to a create or an update as state and
+// identity, keeping the config's form of the key, and returns that state.
+func (r *sshKeyResource) save(ctx context.Context, plan sshKeyModel, got *metal.SSHKey, state *tfsdk.State,
+	identity *tfsdk.ResourceIdentity, diags *diag.Diagnostics,
+) sshKeyModel {
+	m := r.fromAPI(ctx, plan, got, diags)
+	m.PublicKey = plan.PublicKey
+	diags.Append(r.set(ctx, state, m)...)
+	diags.Append(r.setIdentity(ctx, identity, m.identity())...)
+	return m
 }
 
 func (r *sshKeyResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -398,13 +337,9 @@ func (r *sshKeyResource) Delete(ctx context.Context, req resource.DeleteRequest,
 func (r *sshKeyResource) fromAPI(ctx context.Context, base sshKeyModel, k *metal.SSHKey, diags *diag.Diagnostics) sshKeyModel {
 	a := newKeyFacts(*k).attributes(base.ProjectID)
 	m := base
-	m.ID, m.Name, m.Fingerprint, m.OwnerID = a.ID, a.Name, a.Fingerprint, a.OwnerID
-	m.Created, m.Updated = a.Created, a.Updated
-	if !a.FingerprintSHA256.IsNull() { // else keep what the key in the config gives
-		m.FingerprintSHA256, m.Algorithm = a.FingerprintSHA256, a.Algorithm
-	}
-	if r.owner.kind == metal.OwnerProject {
-		m.ProjectID = a.ProjectID
+	m.keyComputed, m.Name, m.ProjectID = a.keyComputed, a.Name, a.ProjectID
+	if a.FingerprintSHA256.IsNull() { // the API's key does not parse: keep what the key in the config gives
+		m.FingerprintSHA256, m.Algorithm = base.FingerprintSHA256, base.Algorithm
 	}
 	tags, d := setFromStrings(ctx, base.Tags, k.Tags)
 	diags.Append(d...)
@@ -412,37 +347,15 @@ func (r *sshKeyResource) fromAPI(ctx context.Context, base sshKeyModel, k *metal
 	return m
 }
 
-// projectSSHKeyModel is sshKeyModel plus the attribute only project keys have.
-type projectSSHKeyModel struct {
-	sshKeyModel
-	ProjectID types.String `tfsdk:"project_id"`
-}
-
+// get reads a whole model from the config, the plan or the state.
 func (r *sshKeyResource) get(ctx context.Context, src interface {
 	Get(context.Context, any) diag.Diagnostics
 }, m *sshKeyModel) diag.Diagnostics {
-	if r.owner.kind != metal.OwnerProject {
-		return src.Get(ctx, m)
-	}
-	var pm projectSSHKeyModel
-	diags := src.Get(ctx, &pm)
-	*m = pm.sshKeyModel
-	m.ProjectID = pm.ProjectID
-	return diags
+	return src.Get(ctx, r.owner.scoped(m, &m.sshKeyFields))
 }
 
 func (r *sshKeyResource) set(ctx context.Context, dst interface {
 	Set(context.Context, any) diag.Diagnostics
 }, m sshKeyModel) diag.Diagnostics {
-	if r.owner.kind != metal.OwnerProject {
-		return dst.Set(ctx, &m)
-	}
-	return dst.Set(ctx, &projectSSHKeyModel{sshKeyModel: m, ProjectID: m.ProjectID})
-}
-
-func ownerNoun(kind metal.OwnerKind) string {
-	if kind == metal.OwnerProject {
-		return projectKeyOwner.noun
-	}
-	return userKeyOwner.noun
+	return dst.Set(ctx, r.owner.scoped(&m, &m.sshKeyFields))
 }
