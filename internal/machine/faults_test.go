@@ -34,7 +34,7 @@ func TestThirtyParallelAddsUnderDroppedConnections(t *testing.T) {
 	)
 	for _, k := range keys {
 		wg.Go(func() {
-			res, err := AddKey(ctxT(t), targetOf(dev), trustOf(dev), creds, k.asLine())
+			res, err := addKeyOnce(ctxT(t), endpoint(targetOf(dev), trustOf(dev), creds), k.asLine())
 			mu.Lock()
 			defer mu.Unlock()
 			switch {

@@ -92,9 +92,9 @@ const LockHoldMax = time.Minute
 // MinOperationTimeout is the least time to give an operation that edits
 // (the context of AddKey, ReplaceKey, RemoveKey): enough to wait out the
 // lock of a run that died the moment it took it (LockStaleAfter), break it
-// and still make its own edit (LockHoldMax) after connecting (the default
-// Target.Timeout). With less, such a lock outlives every waiter.
-const MinOperationTimeout = LockStaleAfter + LockHoldMax + defaultTimeout
+// and still make its own edit (LockHoldMax) after connecting (with
+// DialTimeout). With less, such a lock outlives every waiter.
+const MinOperationTimeout = LockStaleAfter + LockHoldMax + DialTimeout
 
 var (
 	lockStaleAfter = LockStaleAfter

@@ -81,7 +81,7 @@ func TestLockThatIsNotARegularFileIsReportedAtOnce(t *testing.T) {
 // setMtime dates a file of the device, as "touch -d" on the machine would.
 func setMtime(t *testing.T, dev *sshserver.Server, p string, when time.Time) {
 	t.Helper()
-	s, err := dial(ctxT(t), targetOf(dev).withDefaults(), trustOf(dev), Credentials{Password: rootPassword})
+	s, err := dial(ctxT(t), endpoint(targetOf(dev), trustOf(dev), Credentials{Password: rootPassword}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,16 +385,16 @@ func TestOneEditHoldsTheLockAtMostLockHoldMax(t *testing.T) {
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	proxy := startStallProxy(t, dev.Addr())
-	tgt := Target{Host: "127.0.0.1", Port: proxy.port, Timeout: 5 * time.Second}.withDefaults()
+	tgt := Target{Host: "127.0.0.1", Port: proxy.port, Timeout: 5 * time.Second}
 	creds := Credentials{Password: rootPassword}
 	ctx, cancel := contextWithTimeout(t, 20*time.Second)
 	defer cancel()
-	s, err := dial(ctx, tgt, trustOf(dev), creds)
+	s, err := dial(ctx, endpoint(tgt, trustOf(dev), creds))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.close()
-	redial := func(rctx context.Context) (*session, error) { return dial(rctx, tgt, trustOf(dev), creds) }
+	redial := func(rctx context.Context) (*session, error) { return dial(rctx, endpoint(tgt, trustOf(dev), creds)) }
 
 	lctx, unlock, err := s.remoteLock(ctx, "/root/.ssh/authorized_keys", redial)
 	if err != nil {

@@ -76,18 +76,13 @@ type AddResult struct {
 // AddKey makes l the caller's line in the file: it appends l.Text, or joins
 // a provider's line that reads exactly the same, unless a line holding the
 // key is there that no writer answers for, which it reports and leaves alone.
-func AddKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, l Line) (AddResult, error) {
-	return (*Pool)(nil).AddKey(ctx, t, hk, c, l)
-}
-
-// AddKey is the package's AddKey over the pool's connections.
-func (p *Pool) AddKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, l Line) (AddResult, error) {
+func (p *Pool) AddKey(ctx context.Context, ep Endpoint, l Line) (AddResult, error) {
 	var res AddResult
 	if err := l.check(); err != nil {
 		return res, err
 	}
 	blob := l.Key.Marshal()
-	rep, err := p.edit(ctx, t, hk, c, l.Writer, true,
+	rep, err := p.edit(ctx, ep, l.Writer, true,
 		func(f *authorizedkeys.File, w *authorizedkeys.Writers) (bool, bool) {
 			res = AddResult{}
 			if own := f.FindOwn(l.Text, l.Key, w, ""); own.Found() && w.Recorded(l.Text) {
@@ -130,19 +125,14 @@ type ReplaceResult struct {
 // old.Text: in place when the line is the caller's alone; when other writers
 // share it, it stays theirs and text is added as a line of the caller's own.
 // A line that is gone is added again.
-func ReplaceKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, old Line, text string) (ReplaceResult, error) {
-	return (*Pool)(nil).ReplaceKey(ctx, t, hk, c, old, text)
-}
-
-// ReplaceKey is the package's ReplaceKey over the pool's connections.
-func (p *Pool) ReplaceKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, old Line, text string) (ReplaceResult, error) {
+func (p *Pool) ReplaceKey(ctx context.Context, ep Endpoint, old Line, text string) (ReplaceResult, error) {
 	var res ReplaceResult
 	next := Line{Text: text, Key: old.Key, Writer: old.Writer}
 	if err := next.check(); err != nil {
 		return res, err
 	}
 	blob := old.Key.Marshal()
-	rep, err := p.edit(ctx, t, hk, c, old.Writer, true,
+	rep, err := p.edit(ctx, ep, old.Writer, true,
 		func(f *authorizedkeys.File, w *authorizedkeys.Writers) (bool, bool) {
 			res = ReplaceResult{}
 			own := f.FindOwn(old.Text, old.Key, w, old.Writer)
@@ -183,15 +173,10 @@ type RemoveResult struct {
 // for which line that is), unless other writers still answer for it; every
 // other line stays. A file the provider created and that is empty again is
 // removed, and so are the directories it created for it while empty.
-func RemoveKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, l Line) (RemoveResult, error) {
-	return (*Pool)(nil).RemoveKey(ctx, t, hk, c, l)
-}
-
-// RemoveKey is the package's RemoveKey over the pool's connections.
-func (p *Pool) RemoveKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, l Line) (RemoveResult, error) {
+func (p *Pool) RemoveKey(ctx context.Context, ep Endpoint, l Line) (RemoveResult, error) {
 	var res RemoveResult
 	exact := 0
-	rep, err := p.edit(ctx, t, hk, c, l.Writer, false,
+	rep, err := p.edit(ctx, ep, l.Writer, false,
 		func(f *authorizedkeys.File, w *authorizedkeys.Writers) (bool, bool) {
 			res = RemoveResult{}
 			own := f.FindOwn(l.Text, l.Key, w, l.Writer)
@@ -236,16 +221,10 @@ type FindResult struct {
 
 // FindKey returns the first line holding pub, if any, whoever wrote it. A
 // missing file or directory means none. It takes no lock: writers replace
-// the file atomically.
-func FindKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, pub ssh.PublicKey) (FindResult, error) {
-	return (*Pool)(nil).FindKey(ctx, t, hk, c, pub)
-}
-
-// FindKey is the package's FindKey over the pool's connections and its
-// shared read of the file.
-func (p *Pool) FindKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, pub ssh.PublicKey) (FindResult, error) {
+// the file atomically, and callers of the pool share one read of it.
+func (p *Pool) FindKey(ctx context.Context, ep Endpoint, pub ssh.PublicKey) (FindResult, error) {
 	var res FindResult
-	snap, err := p.readFile(ctx, t.withDefaults(), hk, c)
+	snap, err := p.readFile(ctx, ep)
 	res.Outcome, res.File = snap.out, snap.path
 	if err != nil {
 		return res, err
@@ -257,10 +236,9 @@ func (p *Pool) FindKey(ctx context.Context, t Target, hk HostKeyPolicy, c Creden
 // FindLine looks for the caller's own line (see authorizedkeys.File.FindOwn),
 // with no lock, over the pool's shared read. The writers' record is read
 // only when no line reads exactly as written.
-func (p *Pool) FindLine(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, l Line) (FindResult, error) {
+func (p *Pool) FindLine(ctx context.Context, ep Endpoint, l Line) (FindResult, error) {
 	var res FindResult
-	t = t.withDefaults()
-	snap, err := p.readFile(ctx, t, hk, c)
+	snap, err := p.readFile(ctx, ep)
 	res.Outcome, res.File = snap.out, snap.path
 	if err != nil {
 		return res, err
@@ -268,7 +246,7 @@ func (p *Pool) FindLine(ctx context.Context, t Target, hk HostKeyPolicy, c Crede
 	f := authorizedkeys.Parse(snap.keys)
 	res.Own = f.FindOwn(l.Text, l.Key, nil, "")
 	if !res.Own.Found() && l.Writer != "" && f.Contains(l.Key) {
-		record, err := p.readRecord(ctx, t, hk, c, snap.path)
+		record, err := p.readRecord(ctx, ep, snap.path)
 		if err != nil {
 			return res, err
 		}
@@ -281,21 +259,20 @@ func (p *Pool) FindLine(ctx context.Context, t Target, hk HostKeyPolicy, c Crede
 // ReadKeys returns the authorized_keys file as it is (nil when missing), for
 // callers that look at every line. Concurrent and recent callers of one pool
 // share one read.
-func (p *Pool) ReadKeys(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) ([]byte, Outcome, error) {
-	snap, err := p.readFile(ctx, t.withDefaults(), hk, c)
+func (p *Pool) ReadKeys(ctx context.Context, ep Endpoint) ([]byte, Outcome, error) {
+	snap, err := p.readFile(ctx, ep)
 	return snap.keys, snap.out, err
 }
 
 // Audit reads the file and its writers' record and reports every line
 // with its kind (see authorizedkeys.Audit), for audits: nothing is locked
 // or written.
-func (p *Pool) Audit(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, now time.Time) (string, []authorizedkeys.LineInfo, Outcome, error) {
-	t = t.withDefaults()
-	snap, err := p.readFile(ctx, t, hk, c)
+func (p *Pool) Audit(ctx context.Context, ep Endpoint, now time.Time) (string, []authorizedkeys.LineInfo, Outcome, error) {
+	snap, err := p.readFile(ctx, ep)
 	if err != nil {
 		return snap.path, nil, snap.out, err
 	}
-	record, err := p.readRecord(ctx, t, hk, c, snap.path)
+	record, err := p.readRecord(ctx, ep, snap.path)
 	if err != nil {
 		return snap.path, nil, snap.out, err
 	}
@@ -321,35 +298,39 @@ const writersSuffix = ".packet-writers"
 // record is written before the file is replaced, with writer's entry
 // pending, and confirmed once the edit is verified: an edit that dies in
 // between leaves a line that its record names, never an unrecorded one.
-func (pool *Pool) edit(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, writer string, create bool,
+func (pool *Pool) edit(ctx context.Context, ep Endpoint, writer string, create bool,
 	change func(*authorizedkeys.File, *authorizedkeys.Writers) (fileChanged, recordChanged bool),
 	verify func(*authorizedkeys.File, *authorizedkeys.Writers) string,
 ) (rep editReport, err error) {
-	t = t.withDefaults()
-	release, err := editLocks.acquire(ctx, lockKey(t))
+	if err := ep.check(); err != nil {
+		return rep, err
+	}
+	release, err := editLocks.acquire(ctx, lockKey(ep))
 	if err != nil {
-		return rep, fmt.Errorf("waiting for another edit of %s on %s: %w", t.AuthorizedKeysPath, t.addr(), err)
+		return rep, fmt.Errorf("waiting for another edit of %s on %s: %w", ep.Target.AuthorizedKeysPath, ep.Addr(), err)
 	}
 	defer release()
 	// Whatever happens next, reads from before it are not to be reused.
-	defer bumpWriteGen(lockKey(t))
+	defer bumpWriteGen(lockKey(ep))
 
-	s, err := pool.session(ctx, t, hk, c)
+	s, err := pool.session(ctx, ep)
 	if err != nil {
 		return rep, err
 	}
 	defer s.close()
 	rep.Outcome = s.outcome
 	// Cleanup after a lost connection uses a connection of its own.
-	redial := func(rctx context.Context) (*session, error) { return dial(rctx, t, hk, c) }
+	redial := func(rctx context.Context) (*session, error) { return dial(rctx, ep) }
 
-	p, err := s.locate(ctx, t.AuthorizedKeysPath)
+	p, err := s.locate(ctx, ep.Target.AuthorizedKeysPath)
 	if err != nil {
 		return rep, err
 	}
 	rep.file = p
 	// The same file named by its absolute path (as state records it).
-	defer bumpWriteGen(lockKey(Target{Host: t.Host, Port: t.Port, User: t.User, AuthorizedKeysPath: p}))
+	abs := ep
+	abs.Target.AuthorizedKeysPath = p
+	defer bumpWriteGen(lockKey(abs))
 	mode, owner, exists, err := s.fileMode(ctx, p)
 	if err != nil {
 		return rep, err
@@ -479,10 +460,12 @@ func (s *session) removeIfUnchanged(ctx context.Context, p string, old []byte, s
 	return true, nil
 }
 
-// lockKey names one file on one machine; "~/x" and "x" are the same file.
-func lockKey(t Target) string {
-	p := path.Clean(strings.TrimPrefix(t.AuthorizedKeysPath, "~/"))
-	return t.User + "@" + t.addr() + ":" + p
+// lockKey names one file on one machine (the jump host included: one
+// address behind two of them may be two machines); "~/x" and "x" are the
+// same file.
+func lockKey(ep Endpoint) string {
+	p := path.Clean(strings.TrimPrefix(ep.Target.AuthorizedKeysPath, "~/"))
+	return ep.Target.User + "@" + ep.Addr() + ":" + p
 }
 
 // resolve makes a path absolute against the login directory (the user's home).

@@ -37,7 +37,7 @@ func TestPoolDialIsCalledOffWhenNobodyWaits(t *testing.T) {
 	tgt := Target{Host: "127.0.0.1", Port: port, Timeout: 30 * time.Second}
 	ctx, cancel := contextWithTimeout(t, 200*time.Millisecond)
 	defer cancel()
-	_, err := pool.FindKey(ctx, tgt, HostKeyPolicy{InsecureIgnore: true}, Credentials{Password: rootPassword}, k.pub)
+	_, err := pool.FindKey(ctx, endpoint(tgt, HostKeyPolicy{InsecureIgnore: true}, Credentials{Password: rootPassword}), k.pub)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want the caller's deadline", err)
 	}
@@ -95,11 +95,11 @@ func TestPoolDialGoesOnWhileSomeoneWaits(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		close(started)
-		_, impatientErr = pool.session(impatient, tgt, trustOf(dev), creds)
+		_, impatientErr = pool.session(impatient, endpoint(tgt, trustOf(dev), creds))
 	})
 	<-started
 	time.Sleep(20 * time.Millisecond) // the impatient caller starts the dial
-	s, err := pool.session(ctxT(t), tgt, trustOf(dev), creds)
+	s, err := pool.session(ctxT(t), endpoint(tgt, trustOf(dev), creds))
 	if err != nil {
 		t.Fatalf("the patient caller: %v", err)
 	}
@@ -122,7 +122,7 @@ func TestPoolCloseCallsOffItsDials(t *testing.T) {
 	tgt := Target{Host: "127.0.0.1", Port: port, Timeout: 30 * time.Second}
 	done := make(chan error, 1)
 	go func() {
-		_, err := pool.FindKey(ctxT(t), tgt, HostKeyPolicy{InsecureIgnore: true}, Credentials{Password: rootPassword}, k.pub)
+		_, err := pool.FindKey(ctxT(t), endpoint(tgt, HostKeyPolicy{InsecureIgnore: true}, Credentials{Password: rootPassword}), k.pub)
 		done <- err
 	}()
 	waitFor(t, func() bool { return openConns(pool) == 1 })

@@ -29,7 +29,7 @@ func TestPoolHundredFindsShareOneConnectionAndOneRead(t *testing.T) {
 	errs := make(chan error, len(keys))
 	for _, k := range keys {
 		wg.Go(func() {
-			res, err := pool.FindKey(ctx, targetOf(dev), trustOf(dev), creds, k.pub)
+			res, err := pool.FindKey(ctx, endpoint(targetOf(dev), trustOf(dev), creds), k.pub)
 			if err == nil && !res.Found {
 				t.Errorf("key %s not found", k.line)
 			}
@@ -45,7 +45,7 @@ func TestPoolHundredFindsShareOneConnectionAndOneRead(t *testing.T) {
 	}
 	// And again, one after another, as a refresh with low parallelism does.
 	for _, k := range keys[:10] {
-		if _, err := pool.FindKey(ctx, targetOf(dev), trustOf(dev), creds, k.pub); err != nil {
+		if _, err := pool.FindKey(ctx, endpoint(targetOf(dev), trustOf(dev), creds), k.pub); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -74,7 +74,7 @@ func TestPoolDoesNotShareAcrossCredentialsOrHostKeyPolicies(t *testing.T) {
 		{trustOf(dev), byKey}, {trustOf(dev), byPassword}, {pinned, byKey}, {HostKeyPolicy{InsecureIgnore: true}, byKey},
 	} {
 		for range 3 {
-			if _, err := pool.FindKey(ctx, targetOf(dev), c.hk, c.creds, admin.pub); err != nil {
+			if _, err := pool.FindKey(ctx, endpoint(targetOf(dev), c.hk, c.creds), admin.pub); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -83,12 +83,12 @@ func TestPoolDoesNotShareAcrossCredentialsOrHostKeyPolicies(t *testing.T) {
 		t.Fatalf("4 kinds of caller cost %d connections and %d reads, want 4 and 4", st.Connections, st.FileReads)
 	}
 	// A wrong password must fail, not ride on the password connection that works.
-	if _, err := pool.FindKey(ctx, targetOf(dev), trustOf(dev), wrongPassword, admin.pub); err == nil {
+	if _, err := pool.FindKey(ctx, endpoint(targetOf(dev), trustOf(dev), wrongPassword), admin.pub); err == nil {
 		t.Fatal("a wrong password was let in through a shared connection")
 	}
 	// A host key policy that does not match must fail too.
 	other := newKey(t, "other host")
-	if _, err := pool.FindKey(ctx, targetOf(dev), HostKeyPolicy{HostKey: other.line}, byKey, admin.pub); !isHostKeyMismatch(err) {
+	if _, err := pool.FindKey(ctx, endpoint(targetOf(dev), HostKeyPolicy{HostKey: other.line}, byKey), admin.pub); !isHostKeyMismatch(err) {
 		t.Fatalf("wrong host key: %v, want a host key mismatch", err)
 	}
 }
@@ -106,7 +106,7 @@ func TestPoolReadIsNotReusedAfterAnEdit(t *testing.T) {
 
 	find := func() bool {
 		t.Helper()
-		res, err := pool.FindKey(ctx, targetOf(dev), trustOf(dev), creds, newcomer.pub)
+		res, err := pool.FindKey(ctx, endpoint(targetOf(dev), trustOf(dev), creds), newcomer.pub)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,13 +115,13 @@ func TestPoolReadIsNotReusedAfterAnEdit(t *testing.T) {
 	if find() {
 		t.Fatal("found before it was added")
 	}
-	if _, err := pool.AddKey(ctx, targetOf(dev), trustOf(dev), creds, newcomer.asLine()); err != nil {
+	if _, err := pool.AddKey(ctx, endpoint(targetOf(dev), trustOf(dev), creds), newcomer.asLine()); err != nil {
 		t.Fatal(err)
 	}
 	if !find() {
 		t.Fatal("the look-up after the add served the read from before it")
 	}
-	if _, err := pool.RemoveKey(ctx, targetOf(dev), trustOf(dev), creds, newcomer.asLine()); err != nil {
+	if _, err := pool.RemoveKey(ctx, endpoint(targetOf(dev), trustOf(dev), creds), newcomer.asLine()); err != nil {
 		t.Fatal(err)
 	}
 	if find() {
@@ -142,14 +142,14 @@ func TestPoolReadExpires(t *testing.T) {
 	t.Cleanup(pool.Close)
 	ctx := ctxT(t)
 	creds := Credentials{Keys: keyOf(admin.pem)}
-	if res, err := pool.FindKey(ctx, targetOf(dev), trustOf(dev), creds, other.pub); err != nil || res.Found {
+	if res, err := pool.FindKey(ctx, endpoint(targetOf(dev), trustOf(dev), creds), other.pub); err != nil || res.Found {
 		t.Fatalf("FindKey = %v, %v", res.Found, err)
 	}
 	if err := dev.SetAuthorizedKeys([]byte(admin.line + "\n" + other.line + "\n")); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(100 * time.Millisecond)
-	if res, err := pool.FindKey(ctx, targetOf(dev), trustOf(dev), creds, other.pub); err != nil || !res.Found {
+	if res, err := pool.FindKey(ctx, endpoint(targetOf(dev), trustOf(dev), creds), other.pub); err != nil || !res.Found {
 		t.Fatalf("FindKey after the TTL = %v, %v; want the hand-placed line", res.Found, err)
 	}
 	if st := dev.Stats(); st.Connections != 1 || st.FileReads != 2 {
@@ -169,7 +169,7 @@ func TestPoolIdleAndDeadConnectionsAreReplaced(t *testing.T) {
 	creds := Credentials{Keys: keyOf(admin.pem)}
 	find := func() {
 		t.Helper()
-		if _, err := pool.FindKey(ctx, targetOf(dev), trustOf(dev), creds, admin.pub); err != nil {
+		if _, err := pool.FindKey(ctx, endpoint(targetOf(dev), trustOf(dev), creds), admin.pub); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -181,12 +181,12 @@ func TestPoolIdleAndDeadConnectionsAreReplaced(t *testing.T) {
 	}
 
 	// A caller whose context ends while it holds the connection drops it.
-	s, err := pool.session(ctx, targetOf(dev), trustOf(dev), creds)
+	s, err := pool.session(ctx, endpoint(targetOf(dev), trustOf(dev), creds))
 	if err != nil {
 		t.Fatal(err)
 	}
 	cctx, cancel := context.WithCancel(ctx)
-	held, err := pool.session(cctx, targetOf(dev), trustOf(dev), creds)
+	held, err := pool.session(cctx, endpoint(targetOf(dev), trustOf(dev), creds))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,15 +238,15 @@ func TestPoolDroppedConnectionIsReplaced(t *testing.T) {
 	ctx := ctxT(t)
 	creds := Credentials{Keys: keyOf(admin.pem)}
 	newcomer := newKey(t, "newcomer")
-	if _, err := pool.FindKey(ctx, targetOf(dev), trustOf(dev), creds, newcomer.pub); err != nil {
+	if _, err := pool.FindKey(ctx, endpoint(targetOf(dev), trustOf(dev), creds), newcomer.pub); err != nil {
 		t.Fatal(err)
 	}
 	dev.SetFaults(sshserver.Faults{DropAfterWriteBytes: 1})
-	if _, err := pool.AddKey(ctx, targetOf(dev), trustOf(dev), creds, newcomer.asLine()); err == nil {
+	if _, err := pool.AddKey(ctx, endpoint(targetOf(dev), trustOf(dev), creds), newcomer.asLine()); err == nil {
 		t.Fatal("the add went through a connection dropped mid-write")
 	}
 	dev.SetFaults(sshserver.Faults{})
-	if res, err := pool.FindKey(ctx, targetOf(dev), trustOf(dev), creds, admin.pub); err != nil || !res.Found {
+	if res, err := pool.FindKey(ctx, endpoint(targetOf(dev), trustOf(dev), creds), admin.pub); err != nil || !res.Found {
 		t.Fatalf("look-up after the drop = %v, %v; want the admin key found on a new connection", res.Found, err)
 	}
 	if st := dev.Stats(); st.Connections < 2 {
@@ -280,7 +280,7 @@ func BenchmarkRefreshHundredAttachments(b *testing.B) {
 					wg.Go(func() {
 						sem <- struct{}{}
 						defer func() { <-sem }()
-						if _, err := pool.FindKey(ctx, targetOf(dev), trustOf(dev), creds, k.pub); err != nil {
+						if _, err := pool.FindKey(ctx, endpoint(targetOf(dev), trustOf(dev), creds), k.pub); err != nil {
 							b.Error(err)
 						}
 					})

@@ -28,7 +28,6 @@ func TestAgainstRealOpenSSH(t *testing.T) {
 	tgt := Target{Host: "127.0.0.1", Port: srv.Port, User: srv.User, AuthorizedKeysPath: srv.AuthorizedKeys, Timeout: 10 * time.Second}
 	trust := HostKeyPolicy{HostKey: srv.HostKey}
 	creds := Credentials{Keys: keyOf(admin.pem)}
-	t.Setenv("SSH_AUTH_SOCK", "")
 
 	k := newKey(t, "attached")
 	if canLogin(t, "127.0.0.1", srv.Port, srv.User, k) {
@@ -88,7 +87,6 @@ func TestAgainstRealOpenSSH(t *testing.T) {
 func TestAgainstRealOpenSSHParallelAndFreshDirectory(t *testing.T) {
 	admin := newKey(t, "admin")
 	srv := startRealSSHD(t, []byte(admin.line+"\n"))
-	t.Setenv("SSH_AUTH_SOCK", "")
 	creds := Credentials{Keys: keyOf(admin.pem)}
 	trust := HostKeyPolicy{HostKey: srv.HostKey}
 
@@ -136,7 +134,6 @@ func TestAgainstRealOpenSSHOwnershipAndTheFileAsTheAdminLeftIt(t *testing.T) {
 	admin, byHand := newKey(t, "admin"), newKey(t, "by-hand")
 	platform := []byte("# written at provisioning\r\n" + admin.line + "\r\n" + `no-agent-forwarding,no-pty ` + byHand.line + " edited\r\n")
 	srv := startRealSSHD(t, platform)
-	t.Setenv("SSH_AUTH_SOCK", "")
 	// The admin keeps the real file elsewhere and links it; sshd follows the link.
 	real := filepath.Join(filepath.Dir(srv.AuthorizedKeys), "keys.real")
 	if err := os.Rename(srv.AuthorizedKeys, real); err != nil {
@@ -152,7 +149,7 @@ func TestAgainstRealOpenSSHOwnershipAndTheFileAsTheAdminLeftIt(t *testing.T) {
 	trust := HostKeyPolicy{HostKey: srv.HostKey}
 	creds := Credentials{Keys: keyOf(admin.pem)}
 
-	res, err := AddKey(ctxT(t), tgt, trust, creds, byHand.asLine())
+	res, err := addKeyOnce(ctxT(t), endpoint(tgt, trust, creds), byHand.asLine())
 	if err != nil || res.Added || !strings.Contains(res.Existing, "no-pty") {
 		t.Fatalf("AddKey of a key already there = %+v, %v; want it reported, not written", res, err)
 	}
@@ -208,7 +205,6 @@ func TestAgainstRealOpenSSHOwnershipAndTheFileAsTheAdminLeftIt(t *testing.T) {
 func TestAgainstRealOpenSSHThirtyParallelUnderMaxStartups(t *testing.T) {
 	admin := newKey(t, "admin")
 	srv := startRealSSHD(t, []byte(admin.line+"\n"), "MaxStartups 2")
-	t.Setenv("SSH_AUTH_SOCK", "")
 	tgt := Target{Host: "127.0.0.1", Port: srv.Port, User: srv.User, AuthorizedKeysPath: srv.AuthorizedKeys, Timeout: 10 * time.Second}
 	trust := HostKeyPolicy{HostKey: srv.HostKey}
 	creds := Credentials{Keys: keyOf(admin.pem)}

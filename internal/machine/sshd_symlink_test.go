@@ -22,7 +22,6 @@ func TestAgainstRealOpenSSHSymlinksOfAnotherUser(t *testing.T) {
 	admin := newKey(t, "admin")
 	initial := []byte(admin.line + "\n")
 	srv := startRealSSHD(t, initial)
-	t.Setenv("SSH_AUTH_SOCK", "")
 	trust := HostKeyPolicy{HostKey: srv.HostKey}
 	creds := Credentials{Keys: keyOf(admin.pem)}
 	target := func(p string) Target {

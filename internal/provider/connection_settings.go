@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -13,16 +12,17 @@ import (
 )
 
 // Connection settings come from four places: the resource's `ssh`
-// attribute, the provider's `ssh` block, the environment (SSH_AUTH_SOCK)
-// and the API (the device's address, and its root password for the first
-// 24 hours). resolveConnection is the one place that decides between them;
-// it does no I/O, so every rule has a table test.
+// attribute, the provider's `ssh` block, the environment (SSH_AUTH_SOCK,
+// read once with the provider's block) and the API (the device's address,
+// and its root password for the first 24 hours). resolveConnection is the
+// one place that decides between them and applies every default, into one
+// complete machine.Endpoint; it does no I/O, so every rule has a table test.
 
 const (
 	defaultSSHUser            = "root"
 	defaultSSHPort            = 22
 	defaultAuthorizedKeysPath = ".ssh/authorized_keys"
-	sshDialTimeout            = 30 * time.Second
+	sshDialTimeout            = machine.DialTimeout
 )
 
 // Attribute paths the resolution and its errors speak of.
@@ -69,7 +69,6 @@ type connectionInputs struct {
 	Resource     connectionSettings
 	Provider     sshDefaults
 	WriteOnlyKey string // ssh.private_key_wo, only in the configuration of create and update
-	AuthSock     string // SSH_AUTH_SOCK
 	Device       deviceFacts
 	Pinned       string // pinned_host_key from state
 	// NeedLogin: the operation must log in (create, update, delete); a
@@ -88,9 +87,7 @@ type connectionInputs struct {
 // resolvedConnection is where and how to connect, and which attribute
 // decided the host key check (for error messages).
 type resolvedConnection struct {
-	Target      machine.Target
-	HostKey     machine.HostKeyPolicy
-	Creds       machine.Credentials
+	machine.Endpoint
 	HostKeyPath path.Path // attribute to blame for a host key error
 	KeyFilePath path.Path // attribute the private key file came from
 	// PasswordWithheld: the root password was left out because the host's
@@ -110,7 +107,8 @@ func (c resolvedConnection) unverified() bool {
 func resolveConnection(in connectionInputs) (resolvedConnection, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	r, d := in.Resource, in.Device
-	out := resolvedConnection{
+	out := resolvedConnection{}
+	out.Endpoint = machine.Endpoint{
 		Target: machine.Target{
 			Host:               firstNonEmpty(r.Host, d.PublicIPv4),
 			Port:               defaultSSHPort,
@@ -150,19 +148,20 @@ func resolveConnection(in connectionInputs) (resolvedConnection, diag.Diagnostic
 		out.HostKey.Pinned, out.HostKeyPath = in.Pinned, pathPinnedHostKey
 		if out.HostKey.Pinned == "" && in.KnownPin != nil {
 			// One address, one pin: what another attachment pinned is checked here too.
-			out.HostKey.Pinned = in.KnownPin(out.Target.Addr())
+			out.HostKey.Pinned = in.KnownPin(out.Addr())
 		}
 	}
 
 	// Credentials, in the order they are offered.
-	c := &out.Creds
+	c := &out.Auth
 	if in.Provider.PrivateKey != "" {
 		c.Keys = append(c.Keys, machine.PrivateKey{Label: labelProviderKey, PEM: []byte(in.Provider.PrivateKey)})
 	}
 	if in.WriteOnlyKey != "" {
 		c.Keys = append(c.Keys, machine.PrivateKey{Label: labelWriteOnlyKey, PEM: []byte(in.WriteOnlyKey)})
 	}
-	c.UseAgent = in.AuthSock != ""
+	c.AgentSocket = in.Provider.AuthSock
+	c.UseAgent = c.AgentSocket != ""
 	if in.Provider.Agent != nil {
 		c.UseAgent = *in.Provider.Agent
 	}

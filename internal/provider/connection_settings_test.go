@@ -51,8 +51,8 @@ func TestResolveConnection(t *testing.T) {
 				if got.Target.Host != "10.0.0.5" || got.Target.Port != 2222 || got.Target.User != "deploy" || got.Target.AuthorizedKeysPath != "/etc/keys" {
 					t.Errorf("target = %+v", got.Target)
 				}
-				if got.Creds.KeyFile != "/r" || got.HostKey.KnownHostsFile != "/p_kh" {
-					t.Errorf("creds %+v, host key %+v", got.Creds, got.HostKey)
+				if got.Auth.KeyFile != "/r" || got.HostKey.KnownHostsFile != "/p_kh" {
+					t.Errorf("creds %+v, host key %+v", got.Auth, got.HostKey)
 				}
 			},
 		},
@@ -106,23 +106,23 @@ func TestResolveConnection(t *testing.T) {
 		},
 		{
 			name: "credentials in order: provider key, write-only key, agent, file, password",
-			in: connectionInputs{Device: device, AuthSock: "/tmp/agent", WriteOnlyKey: "WO", NeedLogin: true,
-				Provider: sshDefaults{PrivateKey: "PK", PrivateKeyFile: "/pf"}, Resource: connectionSettings{UseRootPassword: true}},
+			in: connectionInputs{Device: device, WriteOnlyKey: "WO", NeedLogin: true,
+				Provider: sshDefaults{PrivateKey: "PK", PrivateKeyFile: "/pf", AuthSock: "/tmp/agent"}, Resource: connectionSettings{UseRootPassword: true}},
 			check: func(t *testing.T, got resolvedConnection) {
-				c := got.Creds
+				c := got.Auth
 				if len(c.Keys) != 2 || string(c.Keys[0].PEM) != "PK" || string(c.Keys[1].PEM) != "WO" || c.Keys[1].Label != "ssh.private_key_wo" {
 					t.Errorf("keys = %+v", c.Keys)
 				}
-				if !c.UseAgent || c.KeyFile != "/pf" || c.Password != "pw" {
+				if !c.UseAgent || c.AgentSocket != "/tmp/agent" || c.KeyFile != "/pf" || c.Password != "pw" {
 					t.Errorf("creds = %+v", c)
 				}
 			},
 		},
 		{
 			name: "agent: resource over provider over SSH_AUTH_SOCK",
-			in:   connectionInputs{Device: device, AuthSock: "/tmp/agent", Provider: sshDefaults{Agent: &yes}, Resource: connectionSettings{Agent: &no}},
+			in:   connectionInputs{Device: device, Provider: sshDefaults{Agent: &yes, AuthSock: "/tmp/agent"}, Resource: connectionSettings{Agent: &no}},
 			check: func(t *testing.T, got resolvedConnection) {
-				if got.Creds.UseAgent {
+				if got.Auth.UseAgent {
 					t.Error("agent used although the resource turned it off")
 				}
 			},

@@ -54,7 +54,7 @@ func (r *deviceKeyAttachmentResource) Create(ctx context.Context, req resource.C
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	plan.Address = types.StringValue(conn.Target.Addr())
+	plan.Address = types.StringValue(conn.Addr())
 	if r.engine().add(ctx, conn, deviceSubject(device), &plan.lineState, plan.lineToWrite(), key, &resp.Diagnostics) {
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		resp.Diagnostics.Append(plan.identity(ctx, resp.Identity)...)
@@ -106,7 +106,7 @@ func (r *deviceKeyAttachmentResource) Read(ctx context.Context, req resource.Rea
 	if r.engine().pinConflict(conn, &state.lineState, subject, &resp.Diagnostics) {
 		return
 	}
-	if diags.HasError() || !conn.Creds.Any() {
+	if diags.HasError() || !conn.Auth.Any() {
 		// No way to look at the machine now (the root password is no
 		// longer shown, or goes only to a known host, or only a write-only
 		// key was given): keep state.
@@ -126,7 +126,7 @@ func (r *deviceKeyAttachmentResource) Read(ctx context.Context, req resource.Rea
 		return
 	}
 	if res.Found {
-		state.Address = types.StringValue(conn.Target.Addr())
+		state.Address = types.StringValue(conn.Addr())
 	}
 	if flag := importFlag(ctx, req.Private); res.Found && flag != "" {
 		// An import takes the options as they are, once. It knows no
@@ -180,7 +180,7 @@ func (r *deviceKeyAttachmentResource) Update(ctx context.Context, req resource.U
 		return
 	}
 	subject := deviceSubject(device)
-	state.Address = types.StringValue(conn.Target.Addr())
+	state.Address = types.StringValue(conn.Addr())
 	old := state.ownLine(key, state.lineToWrite())
 	if !sameOptions && !state.ownsLine() {
 		resp.Diagnostics.AddAttributeWarning(path.Root("options"), "Options not applied",
@@ -247,7 +247,6 @@ func (r *deviceKeyAttachmentResource) connection(device *metal.Device, m *attach
 		Resource:     m.SSH.settings(),
 		Provider:     r.data.ssh,
 		WriteOnlyKey: woKey,
-		AuthSock:     os.Getenv("SSH_AUTH_SOCK"),
 		Device:       factsOf(device),
 		Pinned:       m.PinnedHostKey.ValueString(),
 		NeedLogin:    needLogin,
