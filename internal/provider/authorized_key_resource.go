@@ -54,6 +54,7 @@ type hostConnectionModel struct {
 	HostKey               types.String `tfsdk:"host_key"`
 	KnownHostsFile        types.String `tfsdk:"known_hosts_file"`
 	InsecureIgnoreHostKey types.Bool   `tfsdk:"insecure_ignore_host_key"`
+	Jump                  *jumpModel   `tfsdk:"jump"`
 }
 
 // settings is the target and the `ssh` attribute as the connection
@@ -67,7 +68,7 @@ func (m *authorizedKeyModel) settings() connectionSettings {
 		Host: m.Host, Port: m.Port, User: m.User, AuthorizedKeysPath: m.AuthorizedKeysPath,
 		PrivateKeyFile: c.PrivateKeyFile, PrivateKeyWO: c.PrivateKeyWO, PrivateKeyWOVersion: c.PrivateKeyWOVersion,
 		Agent: c.Agent, HostKey: c.HostKey, KnownHostsFile: c.KnownHostsFile, InsecureIgnoreHostKey: c.InsecureIgnoreHostKey,
-		UseRootPassword: types.BoolNull(),
+		UseRootPassword: types.BoolNull(), Jump: c.Jump,
 	}).settings()
 }
 

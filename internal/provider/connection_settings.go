@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -36,6 +37,7 @@ var (
 	pathSSHPrivateKeyWO   = pathSSH.AtName("private_key_wo")
 	pathSSHRootPassword   = pathSSH.AtName("use_root_password")
 	pathSSHAuthorizedKeys = pathSSH.AtName("authorized_keys_path")
+	pathSSHJump           = pathSSH.AtName("jump")
 	pathPinnedHostKey     = path.Root("pinned_host_key")
 	labelProviderKey      = "the provider's ssh.private_key"
 	labelWriteOnlyKey     = "ssh.private_key_wo"
@@ -53,7 +55,8 @@ type connectionSettings struct {
 	KnownHostsFile     string
 	InsecureIgnore     bool
 	AuthorizedKeysPath string
-	Unknown            bool // some value is not known yet (plan time)
+	Jump               *jumpSettings // nil: the provider's, if any
+	Unknown            bool          // some value is not known yet (plan time)
 }
 
 // deviceFacts is what the API says about the device.
@@ -127,6 +130,16 @@ func resolveConnection(in connectionInputs) (resolvedConnection, diag.Diagnostic
 		diags.AddAttributeError(pathSSHHost, "No address for the device",
 			fmt.Sprintf("Device %s (%s) has no public IPv4 address: set ssh.host.", d.ID, d.Hostname))
 	}
+	// The agent goes wherever it is allowed: to the target and the jump host.
+	useAgent := in.Provider.AuthSock != ""
+	if in.Provider.Agent != nil {
+		useAgent = *in.Provider.Agent
+	}
+	if r.Agent != nil {
+		useAgent = *r.Agent
+	}
+	// Before the host key: the pin is per address, and the jump host is part of it.
+	out.Jump = resolveJump(in, useAgent, &diags)
 
 	// Host key: explicit settings are strict and win; insecure turns the
 	// check off; otherwise the key pinned at first use must match, and with
@@ -160,14 +173,7 @@ func resolveConnection(in connectionInputs) (resolvedConnection, diag.Diagnostic
 	if in.WriteOnlyKey != "" {
 		c.Keys = append(c.Keys, machine.PrivateKey{Label: labelWriteOnlyKey, PEM: []byte(in.WriteOnlyKey)})
 	}
-	c.AgentSocket = in.Provider.AuthSock
-	c.UseAgent = c.AgentSocket != ""
-	if in.Provider.Agent != nil {
-		c.UseAgent = *in.Provider.Agent
-	}
-	if r.Agent != nil {
-		c.UseAgent = *r.Agent
-	}
+	c.UseAgent, c.AgentSocket = useAgent, in.Provider.AuthSock
 	c.KeyFile, out.KeyFilePath = r.PrivateKeyFile, pathSSHPrivateKeyFile
 	if c.KeyFile == "" {
 		c.KeyFile = in.Provider.PrivateKeyFile
@@ -207,6 +213,49 @@ func resolveConnection(in connectionInputs) (resolvedConnection, diag.Diagnostic
 				"ssh.use_root_password within 24 hours of provisioning.")
 	}
 	return out, diags
+}
+
+// resolveJump decides the jump host: the resource's `ssh.jump`, else the
+// provider's. Its host key must be known (never trusted on first use), and
+// it gets only its own key file and the agent, never the target's credentials.
+func resolveJump(in connectionInputs, useAgent bool, diags *diag.Diagnostics) *machine.Hop {
+	j, from := in.Resource.Jump, "ssh.jump"
+	if j == nil {
+		j, from = in.Provider.Jump, "the provider's ssh.jump"
+	}
+	if j == nil {
+		return nil
+	}
+	hop := &machine.Hop{
+		Host: j.Host,
+		Port: cmp.Or(j.Port, defaultSSHPort),
+		User: cmp.Or(j.User, defaultSSHUser),
+		Auth: machine.Credentials{KeyFile: j.PrivateKeyFile, UseAgent: useAgent, AgentSocket: in.Provider.AuthSock},
+	}
+	switch {
+	case j.HostKey != "":
+		hop.HostKey.HostKey = j.HostKey
+	case j.KnownHostsFile != "":
+		hop.HostKey.KnownHostsFile = j.KnownHostsFile
+	case in.Provider.KnownHostsFile != "":
+		hop.HostKey.KnownHostsFile = in.Provider.KnownHostsFile
+	case !in.Resource.Unknown:
+		diags.AddAttributeError(pathSSHJump, "Jump host key not known",
+			fmt.Sprintf("%s has no host_key or known_hosts_file (and the provider's ssh block no known_hosts_file): "+
+				"a jump host is never trusted on first use. Give its key (ssh-keyscan, or its console) as host_key.", from))
+	}
+	if j.PrivateKeyFile != "" && in.FileExists != nil {
+		if err := in.FileExists(j.PrivateKeyFile); err != nil {
+			diags.AddAttributeError(pathSSHJump.AtName("private_key_file"), "Private key file not found",
+				fmt.Sprintf("%s.private_key_file is %q, which cannot be read: %s.", from, j.PrivateKeyFile, describeFileError(err)))
+		}
+	}
+	if in.NeedLogin && !hop.Auth.Any() && !in.Resource.Unknown {
+		diags.AddAttributeError(pathSSHJump, "No SSH credentials for the jump host",
+			fmt.Sprintf("Nothing to log in to the jump host with: set %s.private_key_file or run an ssh-agent "+
+				"(SSH_AUTH_SOCK). The target's credentials are never offered to the jump host.", from))
+	}
+	return hop
 }
 
 func describeFileError(err error) string {

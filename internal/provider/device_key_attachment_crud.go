@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"os"
+	"strconv"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -269,7 +271,16 @@ func apiKeyChange(onMachine, inAPI *sshkey.Key) []byte {
 
 // movedAddress: the host or port to connect to changed.
 func movedAddress(old, next connectionSettings) bool {
-	return old.Host != next.Host || old.Port != next.Port
+	return old.Host != next.Host || old.Port != next.Port || jumpAddress(old.Jump) != jumpAddress(next.Jump)
+}
+
+// jumpAddress is where a jump host is: behind another one, the same
+// address may be another machine.
+func jumpAddress(j *jumpSettings) string {
+	if j == nil {
+		return ""
+	}
+	return net.JoinHostPort(j.Host, strconv.Itoa(j.Port))
 }
 
 func deviceSubject(d *metal.Device) string { return fmt.Sprintf("Device %s (%s)", d.ID, d.Hostname) }

@@ -16,6 +16,7 @@ type sshModel struct {
 	PrivateKeyFile types.String `tfsdk:"private_key_file"`
 	Agent          types.Bool   `tfsdk:"agent"`
 	KnownHostsFile types.String `tfsdk:"known_hosts_file"`
+	Jump           *jumpModel   `tfsdk:"jump"`
 }
 
 // sshDefaults is the plain-Go copy of sshModel resources read, with the
@@ -27,6 +28,7 @@ type sshDefaults struct {
 	Agent          *bool
 	KnownHostsFile string
 	AuthSock       string // SSH_AUTH_SOCK when the provider was configured
+	Jump           *jumpSettings
 }
 
 // defaults reads the provider's block, and the environment once for every
@@ -40,6 +42,7 @@ func (m *sshModel) defaults() sshDefaults {
 	d.PrivateKey = m.PrivateKey.ValueString()
 	d.PrivateKeyFile = m.PrivateKeyFile.ValueString()
 	d.KnownHostsFile = m.KnownHostsFile.ValueString()
+	d.Jump, _ = m.Jump.settings()
 	if !m.Agent.IsNull() && !m.Agent.IsUnknown() {
 		v := m.Agent.ValueBool()
 		d.Agent = &v
@@ -74,6 +77,7 @@ func sshProviderBlock() schema.SingleNestedBlock {
 				MarkdownDescription: "A `known_hosts` file to check device host keys against.",
 				Optional:            true,
 			},
+			"jump": jumpProviderSchema(),
 		},
 	}
 }
