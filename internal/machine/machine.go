@@ -4,35 +4,24 @@
 // the file as its admin left it (symlink target, mode, owner, line endings)
 // under a lock file beside it, replacing it atomically only if it did not
 // change meanwhile, and read it back to prove the edit landed. Edits of one
-// file are serialised inside this process too, so parallel callers in one
-// process or many never lose a line. Refused or reset connections are
-// retried with bounded backoff.
+// file through one Pool are serialised in the process too, so parallel
+// callers in one process or many never lose a line. Refused or reset
+// connections are retried with bounded backoff. Every call takes one
+// complete Endpoint: this package guesses no default and reads no
+// environment.
 package machine
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
 	"path"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/packethost/terraform-provider-packet/internal/authorizedkeys"
 )
-
-// cleanupTimeout bounds the removal of a temp file after a failure, which
-// may need a fresh connection when the failure was a dropped one.
-const cleanupTimeout = 15 * time.Second
 
 // editAttempts bounds compare-before-rename retries when the file changes
 // under us (an editor that does not take the lock).
@@ -305,13 +294,13 @@ func (pool *Pool) edit(ctx context.Context, ep Endpoint, writer string, create b
 	if err := ep.check(); err != nil {
 		return rep, err
 	}
-	release, err := editLocks.acquire(ctx, lockKey(ep))
+	release, err := pool.edits.acquire(ctx, lockKey(ep))
 	if err != nil {
 		return rep, fmt.Errorf("waiting for another edit of %s on %s: %w", ep.Target.AuthorizedKeysPath, ep.Addr(), err)
 	}
 	defer release()
 	// Whatever happens next, reads from before it are not to be reused.
-	defer bumpWriteGen(lockKey(ep))
+	defer pool.bumpWriteGen(lockKey(ep))
 
 	s, err := pool.session(ctx, ep)
 	if err != nil {
@@ -320,7 +309,7 @@ func (pool *Pool) edit(ctx context.Context, ep Endpoint, writer string, create b
 	defer s.close()
 	rep.Outcome = s.outcome
 	// Cleanup after a lost connection uses a connection of its own.
-	redial := func(rctx context.Context) (*session, error) { return dial(rctx, ep) }
+	redial := func(rctx context.Context) (*session, error) { return dial(rctx, ep, pool.timing()) }
 
 	p, err := s.locate(ctx, ep.Target.AuthorizedKeysPath)
 	if err != nil {
@@ -330,7 +319,7 @@ func (pool *Pool) edit(ctx context.Context, ep Endpoint, writer string, create b
 	// The same file named by its absolute path (as state records it).
 	abs := ep
 	abs.Target.AuthorizedKeysPath = p
-	defer bumpWriteGen(lockKey(abs))
+	defer pool.bumpWriteGen(lockKey(abs))
 	mode, owner, exists, err := s.fileMode(ctx, p)
 	if err != nil {
 		return rep, err
@@ -421,236 +410,10 @@ func (pool *Pool) edit(ctx context.Context, ep Endpoint, writer string, create b
 	return rep, &ConflictError{Path: p, Addr: s.addr, Attempts: editAttempts}
 }
 
-// writeRecord puts the writers' record in place of old (removing it when
-// nothing is left to record). Only editors holding the lock write it.
-func (s *session) writeRecord(ctx context.Context, p string, old []byte, w *authorizedkeys.Writers,
-	redial func(context.Context) (*session, error),
-) error {
-	if !w.HasEntries() {
-		if err := s.sftp.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return s.fileError(ctx, "remove", p, err)
-		}
-		return nil
-	}
-	next := w.Bytes()
-	if bytes.Equal(next, old) {
-		return nil
-	}
-	replaced, err := s.replaceFile(ctx, p, old, next, 0o600, nil, redial, nil)
-	if err == nil && !replaced {
-		err = &ConflictError{Path: p, Addr: s.addr, Attempts: 1}
-	}
-	return err
-}
-
-// removeIfUnchanged removes p if it still holds old (a file the provider
-// created and emptied again).
-func (s *session) removeIfUnchanged(ctx context.Context, p string, old []byte, sent *bool) (bool, error) {
-	now, err := s.readFile(p)
-	if err != nil {
-		return false, s.fileError(ctx, "read", p, err)
-	}
-	if !bytes.Equal(now, old) {
-		return false, nil
-	}
-	*sent = true
-	if err := s.sftp.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return false, s.fileError(ctx, "remove", p, err)
-	}
-	return true, nil
-}
-
 // lockKey names one file on one machine (the jump host included: one
 // address behind two of them may be two machines); "~/x" and "x" are the
 // same file.
 func lockKey(ep Endpoint) string {
 	p := path.Clean(strings.TrimPrefix(ep.Target.AuthorizedKeysPath, "~/"))
 	return ep.Target.User + "@" + ep.Addr() + ":" + p
-}
-
-// resolve makes a path absolute against the login directory (the user's home).
-func (s *session) resolve(p string) (string, error) {
-	p = strings.TrimPrefix(p, "~/")
-	if path.IsAbs(p) {
-		return path.Clean(p), nil
-	}
-	home, err := s.sftp.Getwd()
-	if err != nil {
-		return "", err
-	}
-	return path.Join(home, p), nil
-}
-
-// readFile returns the file's content; a missing file reads as empty.
-func (s *session) readFile(p string) ([]byte, error) {
-	f, err := s.sftp.Open(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(f)
-}
-
-// mkdirPrivate creates dir and any missing parents with mode 0700 and
-// returns those it created, deepest first. An existing directory keeps its
-// mode: it is the owner's to choose.
-func (s *session) mkdirPrivate(dir string) ([]string, error) {
-	fi, err := s.sftp.Stat(dir)
-	if err == nil {
-		if !fi.IsDir() {
-			return nil, fmt.Errorf("%s exists and is not a directory", dir)
-		}
-		return nil, nil
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
-	}
-	var created []string
-	if parent := path.Dir(dir); parent != dir {
-		if created, err = s.mkdirPrivate(parent); err != nil {
-			return nil, err
-		}
-	}
-	if err := s.sftp.Mkdir(dir); err != nil {
-		// Lost a race with another creator: fine if it is a directory now.
-		if fi, serr := s.sftp.Stat(dir); serr == nil && fi.IsDir() {
-			return created, nil
-		}
-		return nil, err
-	}
-	return append([]string{dir}, created...), s.sftp.Chmod(dir, 0o700)
-}
-
-// replaceFile writes data to a temp file next to p with p's mode and owner
-// and renames it over p, so readers see the old or the new file, never a
-// partial one. Just before the rename it re-reads p: if p no longer holds
-// old it drops the temp file and returns false (compare before rename). The
-// temp file is removed on any failure, over a new connection if this one died.
-func (s *session) replaceFile(ctx context.Context, p string, old, data []byte, mode fs.FileMode, owner *fileOwner,
-	redial func(context.Context) (*session, error), sent *bool,
-) (replaced bool, err error) {
-	tmp := path.Join(path.Dir(p), "."+path.Base(p)+".tmp-"+randomSuffix())
-	defer func() {
-		if !replaced {
-			s.removeTemp(ctx, tmp, redial)
-		}
-	}()
-
-	if err := s.writeTemp(tmp, data, mode, owner); err != nil {
-		return false, s.fileError(ctx, "write", tmp, err)
-	}
-	now, err := s.readFile(p)
-	if err != nil {
-		return false, s.fileError(ctx, "read", p, err)
-	}
-	if !bytes.Equal(now, old) {
-		return false, nil
-	}
-	if sent != nil {
-		*sent = true // from here on the new file may be in place whatever we hear back
-	}
-	if _, ok := s.sftp.HasExtension("posix-rename@openssh.com"); ok {
-		if err := s.sftp.PosixRename(tmp, p); err != nil {
-			return false, s.fileError(ctx, "replace", p, err)
-		}
-	} else {
-		// Servers without posix-rename refuse to rename over a file; this
-		// leaves a short window without the file, but never a partial one.
-		if err := s.sftp.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return false, s.fileError(ctx, "replace", p, err)
-		}
-		if err := s.sftp.Rename(tmp, p); err != nil {
-			return false, s.fileError(ctx, "replace", p, err)
-		}
-	}
-	return true, nil
-}
-
-// writeTemp creates tmp (0600 until its bytes are in), writes data, then
-// gives it the mode and owner the file it replaces had. All of that goes
-// through the open handle (fsetstat), never the path: whoever may write the
-// directory could swap tmp for a symlink to another file once it exists,
-// and a chown or chmod by path would then land on that file.
-func (s *session) writeTemp(tmp string, data []byte, mode fs.FileMode, owner *fileOwner) error {
-	f, err := s.sftp.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
-	if err != nil {
-		return err
-	}
-	err = s.fillTemp(f, data, mode, owner)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-func (s *session) fillTemp(f *sftp.File, data []byte, mode fs.FileMode, owner *fileOwner) error {
-	// Tighten the mode before any byte is written.
-	if err := f.Chmod(0o600); err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if _, ok := s.sftp.HasExtension("fsync@openssh.com"); ok {
-		if err := f.Sync(); err != nil {
-			return err
-		}
-	}
-	if owner != nil {
-		fi, err := f.Stat()
-		if err != nil {
-			return err
-		}
-		if got := ownerOf(fi); got == nil || *got != *owner {
-			if err := f.Chown(owner.uid, owner.gid); err != nil {
-				return fmt.Errorf("cannot give the new file the owner %d:%d of the old one: %w", owner.uid, owner.gid, err)
-			}
-		}
-	}
-	if mode != 0o600 { // after chown, which may clear setuid/setgid bits
-		return f.Chmod(mode)
-	}
-	return nil
-}
-
-// removeTemp deletes a leftover temp file, best effort and bounded in time.
-func (s *session) removeTemp(ctx context.Context, tmp string, redial func(context.Context) (*session, error)) {
-	err := s.sftp.Remove(tmp)
-	if err == nil || errors.Is(err, fs.ErrNotExist) {
-		return
-	}
-	// The connection is likely gone (or ctx expired): use a fresh one.
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-	defer cancel()
-	fresh, err := redial(cctx)
-	if err != nil {
-		return
-	}
-	defer fresh.close()
-	_ = fresh.sftp.Remove(tmp)
-}
-
-// fileError turns an SFTP failure on p into an error a person can act on.
-func (s *session) fileError(ctx context.Context, op, p string, err error) error {
-	if ctx.Err() != nil {
-		return fmt.Errorf("%s %s on %s: %w", op, p, s.addr, ctx.Err())
-	}
-	if errors.Is(err, fs.ErrPermission) {
-		return &PermissionError{Op: op, Path: p, Addr: s.addr, Err: err}
-	}
-	if errors.Is(err, sftp.ErrSSHFxConnectionLost) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return fmt.Errorf("%s %s on %s: the SSH connection was lost (%w)", op, p, s.addr, err)
-	}
-	return fmt.Errorf("%s %s on %s: %w", op, p, s.addr, err)
-}
-
-func randomSuffix() string {
-	b := make([]byte, 8)
-	if _, err := rand.Read(b); err != nil {
-		return strconv.FormatInt(time.Now().UnixNano(), 36)
-	}
-	return hex.EncodeToString(b)
 }

@@ -36,6 +36,7 @@ func ctxT(t *testing.T) context.Context {
 }
 
 func TestAddLoginRemoveKeepsOtherLinesByteForByte(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin@ops")
 	initial := initialFile(t, admin)
 	dev := startDevice(t, initial)
@@ -90,6 +91,7 @@ func TestAddLoginRemoveKeepsOtherLinesByteForByte(t *testing.T) {
 }
 
 func TestCreatesPrivateSSHDirectoryWhenAbsent(t *testing.T) {
+	t.Parallel()
 	dev := startDevice(t, nil) // an image without keys: no /root/.ssh
 	k := newKey(t, "first")
 	tgt := targetOf(dev)
@@ -115,6 +117,7 @@ func TestCreatesPrivateSSHDirectoryWhenAbsent(t *testing.T) {
 }
 
 func TestCustomAbsolutePath(t *testing.T) {
+	t.Parallel()
 	dev := startDevice(t, nil)
 	k := newKey(t, "")
 	tgt := targetOf(dev)
@@ -131,6 +134,7 @@ func TestCustomAbsolutePath(t *testing.T) {
 }
 
 func TestEachCredentialMethod(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	keyFile := filepath.Join(t.TempDir(), "id_ed25519")
 	if err := os.WriteFile(keyFile, admin.pem, 0o600); err != nil {
@@ -164,6 +168,7 @@ func TestEachCredentialMethod(t *testing.T) {
 }
 
 func TestAgentIsOfferedBeforeTheKeyFileAndAlongsideIt(t *testing.T) {
+	t.Parallel()
 	admin, stranger := newKey(t, "admin"), newKey(t, "stranger")
 	sock := startAgent(t, stranger) // the agent holds a key the machine does not know
 	keyFile := filepath.Join(t.TempDir(), "id")
@@ -178,6 +183,7 @@ func TestAgentIsOfferedBeforeTheKeyFileAndAlongsideIt(t *testing.T) {
 }
 
 func TestHostKeyMismatchWritesNothing(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	initial := initialFile(t, admin)
 	dev := startDevice(t, initial)
@@ -203,6 +209,7 @@ func TestHostKeyMismatchWritesNothing(t *testing.T) {
 }
 
 func TestKnownHostsFile(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	devKey, _, _, _, _ := ssh.ParseAuthorizedKey([]byte(dev.HostKey()))
@@ -246,6 +253,7 @@ func TestKnownHostsFile(t *testing.T) {
 }
 
 func TestTrustOnFirstUseThenPinned(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	k := newKey(t, "")
@@ -296,6 +304,7 @@ func TestTrustOnFirstUseThenPinned(t *testing.T) {
 }
 
 func TestThirtyParallelAddsKeepEveryLine(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	initial := initialFile(t, admin)
 	dev := startDevice(t, initial)
@@ -344,6 +353,7 @@ func TestThirtyParallelAddsKeepEveryLine(t *testing.T) {
 }
 
 func TestInjectedFailuresLeaveTheOldFileAndNoTempFile(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	initial := initialFile(t, admin)
 	for name, f := range map[string]sshserver.Faults{
@@ -374,6 +384,7 @@ func TestInjectedFailuresLeaveTheOldFileAndNoTempFile(t *testing.T) {
 }
 
 func TestPermissionDeniedNamesTheFile(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	dev.SetFaults(sshserver.Faults{DenyWrite: true})
@@ -388,6 +399,7 @@ func TestPermissionDeniedNamesTheFile(t *testing.T) {
 }
 
 func TestUnreachableMessageHasNoSecret(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	passphrase := []byte("unique-passphrase-42")
 	l, err := new(net.ListenConfig).Listen(t.Context(), "tcp", "127.0.0.1:0")
@@ -408,6 +420,7 @@ func TestUnreachableMessageHasNoSecret(t *testing.T) {
 }
 
 func TestSilentServerTimesOut(t *testing.T) {
+	t.Parallel()
 	l, err := new(net.ListenConfig).Listen(t.Context(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -437,6 +450,7 @@ func TestSilentServerTimesOut(t *testing.T) {
 }
 
 func TestContextBoundsTheWholeOperation(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -452,6 +466,7 @@ func TestContextBoundsTheWholeOperation(t *testing.T) {
 }
 
 func TestAuthFailedListsMethodsButNoSecret(t *testing.T) {
+	t.Parallel()
 	admin, stranger := newKey(t, "admin"), newKey(t, "stranger")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	keyFile := filepath.Join(t.TempDir(), "id_stranger")
@@ -480,6 +495,7 @@ func TestAuthFailedListsMethodsButNoSecret(t *testing.T) {
 }
 
 func TestUnusableKeysAreReportedWithoutSecrets(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	enc := encryptedPEM(t, admin, []byte("the-right-one"))
@@ -509,6 +525,7 @@ func TestUnusableKeysAreReportedWithoutSecrets(t *testing.T) {
 }
 
 func TestAddRejectsALineForAnotherKey(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	k, other := newKey(t, ""), newKey(t, "")
@@ -523,6 +540,7 @@ func TestAddRejectsALineForAnotherKey(t *testing.T) {
 }
 
 func TestLockKeyAndWaitHonoursContext(t *testing.T) {
+	t.Parallel()
 	a := Endpoint{Target: Target{Host: "h", Port: 22, User: "root", AuthorizedKeysPath: "~/.ssh/authorized_keys"}}
 	b := a
 	b.Target.AuthorizedKeysPath = ".ssh//authorized_keys"
@@ -540,24 +558,25 @@ func TestLockKeyAndWaitHonoursContext(t *testing.T) {
 		t.Fatal("one address directly and behind a jump host share a lock")
 	}
 
-	release, err := editLocks.acquire(context.Background(), "k")
+	var edits fileLocks
+	release, err := edits.acquire(context.Background(), "k")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	if _, err := editLocks.acquire(ctx, "k"); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := edits.acquire(ctx, "k"); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("second acquire = %v, want deadline exceeded", err)
 	}
 	release()
-	release2, err := editLocks.acquire(context.Background(), "k")
+	release2, err := edits.acquire(context.Background(), "k")
 	if err != nil {
 		t.Fatal(err)
 	}
 	release2()
-	editLocks.mu.Lock()
-	n := len(editLocks.locks)
-	editLocks.mu.Unlock()
+	edits.mu.Lock()
+	n := len(edits.locks)
+	edits.mu.Unlock()
 	if n != 0 {
 		t.Fatalf("%d lock entries left", n)
 	}

@@ -77,6 +77,7 @@ func must(t *testing.T, err error) {
 // attachment's line, survives attach, find, update and remove byte for
 // byte, and its options are never read as the attachment's.
 func TestAdminsRestrictedLineForTheSameKeyIsNeverTheCallers(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	for _, s := range servers(t, admin, admin.line+"\n") {
 		t.Run(s.name, func(t *testing.T) {
@@ -115,6 +116,7 @@ func TestAdminsRestrictedLineForTheSameKeyIsNeverTheCallers(t *testing.T) {
 // The second finds the first's line and shares it; the line leaves with
 // the last of them, and a line nobody recorded is never anyone's.
 func TestOneLineTwoWritersLeavesWithTheLast(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	original := admin.line + "\n"
 	for _, s := range servers(t, admin, original) {
@@ -167,6 +169,7 @@ func TestOneLineTwoWritersLeavesWithTheLast(t *testing.T) {
 // (pending), so the next create takes it as its own and its destroy leaves
 // the file byte-identical.
 func TestInterruptedAddIsRecognizedByTheNextOne(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	original := admin.line + "\n"
 	dev := startDevice(t, []byte(original))
@@ -198,6 +201,7 @@ func TestInterruptedAddIsRecognizedByTheNextOne(t *testing.T) {
 // Issue 20, item 8: a missing ~/.ssh created for the line is removed again,
 // with the file, when the last line leaves; no empty authorized_keys stays.
 func TestFileAndDirectoryCreatedForTheLineGoWithIt(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	creds := Credentials{Keys: keyOf(admin.pem)}
@@ -248,6 +252,7 @@ func readKeys(t *testing.T, dev *sshserver.Server) string {
 // expires_at is sshd's own expiry-time: a line whose time has passed no
 // longer logs in, one in the future does (OpenSSH ≥ 7.7), with no Terraform run.
 func TestRealSSHDEnforcesTheExpiryTimeWritten(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	s := servers(t, admin, admin.line+"\n")[1]
 	past, future := newKey(t, "past"), newKey(t, "future")

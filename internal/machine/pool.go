@@ -15,19 +15,23 @@ import (
 // in one process, so a refresh of many attachments to one machine logs in
 // once and reads the file once. Connections are shared only between callers
 // with the same address, user, host key policy and credentials, never across
-// them; one nobody uses for idleTimeout is closed. A read is reused for
-// readTTL unless this pool (or any caller in this process) edits the file
-// meanwhile. The zero Pool is ready to use.
+// them; one nobody uses for Timing.IdleTimeout is closed. A read is reused
+// for Timing.ReadTTL unless this pool edits the file meanwhile. Edits of one
+// file through the pool are serialised, so its callers never lose a line;
+// one pool per process (the provider's) makes that hold process-wide. The
+// zero Pool is ready to use.
 type Pool struct {
+	Timing Timing // set before first use
+
 	mu    sync.Mutex
 	conns map[string]*pooledConn
 	reads map[string]*sharedRead
+	edits fileLocks         // one edit of a file at a time (lockKey)
+	gens  map[string]uint64 // edits per file (lockKey): a read that started before an edit is never reused after it
 }
 
-var (
-	idleTimeout = 15 * time.Second
-	readTTL     = 5 * time.Second
-)
+// timing is the pool's Timing with defaults.
+func (p *Pool) timing() Timing { return p.Timing.orDefaults() }
 
 // pooledConn is one shared connection, from its dial until it is closed.
 type pooledConn struct {
@@ -69,27 +73,21 @@ type sharedRead struct {
 	ready chan struct{}
 	snap  snapshot
 	err   error
-	gen   uint64 // writeGen of the file when the read started
+	gen   uint64 // the file's edit count when the read started
 	at    time.Time
 }
 
-// writeGens counts edits per file (lockKey) in this process: a read that
-// started before an edit is never reused after it.
-var writeGens = struct {
-	sync.Mutex
-	n map[string]uint64
-}{n: map[string]uint64{}}
+// writeGen is the number of edits of file (lockKey) through the pool; the caller holds p.mu.
+func (p *Pool) writeGen(file string) uint64 { return p.gens[file] }
 
-func writeGen(file string) uint64 {
-	writeGens.Lock()
-	defer writeGens.Unlock()
-	return writeGens.n[file]
-}
-
-func bumpWriteGen(file string) {
-	writeGens.Lock()
-	defer writeGens.Unlock()
-	writeGens.n[file]++
+// bumpWriteGen counts an edit of file: reads from before it are not reused.
+func (p *Pool) bumpWriteGen(file string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.gens == nil {
+		p.gens = map[string]uint64{}
+	}
+	p.gens[file]++
 }
 
 // session returns a session for ep: the pool's shared connection for this
@@ -149,7 +147,7 @@ func (p *Pool) session(ctx context.Context, ep Endpoint) (*session, error) {
 // dialInto dials for pc (bounded by dialLimit, and called off by release
 // once nobody waits) and hands the result to its waiters.
 func (p *Pool) dialInto(pc *pooledConn, ctx context.Context, ep Endpoint) {
-	s, err := dialDetached(ctx, ep)
+	s, err := dialDetached(ctx, ep, p.timing())
 	p.mu.Lock()
 	if pc.cancelDial != nil {
 		pc.cancelDial() // frees the context; the session does not depend on it
@@ -197,7 +195,7 @@ func (p *Pool) release(pc *pooledConn) {
 		return
 	}
 	if pc.refs == 0 && !pc.dead && pc.s != nil {
-		pc.idle = time.AfterFunc(idleTimeout, func() {
+		pc.idle = time.AfterFunc(p.timing().IdleTimeout, func() {
 			p.mu.Lock()
 			idle := pc.refs == 0
 			p.mu.Unlock()
@@ -249,28 +247,29 @@ func (p *Pool) Close() {
 }
 
 // readFile reads ep's authorized_keys (empty if missing), sharing one read among concurrent callers and reusing it for
-// readTTL while nothing in this process edits the file.
+// Timing.ReadTTL while nothing edits the file through the pool.
 func (p *Pool) readFile(ctx context.Context, ep Endpoint) (snapshot, error) {
 	if err := ep.check(); err != nil {
 		return snapshot{}, err
 	}
 	file := lockKey(ep)
 	key := file + "\x00" + connKey(ep)
+	ttl := p.timing().ReadTTL
 	for {
-		gen := writeGen(file)
 		p.mu.Lock()
+		gen := p.writeGen(file)
 		if p.reads == nil {
 			p.reads = map[string]*sharedRead{}
 		}
 		r := p.reads[key]
-		if r == nil || r.gen != gen || (!r.at.IsZero() && time.Since(r.at) >= readTTL) {
+		if r == nil || r.gen != gen || (!r.at.IsZero() && time.Since(r.at) >= ttl) {
 			r = &sharedRead{ready: make(chan struct{}), gen: gen}
 			p.reads[key] = r
 			p.mu.Unlock()
 			r.snap, r.err = p.readOnce(ctx, ep)
 			p.mu.Lock()
 			r.at = time.Now()
-			if (r.err != nil || writeGen(file) != gen) && p.reads[key] == r {
+			if (r.err != nil || p.writeGen(file) != gen) && p.reads[key] == r {
 				delete(p.reads, key) // not worth keeping: failed, or an edit overtook it
 			}
 			p.mu.Unlock()

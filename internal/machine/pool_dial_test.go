@@ -30,6 +30,7 @@ func silentServer(t *testing.T) (port int, closed <-chan time.Time) {
 // caller that gives up on a machine that does not answer leaves no
 // connection behind for the rest of the handshake timeout.
 func TestPoolDialIsCalledOffWhenNobodyWaits(t *testing.T) {
+	t.Parallel()
 	port, closed := silentServer(t)
 	pool := &Pool{}
 	t.Cleanup(pool.Close)
@@ -80,6 +81,7 @@ func delayingProxy(t *testing.T, target string, delay time.Duration) int {
 // While one caller still waits, the dial goes on for it even when the
 // caller that started it gave up; both shared one connection attempt.
 func TestPoolDialGoesOnWhileSomeoneWaits(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	port := delayingProxy(t, dev.Addr(), 500*time.Millisecond)
@@ -116,6 +118,7 @@ func TestPoolDialGoesOnWhileSomeoneWaits(t *testing.T) {
 // Closing the pool calls off its dials: their callers fail at once instead
 // of waiting out the handshake timeout.
 func TestPoolCloseCallsOffItsDials(t *testing.T) {
+	t.Parallel()
 	port, closed := silentServer(t)
 	pool := &Pool{}
 	k := newKey(t, "")

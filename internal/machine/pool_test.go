@@ -13,6 +13,7 @@ import (
 // A hundred concurrent look-ups on one machine through one pool log in once
 // and read the file once.
 func TestPoolHundredFindsShareOneConnectionAndOneRead(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	keys := newKeys(t, 100)
 	file := []byte(admin.line + "\n")
@@ -57,6 +58,7 @@ func TestPoolHundredFindsShareOneConnectionAndOneRead(t *testing.T) {
 // Callers that log in differently, or trust the machine differently, never
 // share a connection or a read.
 func TestPoolDoesNotShareAcrossCredentialsOrHostKeyPolicies(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	pool := &Pool{}
@@ -96,6 +98,7 @@ func TestPoolDoesNotShareAcrossCredentialsOrHostKeyPolicies(t *testing.T) {
 // An edit through the process is seen by the next look-up at once, and
 // edits share the look-ups' connection.
 func TestPoolReadIsNotReusedAfterAnEdit(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	pool := &Pool{}
@@ -132,13 +135,13 @@ func TestPoolReadIsNotReusedAfterAnEdit(t *testing.T) {
 	}
 }
 
-// A read older than readTTL is not reused: a long refresh sees changes made
+// A read older than Timing.ReadTTL is not reused: a long refresh sees changes made
 // by others (another process, a person) meanwhile.
 func TestPoolReadExpires(t *testing.T) {
-	setPoolTimes(t, time.Minute, 50*time.Millisecond)
+	t.Parallel()
 	admin, other := newKey(t, "admin"), newKey(t, "by hand")
 	dev := startDevice(t, []byte(admin.line+"\n"))
-	pool := &Pool{}
+	pool := &Pool{Timing: Timing{IdleTimeout: time.Minute, ReadTTL: 50 * time.Millisecond}}
 	t.Cleanup(pool.Close)
 	ctx := ctxT(t)
 	creds := Credentials{Keys: keyOf(admin.pem)}
@@ -160,10 +163,10 @@ func TestPoolReadExpires(t *testing.T) {
 // An idle connection is closed; the next caller dials again. A connection
 // that died is replaced.
 func TestPoolIdleAndDeadConnectionsAreReplaced(t *testing.T) {
-	setPoolTimes(t, 50*time.Millisecond, time.Nanosecond)
+	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
-	pool := &Pool{}
+	pool := &Pool{Timing: Timing{IdleTimeout: 50 * time.Millisecond, ReadTTL: time.Nanosecond}}
 	t.Cleanup(pool.Close)
 	ctx := ctxT(t)
 	creds := Credentials{Keys: keyOf(admin.pem)}
@@ -206,12 +209,6 @@ func openConns(p *Pool) int {
 	return len(p.conns)
 }
 
-func setPoolTimes(t *testing.T, idle, ttl time.Duration) {
-	oldIdle, oldTTL := idleTimeout, readTTL
-	idleTimeout, readTTL = idle, ttl
-	t.Cleanup(func() { idleTimeout, readTTL = oldIdle, oldTTL })
-}
-
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
@@ -231,6 +228,7 @@ func isHostKeyMismatch(err error) bool {
 // A shared connection the server drops (here: in the middle of an edit) is
 // never handed out again: the next look-up works on a new one.
 func TestPoolDroppedConnectionIsReplaced(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	pool := &Pool{}

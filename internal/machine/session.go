@@ -13,17 +13,13 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// sftpStartTimeout bounds starting SFTP once logged in (at most
-// Target.Timeout): a server that answers SSH but never starts the
-// subsystem fails fast instead of using up the whole operation.
-var sftpStartTimeout = 15 * time.Second
-
 // session is one SSH connection with an SFTP client on it.
 type session struct {
 	addr    string // the target as errors name it (Endpoint.Addr)
 	ssh     *ssh.Client
 	jump    *ssh.Client // the jump host's connection the target's runs through; nil without one
 	sftp    *sftp.Client
+	timing  Timing      // the pool's, with defaults
 	stopFn  func() bool // detaches the ctx watcher
 	outcome Outcome
 	release func() // set on a pooled session: close hands it back
@@ -76,8 +72,8 @@ func (s *session) closeSSH() {
 // under load, see MaxStartups) with bounded backoff. The dial is bounded by
 // ctx and by dialLimit; the session it returns ends when ctx does
 // (including SFTP calls made later on it).
-func dial(ctx context.Context, ep Endpoint) (*session, error) {
-	s, err := dialDetached(ctx, ep)
+func dial(ctx context.Context, ep Endpoint, tm Timing) (*session, error) {
+	s, err := dialDetached(ctx, ep, tm)
 	if err != nil {
 		return nil, err
 	}
@@ -87,16 +83,16 @@ func dial(ctx context.Context, ep Endpoint) (*session, error) {
 
 // dialDetached is dial for a session that outlives ctx: ctx and dialLimit
 // bound the dial only, and whoever gets the session closes it.
-func dialDetached(ctx context.Context, ep Endpoint) (*session, error) {
+func dialDetached(ctx context.Context, ep Endpoint, tm Timing) (*session, error) {
 	if err := ep.check(); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, dialLimit(ep))
+	ctx, cancel := context.WithTimeout(ctx, dialLimit(ep, tm))
 	defer cancel()
 	var err error
 	for attempt := 0; ; attempt++ {
 		var s *session
-		s, err = dialOnce(ctx, ep)
+		s, err = dialOnce(ctx, ep, tm)
 		if err == nil || !transient(err) || attempt+1 >= dialAttempts {
 			return s, err
 		}
@@ -107,32 +103,32 @@ func dialDetached(ctx context.Context, ep Endpoint) (*session, error) {
 }
 
 // dialBackoffBudget is what the waits between dial attempts add up to at most.
-var dialBackoffBudget = func() time.Duration {
+func dialBackoffBudget() time.Duration {
 	var d time.Duration
 	for n := range dialAttempts - 1 {
 		d += min(backoffBase<<n, backoffMax)
 	}
 	return d
-}()
+}
 
 // dialLimit bounds a whole dial, retries included, whatever its callers'
 // contexts allow: the TCP connect (or the forwarded channel) and the
 // handshake of each hop (Target.Timeout each), the start of SFTP, and the
 // backoff between attempts.
-func dialLimit(ep Endpoint) time.Duration {
+func dialLimit(ep Endpoint, tm Timing) time.Duration {
 	t := ep.Target.Timeout
 	hops := time.Duration(1)
 	if ep.Jump != nil {
 		hops = 2
 	}
-	return hops*2*t + min(sftpStartTimeout, t) + dialBackoffBudget
+	return hops*2*t + min(tm.SFTPStart, t) + dialBackoffBudget()
 }
 
 // dialOnce connects (through the jump host, if any), verifies the host
 // key, logs in and starts SFTP. The TCP connect and the handshake each get
-// Target.Timeout, starting SFTP at most sftpStartTimeout; ctx cancels all
-// of it. The session it returns is tied to no context.
-func dialOnce(ctx context.Context, ep Endpoint) (*session, error) {
+// Target.Timeout, starting SFTP at most tm.SFTPStart; ctx cancels all of
+// it. The session it returns is tied to no context.
+func dialOnce(ctx context.Context, ep Endpoint, tm Timing) (*session, error) {
 	t := ep.Target
 	target, err := prepareLogin(ctx, t.addr(), t.User, ep.HostKey, ep.Auth)
 	if err != nil {
@@ -162,9 +158,9 @@ func dialOnce(ctx context.Context, ep Endpoint) (*session, error) {
 		}
 		return nil, err
 	}
-	s := &session{addr: ep.Addr(), ssh: client, jump: jump, stopFn: func() bool { return true }}
+	s := &session{addr: ep.Addr(), ssh: client, jump: jump, timing: tm, stopFn: func() bool { return true }}
 	stop := context.AfterFunc(ctx, s.closeSSH)
-	sc, err := startSFTP(ctx, client, s.addr, min(sftpStartTimeout, t.Timeout))
+	sc, err := startSFTP(ctx, client, s.addr, min(tm.SFTPStart, t.Timeout))
 	if err != nil {
 		stop()
 		s.closeSSH()

@@ -22,6 +22,7 @@ import (
 var startRealSSHD = sshdtest.Start
 
 func TestAgainstRealOpenSSH(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	initial := []byte("# managed by hand\n" + admin.line + "\n\ncommand=\"uptime, quietly\" " + newKey(t, "").line + " monitor\n")
 	srv := startRealSSHD(t, initial)
@@ -85,6 +86,7 @@ func TestAgainstRealOpenSSH(t *testing.T) {
 }
 
 func TestAgainstRealOpenSSHParallelAndFreshDirectory(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	srv := startRealSSHD(t, []byte(admin.line+"\n"))
 	creds := Credentials{Keys: keyOf(admin.pem)}
@@ -131,6 +133,7 @@ func TestAgainstRealOpenSSHParallelAndFreshDirectory(t *testing.T) {
 // leaves the file byte for byte as it was, CRLF endings, mode 0644 and a
 // symlink included.
 func TestAgainstRealOpenSSHOwnershipAndTheFileAsTheAdminLeftIt(t *testing.T) {
+	t.Parallel()
 	admin, byHand := newKey(t, "admin"), newKey(t, "by-hand")
 	platform := []byte("# written at provisioning\r\n" + admin.line + "\r\n" + `no-agent-forwarding,no-pty ` + byHand.line + " edited\r\n")
 	srv := startRealSSHD(t, platform)
@@ -203,6 +206,7 @@ func TestAgainstRealOpenSSHOwnershipAndTheFileAsTheAdminLeftIt(t *testing.T) {
 // Thirty parallel connections to an sshd that lets only a few start at
 // once (MaxStartups): the ones it sheds are retried, none fails.
 func TestAgainstRealOpenSSHThirtyParallelUnderMaxStartups(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	srv := startRealSSHD(t, []byte(admin.line+"\n"), "MaxStartups 2")
 	tgt := Target{Host: "127.0.0.1", Port: srv.Port, User: srv.User, AuthorizedKeysPath: srv.AuthorizedKeys, Timeout: 10 * time.Second}

@@ -18,6 +18,7 @@ import (
 // reads root's keys from srv.AuthorizedKeys; the paths given to AddKey are
 // elsewhere, as an authorized_keys_path in another user's home would be.
 func TestAgainstRealOpenSSHSymlinksOfAnotherUser(t *testing.T) {
+	t.Parallel()
 	needChown(t)
 	admin := newKey(t, "admin")
 	initial := []byte(admin.line + "\n")
