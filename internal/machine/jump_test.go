@@ -3,6 +3,7 @@ package machine
 import (
 	"errors"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,6 +13,9 @@ import (
 
 	"github.com/packethost/terraform-provider-packet/internal/machine/sshdtest"
 )
+
+// closedByClient is sshd's line for a logged-in connection the client closed.
+var closedByClient = regexp.MustCompile(`Connection closed by 127\.0\.0\.1 port \d+\s*\n`)
 
 // jumpTo is an endpoint for the real sshd target reached through the real
 // sshd jump, each logged in with its own key.
@@ -53,6 +57,12 @@ func TestJumpHostCarriesTheEditAndEachHostSeesOnlyItsOwnKey(t *testing.T) {
 		t.Fatalf("FindKey through the jump host = %+v, %v", found, err)
 	}
 	pool.Close()
+	// Closing the pool closes both connections: each login the jump host
+	// accepted ends (sshd logs it as the client closing).
+	waitFor(t, func() bool {
+		log := jump.Log.String()
+		return strings.Count(log, "Accepted publickey") > 0 && len(closedByClient.FindAllString(log, -1)) >= strings.Count(log, "Accepted publickey")
+	})
 	got, err := os.ReadFile(target.AuthorizedKeys)
 	if err != nil || !strings.Contains(string(got), k.line) {
 		t.Fatalf("the target's file lacks the key (%v):\n%s", err, got)
