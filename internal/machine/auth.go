@@ -19,8 +19,11 @@ import (
 type Credentials struct {
 	Keys     []PrivateKey // private key contents, in the order to offer them
 	KeyFile  string       // path of a private key file; "~/" is expanded
-	UseAgent bool         // offer the keys of the agent at SSH_AUTH_SOCK
-	Password string       // e.g. the device's root password, read from the API just before use
+	UseAgent bool         // offer the keys of the ssh-agent at AgentSocket
+	// AgentSocket is the ssh-agent's unix socket (the caller's SSH_AUTH_SOCK);
+	// with UseAgent and no socket the agent is reported as not usable.
+	AgentSocket string
+	Password    string // e.g. the device's root password, read from the API just before use
 }
 
 // PrivateKey is one private key's content and the name errors call it by
@@ -66,10 +69,10 @@ func buildAuth(ctx context.Context, c Credentials) *auth {
 		}
 	}
 	if c.UseAgent {
-		if sock := os.Getenv("SSH_AUTH_SOCK"); sock == "" {
-			a.skipped = append(a.skipped, "ssh-agent: SSH_AUTH_SOCK is not set")
-		} else if conn, err := new(net.Dialer).DialContext(ctx, "unix", sock); err != nil {
-			a.skipped = append(a.skipped, fmt.Sprintf("ssh-agent: cannot connect to SSH_AUTH_SOCK: %v", err))
+		if c.AgentSocket == "" {
+			a.skipped = append(a.skipped, "ssh-agent: no agent socket (SSH_AUTH_SOCK is not set)")
+		} else if conn, err := new(net.Dialer).DialContext(ctx, "unix", c.AgentSocket); err != nil {
+			a.skipped = append(a.skipped, fmt.Sprintf("ssh-agent: cannot connect to its socket: %v", err))
 		} else {
 			a.closers = append(a.closers, conn.Close)
 			agentKeys = agent.NewClient(conn).Signers

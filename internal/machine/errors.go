@@ -22,6 +22,20 @@ func (e *UnreachableError) Error() string {
 
 func (e *UnreachableError) Unwrap() error { return e.Err }
 
+// JumpError: the jump host in front of the machine failed (it could not
+// be reached, it did not prove its identity, it refused the login, or it
+// would not forward the connection). Err is the jump host's own error
+// (an *UnreachableError, *HostKeyMismatchError, *AuthError, ...); errors
+// without a JumpError around them are the target's.
+type JumpError struct {
+	Addr string // the jump host's host:port
+	Err  error
+}
+
+func (e *JumpError) Error() string { return fmt.Sprintf("jump host %s: %v", e.Addr, e.Err) }
+
+func (e *JumpError) Unwrap() error { return e.Err }
+
 // AuthError: the machine refused every credential offered.
 type AuthError struct {
 	User    string

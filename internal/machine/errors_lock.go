@@ -46,13 +46,14 @@ func (e *LockFutureError) Error() string {
 // (with the context's error, which it wraps) and what to do about it.
 type LockWaitError struct {
 	LockWait
-	Err error
+	Err        error
+	StaleAfter time.Duration // the age at which a lock is treated as abandoned
 }
 
 func (e *LockWaitError) Error() string {
 	return fmt.Sprintf("%v after waiting %s for it; the lock was taken %s and is treated as abandoned once %s old; "+
 		"if you are sure no run is still editing the file, remove %s on the machine and try again",
-		e.Err, roundDuration(e.Waited), e.taken(), lockStaleAfter, e.LockPath)
+		e.Err, roundDuration(e.Waited), e.taken(), e.StaleAfter, e.LockPath)
 }
 
 func (e *LockWaitError) Unwrap() error { return e.Err }

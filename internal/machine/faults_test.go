@@ -16,6 +16,7 @@ import (
 // file (the original plus whole lines of the keys that were added), and no
 // temp file may be left. With the fault gone, the failed adds succeed.
 func TestThirtyParallelAddsUnderDroppedConnections(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	initial := initialFile(t, admin)
 	dev := startDevice(t, initial)
@@ -34,7 +35,7 @@ func TestThirtyParallelAddsUnderDroppedConnections(t *testing.T) {
 	)
 	for _, k := range keys {
 		wg.Go(func() {
-			res, err := AddKey(ctxT(t), targetOf(dev), trustOf(dev), creds, k.asLine())
+			res, err := addKeyOnce(ctxT(t), endpoint(targetOf(dev), trustOf(dev), creds), k.asLine())
 			mu.Lock()
 			defer mu.Unlock()
 			switch {

@@ -1,13 +1,21 @@
 package machine
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"os"
 	"path"
+	"strconv"
 	"strings"
+	"time"
 
+	"github.com/packethost/terraform-provider-packet/internal/authorizedkeys"
 	"github.com/pkg/sftp"
 )
 
@@ -244,4 +252,240 @@ func (s *session) fileMode(ctx context.Context, p string) (mode fs.FileMode, own
 		return 0, nil, false, &ReadOnlyError{Path: p, Addr: s.addr, Mode: fi.Mode()}
 	}
 	return fi.Mode().Perm(), ownerOf(fi), true, nil
+}
+
+// cleanupTimeout bounds the removal of a temp file after a failure, which
+// may need a fresh connection when the failure was a dropped one.
+const cleanupTimeout = 15 * time.Second
+
+// writeRecord puts the writers' record in place of old (removing it when
+// nothing is left to record). Only editors holding the lock write it.
+func (s *session) writeRecord(ctx context.Context, p string, old []byte, w *authorizedkeys.Writers,
+	redial func(context.Context) (*session, error),
+) error {
+	if !w.HasEntries() {
+		if err := s.sftp.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return s.fileError(ctx, "remove", p, err)
+		}
+		return nil
+	}
+	next := w.Bytes()
+	if bytes.Equal(next, old) {
+		return nil
+	}
+	replaced, err := s.replaceFile(ctx, p, old, next, 0o600, nil, redial, nil)
+	if err == nil && !replaced {
+		err = &ConflictError{Path: p, Addr: s.addr, Attempts: 1}
+	}
+	return err
+}
+
+// removeIfUnchanged removes p if it still holds old (a file the provider
+// created and emptied again).
+func (s *session) removeIfUnchanged(ctx context.Context, p string, old []byte, sent *bool) (bool, error) {
+	now, err := s.readFile(p)
+	if err != nil {
+		return false, s.fileError(ctx, "read", p, err)
+	}
+	if !bytes.Equal(now, old) {
+		return false, nil
+	}
+	*sent = true
+	if err := s.sftp.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false, s.fileError(ctx, "remove", p, err)
+	}
+	return true, nil
+}
+
+// resolve makes a path absolute against the login directory (the user's home).
+func (s *session) resolve(p string) (string, error) {
+	p = strings.TrimPrefix(p, "~/")
+	if path.IsAbs(p) {
+		return path.Clean(p), nil
+	}
+	home, err := s.sftp.Getwd()
+	if err != nil {
+		return "", err
+	}
+	return path.Join(home, p), nil
+}
+
+// readFile returns the file's content; a missing file reads as empty.
+func (s *session) readFile(p string) ([]byte, error) {
+	f, err := s.sftp.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
+// mkdirPrivate creates dir and any missing parents with mode 0700 and
+// returns those it created, deepest first. An existing directory keeps its
+// mode: it is the owner's to choose.
+func (s *session) mkdirPrivate(dir string) ([]string, error) {
+	fi, err := s.sftp.Stat(dir)
+	if err == nil {
+		if !fi.IsDir() {
+			return nil, fmt.Errorf("%s exists and is not a directory", dir)
+		}
+		return nil, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	var created []string
+	if parent := path.Dir(dir); parent != dir {
+		if created, err = s.mkdirPrivate(parent); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.sftp.Mkdir(dir); err != nil {
+		// Lost a race with another creator: fine if it is a directory now.
+		if fi, serr := s.sftp.Stat(dir); serr == nil && fi.IsDir() {
+			return created, nil
+		}
+		return nil, err
+	}
+	return append([]string{dir}, created...), s.sftp.Chmod(dir, 0o700)
+}
+
+// replaceFile writes data to a temp file next to p with p's mode and owner
+// and renames it over p, so readers see the old or the new file, never a
+// partial one. Just before the rename it re-reads p: if p no longer holds
+// old it drops the temp file and returns false (compare before rename). The
+// temp file is removed on any failure, over a new connection if this one died.
+func (s *session) replaceFile(ctx context.Context, p string, old, data []byte, mode fs.FileMode, owner *fileOwner,
+	redial func(context.Context) (*session, error), sent *bool,
+) (replaced bool, err error) {
+	tmp := path.Join(path.Dir(p), "."+path.Base(p)+".tmp-"+randomSuffix())
+	defer func() {
+		if !replaced {
+			s.removeTemp(ctx, tmp, redial)
+		}
+	}()
+
+	if err := s.writeTemp(tmp, data, mode, owner); err != nil {
+		return false, s.fileError(ctx, "write", tmp, err)
+	}
+	now, err := s.readFile(p)
+	if err != nil {
+		return false, s.fileError(ctx, "read", p, err)
+	}
+	if !bytes.Equal(now, old) {
+		return false, nil
+	}
+	if sent != nil {
+		*sent = true // from here on the new file may be in place whatever we hear back
+	}
+	if _, ok := s.sftp.HasExtension("posix-rename@openssh.com"); ok {
+		if err := s.sftp.PosixRename(tmp, p); err != nil {
+			return false, s.fileError(ctx, "replace", p, err)
+		}
+	} else {
+		// Servers without posix-rename refuse to rename over a file; this
+		// leaves a short window without the file, but never a partial one.
+		if err := s.sftp.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return false, s.fileError(ctx, "replace", p, err)
+		}
+		if err := s.sftp.Rename(tmp, p); err != nil {
+			return false, s.fileError(ctx, "replace", p, err)
+		}
+	}
+	return true, nil
+}
+
+// writeTemp creates tmp (0600 until its bytes are in), writes data, then
+// gives it the mode and owner the file it replaces had. All of that goes
+// through the open handle (fsetstat), never the path: whoever may write the
+// directory could swap tmp for a symlink to another file once it exists,
+// and a chown or chmod by path would then land on that file.
+func (s *session) writeTemp(tmp string, data []byte, mode fs.FileMode, owner *fileOwner) error {
+	f, err := s.sftp.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	if err != nil {
+		return err
+	}
+	err = s.fillTemp(f, data, mode, owner)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (s *session) fillTemp(f *sftp.File, data []byte, mode fs.FileMode, owner *fileOwner) error {
+	// Tighten the mode before any byte is written.
+	if err := f.Chmod(0o600); err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if _, ok := s.sftp.HasExtension("fsync@openssh.com"); ok {
+		if err := f.Sync(); err != nil {
+			return err
+		}
+	}
+	if owner != nil {
+		fi, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		if got := ownerOf(fi); got == nil || *got != *owner {
+			if err := f.Chown(owner.uid, owner.gid); err != nil {
+				return fmt.Errorf("cannot give the new file the owner %d:%d of the old one: %w", owner.uid, owner.gid, err)
+			}
+		}
+	}
+	if mode != 0o600 { // after chown, which may clear setuid/setgid bits
+		return f.Chmod(mode)
+	}
+	return nil
+}
+
+// removeTemp deletes a leftover temp file, best effort and bounded in time.
+func (s *session) removeTemp(ctx context.Context, tmp string, redial func(context.Context) (*session, error)) {
+	err := s.sftp.Remove(tmp)
+	if err == nil || errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	// The connection is likely gone (or ctx expired): use a fresh one.
+	overFresh(ctx, redial, func(fresh *session) { _ = fresh.sftp.Remove(tmp) })
+}
+
+// overFresh runs cleanup over a fresh connection, best effort and bounded
+// by cleanupTimeout, when the one it was meant for died (or ctx ended).
+func overFresh(ctx context.Context, redial func(context.Context) (*session, error), cleanup func(*session)) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	fresh, err := redial(cctx)
+	if err != nil {
+		return
+	}
+	defer fresh.close()
+	cleanup(fresh)
+}
+
+// fileError turns an SFTP failure on p into an error a person can act on.
+func (s *session) fileError(ctx context.Context, op, p string, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%s %s on %s: %w", op, p, s.addr, ctx.Err())
+	}
+	if errors.Is(err, fs.ErrPermission) {
+		return &PermissionError{Op: op, Path: p, Addr: s.addr, Err: err}
+	}
+	if errors.Is(err, sftp.ErrSSHFxConnectionLost) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%s %s on %s: the SSH connection was lost (%w)", op, p, s.addr, err)
+	}
+	return fmt.Errorf("%s %s on %s: %w", op, p, s.addr, err)
+}
+
+func randomSuffix() string {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		return strconv.FormatInt(time.Now().UnixNano(), 36)
+	}
+	return hex.EncodeToString(b)
 }

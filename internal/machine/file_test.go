@@ -16,6 +16,7 @@ import (
 // The file as the admin left it: a symlink's target is edited and the link
 // stays a link; mode is kept.
 func TestSymlinkedFileHasItsTargetEditedAndModeKept(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, nil)
 	original := []byte(admin.line + "\n")
@@ -66,6 +67,7 @@ func TestSymlinkedFileHasItsTargetEditedAndModeKept(t *testing.T) {
 }
 
 func TestReadOnlyFileIsRefusedAndLeftAlone(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	original := []byte(admin.line + "\n")
 	dev := startDevice(t, original)
@@ -87,6 +89,7 @@ func TestReadOnlyFileIsRefusedAndLeftAlone(t *testing.T) {
 }
 
 func TestLineEndingsAreKept(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	for name, original := range map[string]string{
 		"CRLF":    "# keys\r\n" + admin.line + "\r\n",
@@ -121,6 +124,7 @@ func TestLineEndingsAreKept(t *testing.T) {
 // "localhost" name the same machine under different in-process keys, so
 // only the lock on the machine keeps these 30 edits from losing a line.
 func TestLockOnTheMachineSerialisesEditorsThatDoNotShareAProcess(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	initial := []byte(admin.line + "\n")
 	dev := startDevice(t, initial)
@@ -149,6 +153,7 @@ func TestLockOnTheMachineSerialisesEditorsThatDoNotShareAProcess(t *testing.T) {
 }
 
 func TestStaleLockIsBroken(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	lock := "/root/.ssh/authorized_keys" + lockSuffix
@@ -183,6 +188,7 @@ func TestStaleLockIsBroken(t *testing.T) {
 // sshd sheds connections beyond MaxStartups by closing them at once; the
 // dial retries those with backoff instead of failing.
 func TestResetConnectionsAreRetried(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	l, err := new(net.ListenConfig).Listen(t.Context(), "tcp", "127.0.0.1:0")

@@ -96,7 +96,7 @@ func startDevice(t testing.TB, authorizedKeys []byte) *sshserver.Server {
 }
 
 func targetOf(s *sshserver.Server) Target {
-	return Target{Host: s.Host(), Port: s.Port(), Timeout: 5 * time.Second}
+	return Target{Host: s.Host(), Port: s.Port(), User: "root", AuthorizedKeysPath: ".ssh/authorized_keys", Timeout: 5 * time.Second}
 }
 
 func trustOf(s *sshserver.Server) HostKeyPolicy { return HostKeyPolicy{HostKey: s.HostKey()} }
@@ -152,8 +152,8 @@ func fragments(s string) []string {
 }
 
 // startAgent serves an in-memory agent holding keys on a temp unix socket
-// and points SSH_AUTH_SOCK at it for this test.
-func startAgent(t *testing.T, keys ...testKey) {
+// and returns the socket's path.
+func startAgent(t *testing.T, keys ...testKey) string {
 	t.Helper()
 	keyring := agent.NewKeyring()
 	for _, k := range keys {
@@ -188,7 +188,7 @@ func startAgent(t *testing.T, keys ...testKey) {
 		_ = l.Close()
 		<-done
 	})
-	t.Setenv("SSH_AUTH_SOCK", sock)
+	return sock
 }
 
 // shortTempDir keeps unix socket paths under the 108-byte limit.
@@ -207,19 +207,19 @@ func keyOf(pemBytes []byte) []PrivateKey {
 
 // addKey runs AddKey and reports whether it wrote the line.
 func addKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, k testKey) (bool, error) {
-	res, err := AddKey(ctx, t, hk, c, k.asLine())
+	res, err := addKeyOnce(ctx, endpoint(t, hk, c), k.asLine())
 	return res.Added, err
 }
 
 // removeKey runs RemoveKey for the line AddKey wrote for k.
 func removeKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, k testKey) (bool, error) {
-	res, err := RemoveKey(ctx, t, hk, c, k.asLine())
+	res, err := removeKeyOnce(ctx, endpoint(t, hk, c), k.asLine())
 	return res.Removed, err
 }
 
 // hasKey runs FindKey.
 func hasKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, pub ssh.PublicKey) (bool, error) {
-	res, err := FindKey(ctx, t, hk, c, pub)
+	res, err := findKeyOnce(ctx, endpoint(t, hk, c), pub)
 	return res.Found, err
 }
 

@@ -153,6 +153,7 @@ const me = -1 // owner: whoever runs the test (root in CI)
 // directory on the way belong to the login user or root and no one else
 // may write them; otherwise it refuses, naming the link and its owner.
 func TestLocateFollowsOnlyLinksNoOtherUserControls(t *testing.T) {
+	t.Parallel()
 	type layout struct {
 		home string // login directory (its owner is the login user)
 		keys string // the login user's real authorized_keys
@@ -292,6 +293,7 @@ func TestLocateFollowsOnlyLinksNoOtherUserControls(t *testing.T) {
 // For a user other than root the login user's own links are followed, and
 // a link of theirs to root's file is not.
 func TestLocateTrustsTheLoginUsersOwnLinks(t *testing.T) {
+	t.Parallel()
 	needChown(t)
 	base := privateBase(t)
 	home := filepath.Join(base, "u")
@@ -312,6 +314,7 @@ func TestLocateTrustsTheLoginUsersOwnLinks(t *testing.T) {
 }
 
 func TestLocateBoundsSymlinkLoops(t *testing.T) {
+	t.Parallel()
 	base := privateBase(t)
 	linkAs(t, "b", filepath.Join(base, "a"), me)
 	linkAs(t, "a", filepath.Join(base, "b"), me)

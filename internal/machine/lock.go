@@ -18,9 +18,10 @@ import (
 	"github.com/pkg/sftp"
 )
 
-// fileLocks serialises edits of one file on one machine inside this process,
-// so parallel attachments never read the same old content and lose a line.
+// fileLocks serialises edits of one file on one machine inside a pool, so
+// parallel attachments never read the same old content and lose a line.
 // Waiting honours the context; entries disappear when nobody holds them.
+// The zero value is ready to use.
 type fileLocks struct {
 	mu    sync.Mutex
 	locks map[string]*fileLock
@@ -31,11 +32,12 @@ type fileLock struct {
 	refs int
 }
 
-var editLocks = &fileLocks{locks: map[string]*fileLock{}}
-
 // acquire waits for the lock of key and returns its release function.
 func (l *fileLocks) acquire(ctx context.Context, key string) (func(), error) {
 	l.mu.Lock()
+	if l.locks == nil {
+		l.locks = map[string]*fileLock{}
+	}
 	fl := l.locks[key]
 	if fl == nil {
 		fl = &fileLock{held: make(chan struct{}, 1)}
@@ -71,7 +73,7 @@ func (l *fileLocks) drop(key string, fl *fileLock) {
 // taker's clock, for people to read). Its age is judged by the machine's
 // clock only: the lock file's modification time against the modification
 // time of a probe file made beside it, so no clock of any runner matters.
-// A lock older than lockStaleAfter by that clock, or unchanged for that
+// A lock older than Timing.LockStaleAfter by that clock, or unchanged for that
 // long while we waited, is taken to be left by a run that died and is
 // broken. A lock dated ahead of the machine's clock, or that is not a
 // regular file, cannot be judged and is reported at once. The lock of a
@@ -92,21 +94,9 @@ const LockHoldMax = time.Minute
 // MinOperationTimeout is the least time to give an operation that edits
 // (the context of AddKey, ReplaceKey, RemoveKey): enough to wait out the
 // lock of a run that died the moment it took it (LockStaleAfter), break it
-// and still make its own edit (LockHoldMax) after connecting (the default
-// Target.Timeout). With less, such a lock outlives every waiter.
-const MinOperationTimeout = LockStaleAfter + LockHoldMax + defaultTimeout
-
-var (
-	lockStaleAfter = LockStaleAfter
-	lockHoldMax    = LockHoldMax
-	// A lock file without its "taken:" line was cut off while being written
-	// (its writer writes it right after creating it).
-	lockIncompleteAfter = 5 * time.Second
-	lockPoll            = 100 * time.Millisecond
-	// lockFutureSlack is how far ahead of the machine's clock a lock may be
-	// dated before it is reported (file systems and clocks differ a little).
-	lockFutureSlack = 30 * time.Second
-)
+// and still make its own edit (LockHoldMax) after connecting (with
+// DialTimeout). With less, such a lock outlives every waiter.
+const MinOperationTimeout = LockStaleAfter + LockHoldMax + DialTimeout
 
 // lockSuffix names the lock file: "<file>.packet-lock".
 const lockSuffix = ".packet-lock"
@@ -190,10 +180,10 @@ func (s *session) remoteLock(ctx context.Context, p string, redial func(context.
 				clock, clockRead = s.readClock(path.Dir(lockPath)), true
 			}
 			age, known := held.age(clock)
-			if known && age < -lockFutureSlack {
+			if known && age < -s.timing.LockFutureSlack {
 				return nil, nil, &LockFutureError{LockPath: lockPath, Addr: s.addr, Holder: lockHolder(held.data), Dated: held.mtime, MachineNow: clock.now()}
 			}
-			if ownerIsGone(held.data) || lockIsStale(held.data, age, known, time.Since(seenSince)) {
+			if ownerIsGone(held.data) || lockIsStale(held.data, age, known, time.Since(seenSince), s.timing) {
 				s.breakLock(lockPath, held.data)
 				continue
 			}
@@ -201,7 +191,7 @@ func (s *session) remoteLock(ctx context.Context, p string, redial func(context.
 				waitStart = time.Now()
 			}
 			waiting := held.wait(lockPath, s.addr, clock, time.Since(waitStart))
-			if reported.IsZero() || time.Since(reported) >= lockProgressEvery {
+			if reported.IsZero() || time.Since(reported) >= s.timing.LockProgressEvery {
 				reported = time.Now()
 				report(ctx, waiting.String())
 			}
@@ -212,10 +202,10 @@ func (s *session) remoteLock(ctx context.Context, p string, redial func(context.
 					return err
 				}
 				waiting.Waited = time.Since(waitStart)
-				return &LockedError{LockPath: lockPath, Addr: s.addr, Holder: waiting.Holder, Err: &LockWaitError{LockWait: waiting, Err: ctx.Err()}}
+				return &LockedError{LockPath: lockPath, Addr: s.addr, Holder: waiting.Holder, Err: &LockWaitError{LockWait: waiting, Err: ctx.Err(), StaleAfter: s.timing.LockStaleAfter}}
 			}
 		}
-		wait := lockPoll/2 + rand.N(lockPoll) //nolint:gosec // jitter, not security
+		wait := s.timing.LockPoll/2 + rand.N(s.timing.LockPoll) //nolint:gosec // jitter, not security
 		if err := sleepCtx(ctx, wait); err != nil {
 			if waitStart.IsZero() { // the lock vanished before we waited
 				return nil, nil, &LockedError{LockPath: lockPath, Addr: s.addr, Holder: held.holder(), Err: err}
@@ -225,16 +215,16 @@ func (s *session) remoteLock(ctx context.Context, p string, redial func(context.
 	}
 }
 
-// errHeldTooLong ends the work under a lock that took over lockHoldMax.
+// errHeldTooLong ends the work under a lock that took over Timing.LockHoldMax.
 var errHeldTooLong = errors.New("the edit held the lock too long")
 
-// holdLock bounds the work under the lock just taken to lockHoldMax: then
+// holdLock bounds the work under the lock just taken to Timing.LockHoldMax: then
 // the connection is closed (an SFTP call in flight cannot be cancelled any
 // other way), which fails the work at once. The release removes the lock,
 // over a fresh connection when this one is closed, while the bound still
 // stands, and names the cut-off in the work's error.
 func (s *session) holdLock(ctx context.Context, p, lockPath, mine string, redial func(context.Context) (*session, error)) (context.Context, func(error) error) {
-	held, cancel := context.WithTimeoutCause(ctx, lockHoldMax, errHeldTooLong)
+	held, cancel := context.WithTimeoutCause(ctx, s.timing.LockHoldMax, errHeldTooLong)
 	stop := context.AfterFunc(held, func() {
 		if errors.Is(context.Cause(held), errHeldTooLong) {
 			s.abort()
@@ -245,7 +235,7 @@ func (s *session) holdLock(ctx context.Context, p, lockPath, mine string, redial
 		stop()
 		cancel()
 		if err != nil && errors.Is(context.Cause(held), errHeldTooLong) {
-			return &LockHeldTooLongError{Path: p, Addr: s.addr, Limit: lockHoldMax, Err: err}
+			return &LockHeldTooLongError{Path: p, Addr: s.addr, Limit: s.timing.LockHoldMax, Err: err}
 		}
 		return err
 	}
@@ -399,23 +389,16 @@ func (s *session) releaseLock(ctx context.Context, lockPath, mine string, redial
 	if release(s) == nil {
 		return
 	}
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-	defer cancel()
-	fresh, err := redial(cctx)
-	if err != nil {
-		return
-	}
-	defer fresh.close()
-	_ = release(fresh)
+	overFresh(ctx, redial, func(fresh *session) { _ = release(fresh) })
 }
 
 // lockIsStale: by the machine's clock the lock is older than
-// lockStaleAfter (when age is known), or it has not changed for that long
+// tm.LockStaleAfter (when age is known), or it has not changed for that long
 // while we waited, or it was never completely written.
-func lockIsStale(held []byte, age time.Duration, known bool, unchangedFor time.Duration) bool {
-	limit := lockStaleAfter
+func lockIsStale(held []byte, age time.Duration, known bool, unchangedFor time.Duration, tm Timing) bool {
+	limit := tm.LockStaleAfter
 	if _, ok := lockTakenAt(held); !ok {
-		limit = lockIncompleteAfter
+		limit = tm.LockIncompleteAfter
 	}
 	return (known && age > limit) || unchangedFor > limit
 }

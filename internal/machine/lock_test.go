@@ -28,6 +28,7 @@ func lockContent(owner string, taken time.Time) string {
 // file, a directory) is no lock any run of ours makes: it is reported at
 // once, naming what to remove, and never followed or removed.
 func TestLockThatIsNotARegularFileIsReportedAtOnce(t *testing.T) {
+	t.Parallel()
 	for name, setUp := range map[string]func(*testing.T, *sshserver.Server){
 		"dangling symlink": func(t *testing.T, d *sshserver.Server) {
 			if err := d.Symlink("nowhere", testLockPath); err != nil {
@@ -81,7 +82,7 @@ func TestLockThatIsNotARegularFileIsReportedAtOnce(t *testing.T) {
 // setMtime dates a file of the device, as "touch -d" on the machine would.
 func setMtime(t *testing.T, dev *sshserver.Server, p string, when time.Time) {
 	t.Helper()
-	s, err := dial(ctxT(t), targetOf(dev).withDefaults(), trustOf(dev), Credentials{Password: rootPassword})
+	s, err := dial(ctxT(t), endpoint(targetOf(dev), trustOf(dev), Credentials{Password: rootPassword}), Timing{}.orDefaults())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,6 +107,7 @@ func placeLock(t *testing.T, dev *sshserver.Server, content string, mtime time.T
 // "taken:" line nor by ours: a run whose clock was an hour fast took it an
 // hour ago and died, and it is broken at once.
 func TestLockOldByTheMachineClockIsBroken(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	creds := Credentials{Password: rootPassword}
 	dev := startDevice(t, []byte(admin.line+"\n"))
@@ -121,6 +123,7 @@ func TestLockOldByTheMachineClockIsBroken(t *testing.T) {
 // A run whose clock is an hour slow took the lock just now: it is alive,
 // and waited for.
 func TestLockFreshByTheMachineClockIsNotBroken(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	creds := Credentials{Password: rootPassword}
 	dev := startDevice(t, []byte(admin.line+"\n"))
@@ -141,6 +144,7 @@ func TestLockFreshByTheMachineClockIsNotBroken(t *testing.T) {
 // A lock dated ahead of the machine's clock would never grow old: it is
 // reported at once, saying what to remove, and left alone.
 func TestLockDatedInTheFutureIsReportedAtOnce(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	held := lockContent("a lock touched into the future", time.Now())
@@ -205,6 +209,7 @@ func livePid(t *testing.T) int {
 // After a kill -9 the next run on the same host finds the lock of a process
 // that is gone: it is stale at once, whatever its age.
 func TestLockOfADeadProcessOnThisHostIsBrokenAtOnce(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	owner := fmt.Sprintf("%s pid %d (0123456789abcdef) fedcba9876543210", lockHost, deadPid(t))
@@ -220,6 +225,7 @@ func TestLockOfADeadProcessOnThisHostIsBrokenAtOnce(t *testing.T) {
 // A fresh lock of a process that still runs on this host (this very one
 // included), or of any process of another host, is waited for.
 func TestLockOfALiveProcessOrAnotherHostIsWaitedFor(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	for name, owner := range map[string]string{
 		"live process":  fmt.Sprintf("%s pid %d (0123456789abcdef) fedcba9876543210", lockHost, livePid(t)),
@@ -246,6 +252,7 @@ func TestLockOfALiveProcessOrAnotherHostIsWaitedFor(t *testing.T) {
 }
 
 func TestLockOwnerParses(t *testing.T) {
+	t.Parallel()
 	host, pid, ok := parseLockOwner(lockOwner + " " + randomSuffix())
 	if !ok || host != lockHost || pid != os.Getpid() {
 		t.Fatalf("parseLockOwner(%q) = %q, %d, %v", lockOwner, host, pid, ok)
@@ -261,9 +268,7 @@ func TestLockOwnerParses(t *testing.T) {
 // is and since when; when the operation runs out of time the error says
 // the same and what to remove if nobody is running.
 func TestLockWaitReportsProgressAndWhoHoldsIt(t *testing.T) {
-	old := lockProgressEvery
-	lockProgressEvery = 100 * time.Millisecond
-	t.Cleanup(func() { lockProgressEvery = old })
+	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	taken := time.Now().Add(-30 * time.Second).Truncate(time.Second)
@@ -280,7 +285,9 @@ func TestLockWaitReportsProgressAndWhoHoldsIt(t *testing.T) {
 		defer mu.Unlock()
 		msgs = append(msgs, msg)
 	})
-	_, err := addKey(ctx, targetOf(dev), trustOf(dev), Credentials{Password: rootPassword}, newKey(t, ""))
+	pool := &Pool{Timing: Timing{LockProgressEvery: 100 * time.Millisecond}}
+	defer pool.Close()
+	_, err := pool.AddKey(ctx, endpoint(targetOf(dev), trustOf(dev), Credentials{Password: rootPassword}), newKey(t, "").asLine())
 
 	mu.Lock()
 	defer mu.Unlock()
@@ -373,28 +380,29 @@ func (p *stallProxy) stall() {
 	p.gen = new(atomic.Bool)
 }
 
-// One edit holds the lock at most lockHoldMax: when the machine stops
+// One edit holds the lock at most Timing.LockHoldMax: when the machine stops
 // answering mid-edit, the connection is cut then, the lock is removed over
 // a fresh one, and the error says what happened, long before the
 // operation's own deadline. So a live run's lock never grows as old as
 // LockStaleAfter.
 func TestOneEditHoldsTheLockAtMostLockHoldMax(t *testing.T) {
-	old := lockHoldMax
-	lockHoldMax = 300 * time.Millisecond
-	t.Cleanup(func() { lockHoldMax = old })
+	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	proxy := startStallProxy(t, dev.Addr())
-	tgt := Target{Host: "127.0.0.1", Port: proxy.port, Timeout: 5 * time.Second}.withDefaults()
+	tgt := Target{Host: "127.0.0.1", Port: proxy.port, Timeout: 5 * time.Second}
 	creds := Credentials{Password: rootPassword}
 	ctx, cancel := contextWithTimeout(t, 20*time.Second)
 	defer cancel()
-	s, err := dial(ctx, tgt, trustOf(dev), creds)
+	tm := Timing{LockHoldMax: 300 * time.Millisecond}.orDefaults()
+	s, err := dial(ctx, endpoint(tgt, trustOf(dev), creds), tm)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.close()
-	redial := func(rctx context.Context) (*session, error) { return dial(rctx, tgt, trustOf(dev), creds) }
+	redial := func(rctx context.Context) (*session, error) {
+		return dial(rctx, endpoint(tgt, trustOf(dev), creds), tm)
+	}
 
 	lctx, unlock, err := s.remoteLock(ctx, "/root/.ssh/authorized_keys", redial)
 	if err != nil {
@@ -407,7 +415,7 @@ func TestOneEditHoldsTheLockAtMostLockHoldMax(t *testing.T) {
 		t.Fatal("a read over a connection that stopped answering succeeded")
 	}
 	if d := time.Since(start); d > 5*time.Second {
-		t.Fatalf("the stalled edit held the lock for %v, want about lockHoldMax", d)
+		t.Fatalf("the stalled edit held the lock for %v, want about Timing.LockHoldMax", d)
 	}
 	if lctx.Err() == nil {
 		t.Fatal("the locked phase's context is not done")
@@ -427,8 +435,9 @@ func TestOneEditHoldsTheLockAtMostLockHoldMax(t *testing.T) {
 // operation given MinOperationTimeout can wait out a dead run's lock, break
 // it and still make its own edit.
 func TestOperationTimeoutOutlastsAStaleLock(t *testing.T) {
-	if lockStaleAfter != LockStaleAfter || lockHoldMax != LockHoldMax {
-		t.Fatalf("the package's lock times (%v, %v) are not the exported ones (%v, %v)", lockStaleAfter, lockHoldMax, LockStaleAfter, LockHoldMax)
+	t.Parallel()
+	if tm := (Timing{}).orDefaults(); tm.LockStaleAfter != LockStaleAfter || tm.LockHoldMax != LockHoldMax {
+		t.Fatalf("the default lock times (%v, %v) are not the exported ones (%v, %v)", tm.LockStaleAfter, tm.LockHoldMax, LockStaleAfter, LockHoldMax)
 	}
 	// Cut off at LockHoldMax, an edit may still remove its temp file and
 	// then the lock, each over a fresh connection bounded by cleanupTimeout.
@@ -443,6 +452,7 @@ func TestOperationTimeoutOutlastsAStaleLock(t *testing.T) {
 // A lock file caught between its creation and its first write is empty: it
 // is another run's lock being written, and is waited for, not broken.
 func TestLockBeingWrittenIsNotBroken(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	placeLock(t, dev, "", time.Now())
@@ -462,6 +472,7 @@ func TestLockBeingWrittenIsNotBroken(t *testing.T) {
 // looks, or in an SFTP call to a machine that stopped answering), the
 // error is the LockedError saying whose lock it waited for.
 func TestLockWaitEndingInACallIsStillALockedError(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	placeLock(t, dev, lockContent("another pipeline", time.Now()), time.Now())

@@ -4,35 +4,24 @@
 // the file as its admin left it (symlink target, mode, owner, line endings)
 // under a lock file beside it, replacing it atomically only if it did not
 // change meanwhile, and read it back to prove the edit landed. Edits of one
-// file are serialised inside this process too, so parallel callers in one
-// process or many never lose a line. Refused or reset connections are
-// retried with bounded backoff.
+// file through one Pool are serialised in the process too, so parallel
+// callers in one process or many never lose a line. Refused or reset
+// connections are retried with bounded backoff. Every call takes one
+// complete Endpoint: this package guesses no default and reads no
+// environment.
 package machine
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
 	"path"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/packethost/terraform-provider-packet/internal/authorizedkeys"
 )
-
-// cleanupTimeout bounds the removal of a temp file after a failure, which
-// may need a fresh connection when the failure was a dropped one.
-const cleanupTimeout = 15 * time.Second
 
 // editAttempts bounds compare-before-rename retries when the file changes
 // under us (an editor that does not take the lock).
@@ -76,18 +65,13 @@ type AddResult struct {
 // AddKey makes l the caller's line in the file: it appends l.Text, or joins
 // a provider's line that reads exactly the same, unless a line holding the
 // key is there that no writer answers for, which it reports and leaves alone.
-func AddKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, l Line) (AddResult, error) {
-	return (*Pool)(nil).AddKey(ctx, t, hk, c, l)
-}
-
-// AddKey is the package's AddKey over the pool's connections.
-func (p *Pool) AddKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, l Line) (AddResult, error) {
+func (p *Pool) AddKey(ctx context.Context, ep Endpoint, l Line) (AddResult, error) {
 	var res AddResult
 	if err := l.check(); err != nil {
 		return res, err
 	}
 	blob := l.Key.Marshal()
-	rep, err := p.edit(ctx, t, hk, c, l.Writer, true,
+	rep, err := p.edit(ctx, ep, l.Writer, true,
 		func(f *authorizedkeys.File, w *authorizedkeys.Writers) (bool, bool) {
 			res = AddResult{}
 			if own := f.FindOwn(l.Text, l.Key, w, ""); own.Found() && w.Recorded(l.Text) {
@@ -130,19 +114,14 @@ type ReplaceResult struct {
 // old.Text: in place when the line is the caller's alone; when other writers
 // share it, it stays theirs and text is added as a line of the caller's own.
 // A line that is gone is added again.
-func ReplaceKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, old Line, text string) (ReplaceResult, error) {
-	return (*Pool)(nil).ReplaceKey(ctx, t, hk, c, old, text)
-}
-
-// ReplaceKey is the package's ReplaceKey over the pool's connections.
-func (p *Pool) ReplaceKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, old Line, text string) (ReplaceResult, error) {
+func (p *Pool) ReplaceKey(ctx context.Context, ep Endpoint, old Line, text string) (ReplaceResult, error) {
 	var res ReplaceResult
 	next := Line{Text: text, Key: old.Key, Writer: old.Writer}
 	if err := next.check(); err != nil {
 		return res, err
 	}
 	blob := old.Key.Marshal()
-	rep, err := p.edit(ctx, t, hk, c, old.Writer, true,
+	rep, err := p.edit(ctx, ep, old.Writer, true,
 		func(f *authorizedkeys.File, w *authorizedkeys.Writers) (bool, bool) {
 			res = ReplaceResult{}
 			own := f.FindOwn(old.Text, old.Key, w, old.Writer)
@@ -183,15 +162,10 @@ type RemoveResult struct {
 // for which line that is), unless other writers still answer for it; every
 // other line stays. A file the provider created and that is empty again is
 // removed, and so are the directories it created for it while empty.
-func RemoveKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, l Line) (RemoveResult, error) {
-	return (*Pool)(nil).RemoveKey(ctx, t, hk, c, l)
-}
-
-// RemoveKey is the package's RemoveKey over the pool's connections.
-func (p *Pool) RemoveKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, l Line) (RemoveResult, error) {
+func (p *Pool) RemoveKey(ctx context.Context, ep Endpoint, l Line) (RemoveResult, error) {
 	var res RemoveResult
 	exact := 0
-	rep, err := p.edit(ctx, t, hk, c, l.Writer, false,
+	rep, err := p.edit(ctx, ep, l.Writer, false,
 		func(f *authorizedkeys.File, w *authorizedkeys.Writers) (bool, bool) {
 			res = RemoveResult{}
 			own := f.FindOwn(l.Text, l.Key, w, l.Writer)
@@ -236,16 +210,10 @@ type FindResult struct {
 
 // FindKey returns the first line holding pub, if any, whoever wrote it. A
 // missing file or directory means none. It takes no lock: writers replace
-// the file atomically.
-func FindKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, pub ssh.PublicKey) (FindResult, error) {
-	return (*Pool)(nil).FindKey(ctx, t, hk, c, pub)
-}
-
-// FindKey is the package's FindKey over the pool's connections and its
-// shared read of the file.
-func (p *Pool) FindKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, pub ssh.PublicKey) (FindResult, error) {
+// the file atomically, and callers of the pool share one read of it.
+func (p *Pool) FindKey(ctx context.Context, ep Endpoint, pub ssh.PublicKey) (FindResult, error) {
 	var res FindResult
-	snap, err := p.readFile(ctx, t.withDefaults(), hk, c)
+	snap, err := p.readFile(ctx, ep)
 	res.Outcome, res.File = snap.out, snap.path
 	if err != nil {
 		return res, err
@@ -257,10 +225,9 @@ func (p *Pool) FindKey(ctx context.Context, t Target, hk HostKeyPolicy, c Creden
 // FindLine looks for the caller's own line (see authorizedkeys.File.FindOwn),
 // with no lock, over the pool's shared read. The writers' record is read
 // only when no line reads exactly as written.
-func (p *Pool) FindLine(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, l Line) (FindResult, error) {
+func (p *Pool) FindLine(ctx context.Context, ep Endpoint, l Line) (FindResult, error) {
 	var res FindResult
-	t = t.withDefaults()
-	snap, err := p.readFile(ctx, t, hk, c)
+	snap, err := p.readFile(ctx, ep)
 	res.Outcome, res.File = snap.out, snap.path
 	if err != nil {
 		return res, err
@@ -268,7 +235,7 @@ func (p *Pool) FindLine(ctx context.Context, t Target, hk HostKeyPolicy, c Crede
 	f := authorizedkeys.Parse(snap.keys)
 	res.Own = f.FindOwn(l.Text, l.Key, nil, "")
 	if !res.Own.Found() && l.Writer != "" && f.Contains(l.Key) {
-		record, err := p.readRecord(ctx, t, hk, c, snap.path)
+		record, err := p.readRecord(ctx, ep, snap.path)
 		if err != nil {
 			return res, err
 		}
@@ -281,21 +248,20 @@ func (p *Pool) FindLine(ctx context.Context, t Target, hk HostKeyPolicy, c Crede
 // ReadKeys returns the authorized_keys file as it is (nil when missing), for
 // callers that look at every line. Concurrent and recent callers of one pool
 // share one read.
-func (p *Pool) ReadKeys(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) ([]byte, Outcome, error) {
-	snap, err := p.readFile(ctx, t.withDefaults(), hk, c)
+func (p *Pool) ReadKeys(ctx context.Context, ep Endpoint) ([]byte, Outcome, error) {
+	snap, err := p.readFile(ctx, ep)
 	return snap.keys, snap.out, err
 }
 
 // Audit reads the file and its writers' record and reports every line
 // with its kind (see authorizedkeys.Audit), for audits: nothing is locked
 // or written.
-func (p *Pool) Audit(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, now time.Time) (string, []authorizedkeys.LineInfo, Outcome, error) {
-	t = t.withDefaults()
-	snap, err := p.readFile(ctx, t, hk, c)
+func (p *Pool) Audit(ctx context.Context, ep Endpoint, now time.Time) (string, []authorizedkeys.LineInfo, Outcome, error) {
+	snap, err := p.readFile(ctx, ep)
 	if err != nil {
 		return snap.path, nil, snap.out, err
 	}
-	record, err := p.readRecord(ctx, t, hk, c, snap.path)
+	record, err := p.readRecord(ctx, ep, snap.path)
 	if err != nil {
 		return snap.path, nil, snap.out, err
 	}
@@ -321,35 +287,39 @@ const writersSuffix = ".packet-writers"
 // record is written before the file is replaced, with writer's entry
 // pending, and confirmed once the edit is verified: an edit that dies in
 // between leaves a line that its record names, never an unrecorded one.
-func (pool *Pool) edit(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, writer string, create bool,
+func (pool *Pool) edit(ctx context.Context, ep Endpoint, writer string, create bool,
 	change func(*authorizedkeys.File, *authorizedkeys.Writers) (fileChanged, recordChanged bool),
 	verify func(*authorizedkeys.File, *authorizedkeys.Writers) string,
 ) (rep editReport, err error) {
-	t = t.withDefaults()
-	release, err := editLocks.acquire(ctx, lockKey(t))
+	if err := ep.check(); err != nil {
+		return rep, err
+	}
+	release, err := pool.edits.acquire(ctx, lockKey(ep))
 	if err != nil {
-		return rep, fmt.Errorf("waiting for another edit of %s on %s: %w", t.AuthorizedKeysPath, t.addr(), err)
+		return rep, fmt.Errorf("waiting for another edit of %s on %s: %w", ep.Target.AuthorizedKeysPath, ep.Addr(), err)
 	}
 	defer release()
 	// Whatever happens next, reads from before it are not to be reused.
-	defer bumpWriteGen(lockKey(t))
+	defer pool.bumpWriteGen(lockKey(ep))
 
-	s, err := pool.session(ctx, t, hk, c)
+	s, err := pool.session(ctx, ep)
 	if err != nil {
 		return rep, err
 	}
 	defer s.close()
 	rep.Outcome = s.outcome
 	// Cleanup after a lost connection uses a connection of its own.
-	redial := func(rctx context.Context) (*session, error) { return dial(rctx, t, hk, c) }
+	redial := func(rctx context.Context) (*session, error) { return dial(rctx, ep, pool.timing()) }
 
-	p, err := s.locate(ctx, t.AuthorizedKeysPath)
+	p, err := s.locate(ctx, ep.Target.AuthorizedKeysPath)
 	if err != nil {
 		return rep, err
 	}
 	rep.file = p
 	// The same file named by its absolute path (as state records it).
-	defer bumpWriteGen(lockKey(Target{Host: t.Host, Port: t.Port, User: t.User, AuthorizedKeysPath: p}))
+	abs := ep
+	abs.Target.AuthorizedKeysPath = p
+	defer pool.bumpWriteGen(lockKey(abs))
 	mode, owner, exists, err := s.fileMode(ctx, p)
 	if err != nil {
 		return rep, err
@@ -440,234 +410,10 @@ func (pool *Pool) edit(ctx context.Context, t Target, hk HostKeyPolicy, c Creden
 	return rep, &ConflictError{Path: p, Addr: s.addr, Attempts: editAttempts}
 }
 
-// writeRecord puts the writers' record in place of old (removing it when
-// nothing is left to record). Only editors holding the lock write it.
-func (s *session) writeRecord(ctx context.Context, p string, old []byte, w *authorizedkeys.Writers,
-	redial func(context.Context) (*session, error),
-) error {
-	if !w.HasEntries() {
-		if err := s.sftp.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return s.fileError(ctx, "remove", p, err)
-		}
-		return nil
-	}
-	next := w.Bytes()
-	if bytes.Equal(next, old) {
-		return nil
-	}
-	replaced, err := s.replaceFile(ctx, p, old, next, 0o600, nil, redial, nil)
-	if err == nil && !replaced {
-		err = &ConflictError{Path: p, Addr: s.addr, Attempts: 1}
-	}
-	return err
-}
-
-// removeIfUnchanged removes p if it still holds old (a file the provider
-// created and emptied again).
-func (s *session) removeIfUnchanged(ctx context.Context, p string, old []byte, sent *bool) (bool, error) {
-	now, err := s.readFile(p)
-	if err != nil {
-		return false, s.fileError(ctx, "read", p, err)
-	}
-	if !bytes.Equal(now, old) {
-		return false, nil
-	}
-	*sent = true
-	if err := s.sftp.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return false, s.fileError(ctx, "remove", p, err)
-	}
-	return true, nil
-}
-
-// lockKey names one file on one machine; "~/x" and "x" are the same file.
-func lockKey(t Target) string {
-	p := path.Clean(strings.TrimPrefix(t.AuthorizedKeysPath, "~/"))
-	return t.User + "@" + t.addr() + ":" + p
-}
-
-// resolve makes a path absolute against the login directory (the user's home).
-func (s *session) resolve(p string) (string, error) {
-	p = strings.TrimPrefix(p, "~/")
-	if path.IsAbs(p) {
-		return path.Clean(p), nil
-	}
-	home, err := s.sftp.Getwd()
-	if err != nil {
-		return "", err
-	}
-	return path.Join(home, p), nil
-}
-
-// readFile returns the file's content; a missing file reads as empty.
-func (s *session) readFile(p string) ([]byte, error) {
-	f, err := s.sftp.Open(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(f)
-}
-
-// mkdirPrivate creates dir and any missing parents with mode 0700 and
-// returns those it created, deepest first. An existing directory keeps its
-// mode: it is the owner's to choose.
-func (s *session) mkdirPrivate(dir string) ([]string, error) {
-	fi, err := s.sftp.Stat(dir)
-	if err == nil {
-		if !fi.IsDir() {
-			return nil, fmt.Errorf("%s exists and is not a directory", dir)
-		}
-		return nil, nil
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
-	}
-	var created []string
-	if parent := path.Dir(dir); parent != dir {
-		if created, err = s.mkdirPrivate(parent); err != nil {
-			return nil, err
-		}
-	}
-	if err := s.sftp.Mkdir(dir); err != nil {
-		// Lost a race with another creator: fine if it is a directory now.
-		if fi, serr := s.sftp.Stat(dir); serr == nil && fi.IsDir() {
-			return created, nil
-		}
-		return nil, err
-	}
-	return append([]string{dir}, created...), s.sftp.Chmod(dir, 0o700)
-}
-
-// replaceFile writes data to a temp file next to p with p's mode and owner
-// and renames it over p, so readers see the old or the new file, never a
-// partial one. Just before the rename it re-reads p: if p no longer holds
-// old it drops the temp file and returns false (compare before rename). The
-// temp file is removed on any failure, over a new connection if this one died.
-func (s *session) replaceFile(ctx context.Context, p string, old, data []byte, mode fs.FileMode, owner *fileOwner,
-	redial func(context.Context) (*session, error), sent *bool,
-) (replaced bool, err error) {
-	tmp := path.Join(path.Dir(p), "."+path.Base(p)+".tmp-"+randomSuffix())
-	defer func() {
-		if !replaced {
-			s.removeTemp(ctx, tmp, redial)
-		}
-	}()
-
-	if err := s.writeTemp(tmp, data, mode, owner); err != nil {
-		return false, s.fileError(ctx, "write", tmp, err)
-	}
-	now, err := s.readFile(p)
-	if err != nil {
-		return false, s.fileError(ctx, "read", p, err)
-	}
-	if !bytes.Equal(now, old) {
-		return false, nil
-	}
-	if sent != nil {
-		*sent = true // from here on the new file may be in place whatever we hear back
-	}
-	if _, ok := s.sftp.HasExtension("posix-rename@openssh.com"); ok {
-		if err := s.sftp.PosixRename(tmp, p); err != nil {
-			return false, s.fileError(ctx, "replace", p, err)
-		}
-	} else {
-		// Servers without posix-rename refuse to rename over a file; this
-		// leaves a short window without the file, but never a partial one.
-		if err := s.sftp.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return false, s.fileError(ctx, "replace", p, err)
-		}
-		if err := s.sftp.Rename(tmp, p); err != nil {
-			return false, s.fileError(ctx, "replace", p, err)
-		}
-	}
-	return true, nil
-}
-
-// writeTemp creates tmp (0600 until its bytes are in), writes data, then
-// gives it the mode and owner the file it replaces had. All of that goes
-// through the open handle (fsetstat), never the path: whoever may write the
-// directory could swap tmp for a symlink to another file once it exists,
-// and a chown or chmod by path would then land on that file.
-func (s *session) writeTemp(tmp string, data []byte, mode fs.FileMode, owner *fileOwner) error {
-	f, err := s.sftp.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
-	if err != nil {
-		return err
-	}
-	err = s.fillTemp(f, data, mode, owner)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-func (s *session) fillTemp(f *sftp.File, data []byte, mode fs.FileMode, owner *fileOwner) error {
-	// Tighten the mode before any byte is written.
-	if err := f.Chmod(0o600); err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if _, ok := s.sftp.HasExtension("fsync@openssh.com"); ok {
-		if err := f.Sync(); err != nil {
-			return err
-		}
-	}
-	if owner != nil {
-		fi, err := f.Stat()
-		if err != nil {
-			return err
-		}
-		if got := ownerOf(fi); got == nil || *got != *owner {
-			if err := f.Chown(owner.uid, owner.gid); err != nil {
-				return fmt.Errorf("cannot give the new file the owner %d:%d of the old one: %w", owner.uid, owner.gid, err)
-			}
-		}
-	}
-	if mode != 0o600 { // after chown, which may clear setuid/setgid bits
-		return f.Chmod(mode)
-	}
-	return nil
-}
-
-// removeTemp deletes a leftover temp file, best effort and bounded in time.
-func (s *session) removeTemp(ctx context.Context, tmp string, redial func(context.Context) (*session, error)) {
-	err := s.sftp.Remove(tmp)
-	if err == nil || errors.Is(err, fs.ErrNotExist) {
-		return
-	}
-	// The connection is likely gone (or ctx expired): use a fresh one.
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-	defer cancel()
-	fresh, err := redial(cctx)
-	if err != nil {
-		return
-	}
-	defer fresh.close()
-	_ = fresh.sftp.Remove(tmp)
-}
-
-// fileError turns an SFTP failure on p into an error a person can act on.
-func (s *session) fileError(ctx context.Context, op, p string, err error) error {
-	if ctx.Err() != nil {
-		return fmt.Errorf("%s %s on %s: %w", op, p, s.addr, ctx.Err())
-	}
-	if errors.Is(err, fs.ErrPermission) {
-		return &PermissionError{Op: op, Path: p, Addr: s.addr, Err: err}
-	}
-	if errors.Is(err, sftp.ErrSSHFxConnectionLost) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return fmt.Errorf("%s %s on %s: the SSH connection was lost (%w)", op, p, s.addr, err)
-	}
-	return fmt.Errorf("%s %s on %s: %w", op, p, s.addr, err)
-}
-
-func randomSuffix() string {
-	b := make([]byte, 8)
-	if _, err := rand.Read(b); err != nil {
-		return strconv.FormatInt(time.Now().UnixNano(), 36)
-	}
-	return hex.EncodeToString(b)
+// lockKey names one file on one machine (the jump host included: one
+// address behind two of them may be two machines); "~/x" and "x" are the
+// same file.
+func lockKey(ep Endpoint) string {
+	p := path.Clean(strings.TrimPrefix(ep.Target.AuthorizedKeysPath, "~/"))
+	return ep.Target.User + "@" + ep.Addr() + ":" + p
 }

@@ -36,6 +36,7 @@ func ctxT(t *testing.T) context.Context {
 }
 
 func TestAddLoginRemoveKeepsOtherLinesByteForByte(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin@ops")
 	initial := initialFile(t, admin)
 	dev := startDevice(t, initial)
@@ -90,6 +91,7 @@ func TestAddLoginRemoveKeepsOtherLinesByteForByte(t *testing.T) {
 }
 
 func TestCreatesPrivateSSHDirectoryWhenAbsent(t *testing.T) {
+	t.Parallel()
 	dev := startDevice(t, nil) // an image without keys: no /root/.ssh
 	k := newKey(t, "first")
 	tgt := targetOf(dev)
@@ -115,6 +117,7 @@ func TestCreatesPrivateSSHDirectoryWhenAbsent(t *testing.T) {
 }
 
 func TestCustomAbsolutePath(t *testing.T) {
+	t.Parallel()
 	dev := startDevice(t, nil)
 	k := newKey(t, "")
 	tgt := targetOf(dev)
@@ -131,6 +134,7 @@ func TestCustomAbsolutePath(t *testing.T) {
 }
 
 func TestEachCredentialMethod(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	keyFile := filepath.Join(t.TempDir(), "id_ed25519")
 	if err := os.WriteFile(keyFile, admin.pem, 0o600); err != nil {
@@ -148,9 +152,7 @@ func TestEachCredentialMethod(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			if tc.agent {
-				startAgent(t, admin)
-			} else {
-				t.Setenv("SSH_AUTH_SOCK", "")
+				tc.creds.AgentSocket = startAgent(t, admin)
 			}
 			dev := startDevice(t, []byte(admin.line+"\n"))
 			k := newKey(t, name)
@@ -166,20 +168,22 @@ func TestEachCredentialMethod(t *testing.T) {
 }
 
 func TestAgentIsOfferedBeforeTheKeyFileAndAlongsideIt(t *testing.T) {
+	t.Parallel()
 	admin, stranger := newKey(t, "admin"), newKey(t, "stranger")
-	startAgent(t, stranger) // the agent holds a key the machine does not know
+	sock := startAgent(t, stranger) // the agent holds a key the machine does not know
 	keyFile := filepath.Join(t.TempDir(), "id")
 	if err := os.WriteFile(keyFile, admin.pem, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	k := newKey(t, "")
-	if _, err := addKey(ctxT(t), targetOf(dev), trustOf(dev), Credentials{UseAgent: true, KeyFile: keyFile}, k); err != nil {
+	if _, err := addKey(ctxT(t), targetOf(dev), trustOf(dev), Credentials{UseAgent: true, AgentSocket: sock, KeyFile: keyFile}, k); err != nil {
 		t.Fatalf("the key file was not tried after the agent's keys: %v", err)
 	}
 }
 
 func TestHostKeyMismatchWritesNothing(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	initial := initialFile(t, admin)
 	dev := startDevice(t, initial)
@@ -205,6 +209,7 @@ func TestHostKeyMismatchWritesNothing(t *testing.T) {
 }
 
 func TestKnownHostsFile(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	devKey, _, _, _, _ := ssh.ParseAuthorizedKey([]byte(dev.HostKey()))
@@ -248,13 +253,14 @@ func TestKnownHostsFile(t *testing.T) {
 }
 
 func TestTrustOnFirstUseThenPinned(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	k := newKey(t, "")
 	creds := Credentials{Keys: keyOf(admin.pem)}
 
 	// Nothing known: the first connection accepts the key and reports it.
-	res, err := AddKey(ctxT(t), targetOf(dev), HostKeyPolicy{}, creds, k.asLine())
+	res, err := addKeyOnce(ctxT(t), endpoint(targetOf(dev), HostKeyPolicy{}, creds), k.asLine())
 	if err != nil || !res.Added {
 		t.Fatalf("first use: %+v, %v", res, err)
 	}
@@ -262,14 +268,14 @@ func TestTrustOnFirstUseThenPinned(t *testing.T) {
 		t.Fatalf("first use reported %v %q, want first use of %q", res.Use, res.HostKey, dev.HostKey())
 	}
 	// Pinned: the same machine passes, and says it was verified.
-	found, err := FindKey(ctxT(t), targetOf(dev), HostKeyPolicy{Pinned: res.HostKey}, creds, k.pub)
+	found, err := findKeyOnce(ctxT(t), endpoint(targetOf(dev), HostKeyPolicy{Pinned: res.HostKey}, creds), k.pub)
 	if err != nil || !found.Found || found.Use != HostKeyVerified {
 		t.Fatalf("pinned: %+v, %v", found, err)
 	}
 	// Another machine at that address (reinstalled, or someone in between):
 	// refused, naming both fingerprints, and nothing is written.
 	impostor := startDevice(t, []byte(admin.line+"\n"))
-	_, err = AddKey(ctxT(t), targetOf(impostor), HostKeyPolicy{Pinned: res.HostKey}, creds, k.asLine())
+	_, err = addKeyOnce(ctxT(t), endpoint(targetOf(impostor), HostKeyPolicy{Pinned: res.HostKey}, creds), k.asLine())
 	var mismatch *HostKeyMismatchError
 	if !errors.As(err, &mismatch) || mismatch.Source != SourcePinned {
 		t.Fatalf("changed host key: %v", err)
@@ -283,12 +289,12 @@ func TestTrustOnFirstUseThenPinned(t *testing.T) {
 		t.Fatal("a refused host key still got the file written")
 	}
 	// Insecure really turns the check off, pinned or not, and says so.
-	ins, err := FindKey(ctxT(t), targetOf(impostor), HostKeyPolicy{InsecureIgnore: true, Pinned: res.HostKey}, creds, k.pub)
+	ins, err := findKeyOnce(ctxT(t), endpoint(targetOf(impostor), HostKeyPolicy{InsecureIgnore: true, Pinned: res.HostKey}, creds), k.pub)
 	if err != nil || ins.Use != HostKeyUnchecked {
 		t.Fatalf("insecure: %+v, %v", ins, err)
 	}
 	// An explicit host key wins over a pinned one.
-	if _, err := FindKey(ctxT(t), targetOf(impostor), HostKeyPolicy{HostKey: impostor.HostKey(), Pinned: res.HostKey}, creds, k.pub); err != nil {
+	if _, err := findKeyOnce(ctxT(t), endpoint(targetOf(impostor), HostKeyPolicy{HostKey: impostor.HostKey(), Pinned: res.HostKey}, creds), k.pub); err != nil {
 		t.Fatalf("explicit host key over pinned: %v", err)
 	}
 	var policy *HostKeyPolicyError
@@ -298,6 +304,7 @@ func TestTrustOnFirstUseThenPinned(t *testing.T) {
 }
 
 func TestThirtyParallelAddsKeepEveryLine(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	initial := initialFile(t, admin)
 	dev := startDevice(t, initial)
@@ -346,6 +353,7 @@ func TestThirtyParallelAddsKeepEveryLine(t *testing.T) {
 }
 
 func TestInjectedFailuresLeaveTheOldFileAndNoTempFile(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	initial := initialFile(t, admin)
 	for name, f := range map[string]sshserver.Faults{
@@ -376,6 +384,7 @@ func TestInjectedFailuresLeaveTheOldFileAndNoTempFile(t *testing.T) {
 }
 
 func TestPermissionDeniedNamesTheFile(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	dev.SetFaults(sshserver.Faults{DenyWrite: true})
@@ -390,6 +399,7 @@ func TestPermissionDeniedNamesTheFile(t *testing.T) {
 }
 
 func TestUnreachableMessageHasNoSecret(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	passphrase := []byte("unique-passphrase-42")
 	l, err := new(net.ListenConfig).Listen(t.Context(), "tcp", "127.0.0.1:0")
@@ -400,8 +410,7 @@ func TestUnreachableMessageHasNoSecret(t *testing.T) {
 	_ = l.Close() // nothing listens there now
 	creds := Credentials{Keys: keyOf(admin.pem), Password: rootPassword}
 	k := newKey(t, "")
-	_, err = AddKey(ctxT(t), Target{Host: "127.0.0.1", Port: port, Timeout: 2 * time.Second},
-		HostKeyPolicy{InsecureIgnore: true}, creds, k.asLine())
+	_, err = addKeyOnce(ctxT(t), endpoint(Target{Host: "127.0.0.1", Port: port, Timeout: 2 * time.Second}, HostKeyPolicy{InsecureIgnore: true}, creds), k.asLine())
 	var unreachable *UnreachableError
 	if !errors.As(err, &unreachable) || !strings.Contains(err.Error(), fmt.Sprintf("127.0.0.1:%d", port)) {
 		t.Fatalf("err = %v, want UnreachableError with the address", err)
@@ -411,6 +420,7 @@ func TestUnreachableMessageHasNoSecret(t *testing.T) {
 }
 
 func TestSilentServerTimesOut(t *testing.T) {
+	t.Parallel()
 	l, err := new(net.ListenConfig).Listen(t.Context(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -440,6 +450,7 @@ func TestSilentServerTimesOut(t *testing.T) {
 }
 
 func TestContextBoundsTheWholeOperation(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -455,13 +466,13 @@ func TestContextBoundsTheWholeOperation(t *testing.T) {
 }
 
 func TestAuthFailedListsMethodsButNoSecret(t *testing.T) {
+	t.Parallel()
 	admin, stranger := newKey(t, "admin"), newKey(t, "stranger")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	keyFile := filepath.Join(t.TempDir(), "id_stranger")
 	if err := os.WriteFile(keyFile, stranger.pem, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("SSH_AUTH_SOCK", "")
 	creds := Credentials{
 		Keys:     keyOf(stranger.pem),
 		KeyFile:  keyFile,
@@ -484,6 +495,7 @@ func TestAuthFailedListsMethodsButNoSecret(t *testing.T) {
 }
 
 func TestUnusableKeysAreReportedWithoutSecrets(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	enc := encryptedPEM(t, admin, []byte("the-right-one"))
@@ -498,7 +510,6 @@ func TestUnusableKeysAreReportedWithoutSecrets(t *testing.T) {
 		"nothing at all": {Credentials{}, "no credentials to offer"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			t.Setenv("SSH_AUTH_SOCK", "")
 			_, err := addKey(ctxT(t), targetOf(dev), trustOf(dev), tc.creds, k)
 			var authErr *AuthError
 			if !errors.As(err, &authErr) || !strings.Contains(err.Error(), tc.want) {
@@ -514,11 +525,12 @@ func TestUnusableKeysAreReportedWithoutSecrets(t *testing.T) {
 }
 
 func TestAddRejectsALineForAnotherKey(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	k, other := newKey(t, ""), newKey(t, "")
 	for _, line := range []string{other.line, k.line + "\n" + other.line} {
-		if _, err := AddKey(ctxT(t), targetOf(dev), trustOf(dev), Credentials{Keys: keyOf(admin.pem)}, lineAs(k, line, "w1")); err == nil {
+		if _, err := addKeyOnce(ctxT(t), endpoint(targetOf(dev), trustOf(dev), Credentials{Keys: keyOf(admin.pem)}), lineAs(k, line, "w1")); err == nil {
 			t.Fatalf("line %q accepted", line)
 		}
 	}
@@ -528,36 +540,43 @@ func TestAddRejectsALineForAnotherKey(t *testing.T) {
 }
 
 func TestLockKeyAndWaitHonoursContext(t *testing.T) {
-	a := Target{Host: "h", Port: 22, User: "root", AuthorizedKeysPath: "~/.ssh/authorized_keys"}
+	t.Parallel()
+	a := Endpoint{Target: Target{Host: "h", Port: 22, User: "root", AuthorizedKeysPath: "~/.ssh/authorized_keys"}}
 	b := a
-	b.AuthorizedKeysPath = ".ssh//authorized_keys"
+	b.Target.AuthorizedKeysPath = ".ssh//authorized_keys"
 	if lockKey(a) != lockKey(b) {
 		t.Fatalf("same file, different locks: %q %q", lockKey(a), lockKey(b))
 	}
 	c := a
-	c.Port = 2222
+	c.Target.Port = 2222
 	if lockKey(a) == lockKey(c) {
 		t.Fatal("different ports share a lock")
 	}
+	d := a
+	d.Jump = &Hop{Host: "jump", Port: 22, User: "root"}
+	if lockKey(a) == lockKey(d) {
+		t.Fatal("one address directly and behind a jump host share a lock")
+	}
 
-	release, err := editLocks.acquire(context.Background(), "k")
+	var edits fileLocks
+	release, err := edits.acquire(context.Background(), "k")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	if _, err := editLocks.acquire(ctx, "k"); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := edits.acquire(ctx, "k"); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("second acquire = %v, want deadline exceeded", err)
 	}
 	release()
-	release2, err := editLocks.acquire(context.Background(), "k")
+	release2, err := edits.acquire(context.Background(), "k")
 	if err != nil {
 		t.Fatal(err)
 	}
 	release2()
-	editLocks.mu.Lock()
-	n := len(editLocks.locks)
-	editLocks.mu.Unlock()
+	edits.mu.Lock()
+	n := len(edits.locks)
+	edits.mu.Unlock()
 	if n != 0 {
 		t.Fatalf("%d lock entries left", n)
 	}

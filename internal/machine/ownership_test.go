@@ -77,31 +77,31 @@ func must(t *testing.T, err error) {
 // attachment's line, survives attach, find, update and remove byte for
 // byte, and its options are never read as the attachment's.
 func TestAdminsRestrictedLineForTheSameKeyIsNeverTheCallers(t *testing.T) {
-	t.Setenv("SSH_AUTH_SOCK", "")
+	t.Parallel()
 	admin := newKey(t, "admin")
 	for _, s := range servers(t, admin, admin.line+"\n") {
 		t.Run(s.name, func(t *testing.T) {
 			k := newKey(t, "deploy")
 			mine := k.asLine()
-			if res, err := AddKey(ctxT(t), s.target, s.trust, s.creds, mine); err != nil || !res.Added {
+			if res, err := addKeyOnce(ctxT(t), endpoint(s.target, s.trust, s.creds), mine); err != nil || !res.Added {
 				t.Fatalf("AddKey = %+v, %v", res, err)
 			}
 			fields := strings.Fields(k.line)
 			restricted := `from="10.1.2.3",command="/usr/local/bin/backup-only",no-pty ` + fields[0] + " " + fields[1] + " backup-job"
 			s.write(admin.line + "\n" + restricted + "\n" + k.line + "\n")
 			pool := &Pool{}
-			found, err := pool.FindLine(ctxT(t), s.target, s.trust, s.creds, mine)
+			found, err := pool.FindLine(ctxT(t), endpoint(s.target, s.trust, s.creds), mine)
 			if err != nil || !found.Own.Exact || found.Line != k.line {
 				t.Fatalf("FindLine = %+v, %v; want the exact line written", found, err)
 			}
-			res, err := ReplaceKey(ctxT(t), s.target, s.trust, s.creds, mine, "no-pty "+k.line)
+			res, err := replaceKeyOnce(ctxT(t), endpoint(s.target, s.trust, s.creds), mine, "no-pty "+k.line)
 			if err != nil || !res.Changed {
 				t.Fatalf("ReplaceKey = %+v, %v", res, err)
 			}
 			if got := s.read(); got != admin.line+"\n"+restricted+"\nno-pty "+k.line+"\n" {
 				t.Fatalf("after ReplaceKey:\n%s", got)
 			}
-			if _, err := RemoveKey(ctxT(t), s.target, s.trust, s.creds, lineAs(k, "no-pty "+k.line, mine.Writer)); err != nil {
+			if _, err := removeKeyOnce(ctxT(t), endpoint(s.target, s.trust, s.creds), lineAs(k, "no-pty "+k.line, mine.Writer)); err != nil {
 				t.Fatal(err)
 			}
 			if got := s.read(); got != admin.line+"\n"+restricted+"\n" {
@@ -116,28 +116,28 @@ func TestAdminsRestrictedLineForTheSameKeyIsNeverTheCallers(t *testing.T) {
 // The second finds the first's line and shares it; the line leaves with
 // the last of them, and a line nobody recorded is never anyone's.
 func TestOneLineTwoWritersLeavesWithTheLast(t *testing.T) {
-	t.Setenv("SSH_AUTH_SOCK", "")
+	t.Parallel()
 	admin := newKey(t, "admin")
 	original := admin.line + "\n"
 	for _, s := range servers(t, admin, original) {
 		t.Run(s.name, func(t *testing.T) {
 			k := newKey(t, "shared")
 			a, b := lineAs(k, k.line, "stateA"), lineAs(k, k.line, "stateB")
-			if res, err := AddKey(ctxT(t), s.target, s.trust, s.creds, a); err != nil || !res.Added || !res.Owned {
+			if res, err := addKeyOnce(ctxT(t), endpoint(s.target, s.trust, s.creds), a); err != nil || !res.Added || !res.Owned {
 				t.Fatalf("A: %+v, %v", res, err)
 			}
-			res, err := AddKey(ctxT(t), s.target, s.trust, s.creds, b)
+			res, err := addKeyOnce(ctxT(t), endpoint(s.target, s.trust, s.creds), b)
 			if err != nil || res.Added || !res.Owned || !res.Joined || res.Existing != "" {
 				t.Fatalf("B should share A's line: %+v, %v", res, err)
 			}
-			rm, err := RemoveKey(ctxT(t), s.target, s.trust, s.creds, a)
+			rm, err := removeKeyOnce(ctxT(t), endpoint(s.target, s.trust, s.creds), a)
 			if err != nil || rm.Removed || !rm.Shared {
 				t.Fatalf("A's remove: %+v, %v", rm, err)
 			}
 			if !s.login(k) {
 				t.Fatal("A's destroy took away the line B relies on")
 			}
-			if rm, err := RemoveKey(ctxT(t), s.target, s.trust, s.creds, b); err != nil || !rm.Removed {
+			if rm, err := removeKeyOnce(ctxT(t), endpoint(s.target, s.trust, s.creds), b); err != nil || !rm.Removed {
 				t.Fatalf("B's remove: %+v, %v", rm, err)
 			}
 			if got := s.read(); got != original {
@@ -152,7 +152,7 @@ func TestOneLineTwoWritersLeavesWithTheLast(t *testing.T) {
 			// A line put there by hand, byte-equal to what a writer would
 			// write, is pre-existing: not joined, not recorded, not removed.
 			s.write(original + k.line + "\n")
-			res, err = AddKey(ctxT(t), s.target, s.trust, s.creds, a)
+			res, err = addKeyOnce(ctxT(t), endpoint(s.target, s.trust, s.creds), a)
 			if err != nil || res.Owned || res.Existing != k.line {
 				t.Fatalf("a hand-placed line was claimed: %+v, %v", res, err)
 			}
@@ -169,6 +169,7 @@ func TestOneLineTwoWritersLeavesWithTheLast(t *testing.T) {
 // (pending), so the next create takes it as its own and its destroy leaves
 // the file byte-identical.
 func TestInterruptedAddIsRecognizedByTheNextOne(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	original := admin.line + "\n"
 	dev := startDevice(t, []byte(original))
@@ -178,18 +179,18 @@ func TestInterruptedAddIsRecognizedByTheNextOne(t *testing.T) {
 	dev.SetFaults(sshserver.Faults{DelayRenameReply: 3 * time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	res, err := AddKey(ctx, targetOf(dev), trustOf(dev), creds, lineAs(k, k.line, "died"))
+	res, err := addKeyOnce(ctx, endpoint(targetOf(dev), trustOf(dev), creds), lineAs(k, k.line, "died"))
 	if err == nil || !res.MayHaveWritten {
 		t.Fatalf("interrupted AddKey = %+v, %v; want an error that says it may have written", res, err)
 	}
 	dev.SetFaults(sshserver.Faults{})
 	waitFor(t, func() bool { return strings.Contains(readKeys(t, dev), k.line) })
 
-	again, err := AddKey(ctxT(t), targetOf(dev), trustOf(dev), creds, lineAs(k, k.line, "retry"))
+	again, err := addKeyOnce(ctxT(t), endpoint(targetOf(dev), trustOf(dev), creds), lineAs(k, k.line, "retry"))
 	if err != nil || !again.Owned || !again.Joined || again.Existing != "" {
 		t.Fatalf("the next create did not take the interrupted line as its own: %+v, %v", again, err)
 	}
-	if rm, err := RemoveKey(ctxT(t), targetOf(dev), trustOf(dev), creds, lineAs(k, k.line, "retry")); err != nil || !rm.Removed {
+	if rm, err := removeKeyOnce(ctxT(t), endpoint(targetOf(dev), trustOf(dev), creds), lineAs(k, k.line, "retry")); err != nil || !rm.Removed {
 		t.Fatalf("RemoveKey = %+v, %v (the dead edit must not keep the line alive)", rm, err)
 	}
 	if got := readKeys(t, dev); got != original {
@@ -200,6 +201,7 @@ func TestInterruptedAddIsRecognizedByTheNextOne(t *testing.T) {
 // Issue 20, item 8: a missing ~/.ssh created for the line is removed again,
 // with the file, when the last line leaves; no empty authorized_keys stays.
 func TestFileAndDirectoryCreatedForTheLineGoWithIt(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	creds := Credentials{Keys: keyOf(admin.pem)}
@@ -209,28 +211,28 @@ func TestFileAndDirectoryCreatedForTheLineGoWithIt(t *testing.T) {
 	if err := dev.MkdirAll("/home/app", 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if res, err := AddKey(ctxT(t), tgt, trustOf(dev), creds, k.asLine()); err != nil || !res.Added ||
+	if res, err := addKeyOnce(ctxT(t), endpoint(tgt, trustOf(dev), creds), k.asLine()); err != nil || !res.Added ||
 		res.File != "/home/app/.ssh/authorized_keys" {
 		t.Fatalf("AddKey = %+v, %v", res, err)
 	}
 	if fi, err := dev.Stat("/home/app/.ssh"); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Fatalf("new ~/.ssh: %v, %v", fi, err)
 	}
-	if _, err := RemoveKey(ctxT(t), tgt, trustOf(dev), creds, k.asLine()); err != nil {
+	if _, err := removeKeyOnce(ctxT(t), endpoint(tgt, trustOf(dev), creds), k.asLine()); err != nil {
 		t.Fatal(err)
 	}
 	if names, err := dev.ReadDir("/home/app"); err != nil || len(names) != 0 {
 		t.Fatalf("left in /home/app: %v, %v", names, err)
 	}
 	// An admin's line added meanwhile keeps the file (and directory).
-	if _, err := AddKey(ctxT(t), tgt, trustOf(dev), creds, k.asLine()); err != nil {
+	if _, err := addKeyOnce(ctxT(t), endpoint(tgt, trustOf(dev), creds), k.asLine()); err != nil {
 		t.Fatal(err)
 	}
 	other := newKey(t, "admin2")
 	if err := dev.WriteFile("/home/app/.ssh/authorized_keys", []byte(k.line+"\n"+other.line+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := RemoveKey(ctxT(t), tgt, trustOf(dev), creds, k.asLine()); err != nil {
+	if _, err := removeKeyOnce(ctxT(t), endpoint(tgt, trustOf(dev), creds), k.asLine()); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := dev.ReadFile("/home/app/.ssh/authorized_keys"); err != nil || string(got) != other.line+"\n" {
@@ -250,7 +252,7 @@ func readKeys(t *testing.T, dev *sshserver.Server) string {
 // expires_at is sshd's own expiry-time: a line whose time has passed no
 // longer logs in, one in the future does (OpenSSH ≥ 7.7), with no Terraform run.
 func TestRealSSHDEnforcesTheExpiryTimeWritten(t *testing.T) {
-	t.Setenv("SSH_AUTH_SOCK", "")
+	t.Parallel()
 	admin := newKey(t, "admin")
 	s := servers(t, admin, admin.line+"\n")[1]
 	past, future := newKey(t, "past"), newKey(t, "future")
@@ -259,7 +261,7 @@ func TestRealSSHDEnforcesTheExpiryTimeWritten(t *testing.T) {
 		at time.Time
 	}{{past, time.Now().Add(-time.Hour)}, {future, time.Now().Add(time.Hour)}} {
 		text := authorizedkeys.FormatLine(authorizedkeys.WithExpiry("no-pty", c.at), c.k.line)
-		if _, err := AddKey(ctxT(t), s.target, s.trust, s.creds, lineAs(c.k, text, writerOf(c.k))); err != nil {
+		if _, err := addKeyOnce(ctxT(t), endpoint(s.target, s.trust, s.creds), lineAs(c.k, text, writerOf(c.k))); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -64,6 +64,3 @@ func (e *PinConflictError) Error() string {
 		"machine's. Check its host key out of band (its console prints the fingerprints at boot) and give it as "+
 		"ssh.host_key where the other one is pinned", e.Addr, e.Known, e.Other)
 }
-
-// Addr is the target's host:port, the key Pins knows it by.
-func (t Target) Addr() string { return t.withDefaults().addr() }

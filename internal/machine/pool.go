@@ -2,14 +2,9 @@ package machine
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"io"
 	"net"
-	"os"
-	"strconv"
 	"sync"
 	"time"
 
@@ -20,19 +15,23 @@ import (
 // in one process, so a refresh of many attachments to one machine logs in
 // once and reads the file once. Connections are shared only between callers
 // with the same address, user, host key policy and credentials, never across
-// them; one nobody uses for idleTimeout is closed. A read is reused for
-// readTTL unless this pool (or any caller in this process) edits the file
-// meanwhile. The zero Pool is ready to use; a nil *Pool shares nothing.
+// them; one nobody uses for Timing.IdleTimeout is closed. A read is reused
+// for Timing.ReadTTL unless this pool edits the file meanwhile. Edits of one
+// file through the pool are serialised, so its callers never lose a line;
+// one pool per process (the provider's) makes that hold process-wide. The
+// zero Pool is ready to use.
 type Pool struct {
+	Timing Timing // set before first use
+
 	mu    sync.Mutex
 	conns map[string]*pooledConn
 	reads map[string]*sharedRead
+	edits fileLocks         // one edit of a file at a time (lockKey)
+	gens  map[string]uint64 // edits per file (lockKey): a read that started before an edit is never reused after it
 }
 
-var (
-	idleTimeout = 15 * time.Second
-	readTTL     = 5 * time.Second
-)
+// timing is the pool's Timing with defaults.
+func (p *Pool) timing() Timing { return p.Timing.orDefaults() }
 
 // pooledConn is one shared connection, from its dial until it is closed.
 type pooledConn struct {
@@ -56,8 +55,8 @@ type snapshot struct {
 
 // readRecord reads the writers' record beside the file at p (nil when
 // missing), over the pool's connection.
-func (p *Pool) readRecord(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, file string) ([]byte, error) {
-	s, err := p.session(ctx, t, hk, c)
+func (p *Pool) readRecord(ctx context.Context, ep Endpoint, file string) ([]byte, error) {
+	s, err := p.session(ctx, ep)
 	if err != nil {
 		return nil, err
 	}
@@ -74,40 +73,33 @@ type sharedRead struct {
 	ready chan struct{}
 	snap  snapshot
 	err   error
-	gen   uint64 // writeGen of the file when the read started
+	gen   uint64 // the file's edit count when the read started
 	at    time.Time
 }
 
-// writeGens counts edits per file (lockKey) in this process: a read that
-// started before an edit is never reused after it.
-var writeGens = struct {
-	sync.Mutex
-	n map[string]uint64
-}{n: map[string]uint64{}}
+// writeGen is the number of edits of file (lockKey) through the pool; the caller holds p.mu.
+func (p *Pool) writeGen(file string) uint64 { return p.gens[file] }
 
-func writeGen(file string) uint64 {
-	writeGens.Lock()
-	defer writeGens.Unlock()
-	return writeGens.n[file]
+// bumpWriteGen counts an edit of file: reads from before it are not reused.
+func (p *Pool) bumpWriteGen(file string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.gens == nil {
+		p.gens = map[string]uint64{}
+	}
+	p.gens[file]++
 }
 
-func bumpWriteGen(file string) {
-	writeGens.Lock()
-	defer writeGens.Unlock()
-	writeGens.n[file]++
-}
-
-// session returns a session for t: the pool's shared connection for this
+// session returns a session for ep: the pool's shared connection for this
 // kind of caller, dialled once for all who ask meanwhile. Closing it hands
 // it back. If ctx ends while it is held, the connection is dropped (an SFTP
 // call in flight cannot be cancelled any other way) and the next caller
-// dials afresh. Without a pool every call dials its own connection.
-func (p *Pool) session(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) (*session, error) {
-	t = t.withDefaults()
-	if p == nil {
-		return dial(ctx, t, hk, c)
+// dials afresh.
+func (p *Pool) session(ctx context.Context, ep Endpoint) (*session, error) {
+	if err := ep.check(); err != nil {
+		return nil, err
 	}
-	key := connKey(t, hk, c)
+	key := connKey(ep)
 	p.mu.Lock()
 	if p.conns == nil {
 		p.conns = map[string]*pooledConn{}
@@ -119,7 +111,7 @@ func (p *Pool) session(ctx context.Context, t Target, hk HostKeyPolicy, c Creden
 		dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		pc = &pooledConn{key: key, ready: make(chan struct{}), cancelDial: cancel}
 		p.conns[key] = pc
-		go p.dialInto(pc, dctx, t, hk, c)
+		go p.dialInto(pc, dctx, ep)
 	}
 	pc.refs++
 	if pc.idle != nil {
@@ -132,7 +124,7 @@ func (p *Pool) session(ctx context.Context, t Target, hk HostKeyPolicy, c Creden
 	case <-pc.ready:
 	case <-ctx.Done():
 		p.release(pc)
-		return nil, &UnreachableError{Addr: t.addr(), Err: ctx.Err()}
+		return nil, &UnreachableError{Addr: ep.Addr(), Err: ctx.Err()}
 	}
 	if pc.err != nil {
 		p.release(pc)
@@ -154,8 +146,8 @@ func (p *Pool) session(ctx context.Context, t Target, hk HostKeyPolicy, c Creden
 
 // dialInto dials for pc (bounded by dialLimit, and called off by release
 // once nobody waits) and hands the result to its waiters.
-func (p *Pool) dialInto(pc *pooledConn, ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) {
-	s, err := dialDetached(ctx, t, hk, c)
+func (p *Pool) dialInto(pc *pooledConn, ctx context.Context, ep Endpoint) {
+	s, err := dialDetached(ctx, ep, p.timing())
 	p.mu.Lock()
 	if pc.cancelDial != nil {
 		pc.cancelDial() // frees the context; the session does not depend on it
@@ -163,7 +155,7 @@ func (p *Pool) dialInto(pc *pooledConn, ctx context.Context, t Target, hk HostKe
 	}
 	abandoned := err == nil && pc.dead // every caller gave up as it finished
 	if abandoned {
-		err = &UnreachableError{Addr: t.addr(), Err: context.Canceled}
+		err = &UnreachableError{Addr: ep.Addr(), Err: context.Canceled}
 	}
 	pc.err = err
 	if err == nil {
@@ -203,7 +195,7 @@ func (p *Pool) release(pc *pooledConn) {
 		return
 	}
 	if pc.refs == 0 && !pc.dead && pc.s != nil {
-		pc.idle = time.AfterFunc(idleTimeout, func() {
+		pc.idle = time.AfterFunc(p.timing().IdleTimeout, func() {
 			p.mu.Lock()
 			idle := pc.refs == 0
 			p.mu.Unlock()
@@ -237,9 +229,6 @@ func (p *Pool) discard(pc *pooledConn) {
 // Close closes every connection of the pool (those in use fail their
 // callers) and calls off the dials under way.
 func (p *Pool) Close() {
-	if p == nil {
-		return
-	}
 	p.mu.Lock()
 	var all []*pooledConn
 	for _, pc := range p.conns {
@@ -257,29 +246,30 @@ func (p *Pool) Close() {
 	}
 }
 
-// readFile reads t's authorized_keys (empty if missing), sharing one read among concurrent callers and reusing it for
-// readTTL while nothing in this process edits the file.
-func (p *Pool) readFile(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) (snapshot, error) {
-	if p == nil {
-		return readOnce(ctx, p, t, hk, c)
+// readFile reads ep's authorized_keys (empty if missing), sharing one read among concurrent callers and reusing it for
+// Timing.ReadTTL while nothing edits the file through the pool.
+func (p *Pool) readFile(ctx context.Context, ep Endpoint) (snapshot, error) {
+	if err := ep.check(); err != nil {
+		return snapshot{}, err
 	}
-	file := lockKey(t)
-	key := file + "\x00" + connKey(t, hk, c)
+	file := lockKey(ep)
+	key := file + "\x00" + connKey(ep)
+	ttl := p.timing().ReadTTL
 	for {
-		gen := writeGen(file)
 		p.mu.Lock()
+		gen := p.writeGen(file)
 		if p.reads == nil {
 			p.reads = map[string]*sharedRead{}
 		}
 		r := p.reads[key]
-		if r == nil || r.gen != gen || (!r.at.IsZero() && time.Since(r.at) >= readTTL) {
+		if r == nil || r.gen != gen || (!r.at.IsZero() && time.Since(r.at) >= ttl) {
 			r = &sharedRead{ready: make(chan struct{}), gen: gen}
 			p.reads[key] = r
 			p.mu.Unlock()
-			r.snap, r.err = readOnce(ctx, p, t, hk, c)
+			r.snap, r.err = p.readOnce(ctx, ep)
 			p.mu.Lock()
 			r.at = time.Now()
-			if (r.err != nil || writeGen(file) != gen) && p.reads[key] == r {
+			if (r.err != nil || p.writeGen(file) != gen) && p.reads[key] == r {
 				delete(p.reads, key) // not worth keeping: failed, or an edit overtook it
 			}
 			p.mu.Unlock()
@@ -290,7 +280,7 @@ func (p *Pool) readFile(ctx context.Context, t Target, hk HostKeyPolicy, c Crede
 		select {
 		case <-r.ready:
 		case <-ctx.Done():
-			return snapshot{}, &UnreachableError{Addr: t.addr(), Err: ctx.Err()}
+			return snapshot{}, &UnreachableError{Addr: ep.Addr(), Err: ctx.Err()}
 		}
 		if r.err != nil && ctx.Err() == nil && isContextError(r.err) {
 			continue // the caller that read for us gave up; we have not
@@ -307,22 +297,22 @@ func isContextError(err error) bool {
 // readOnce reads the file over a (pooled) connection. A shared connection
 // that turns out to have died (the server dropped it while it sat in the
 // pool) is replaced once: reads are safe to repeat, edits are not.
-func readOnce(ctx context.Context, p *Pool, t Target, hk HostKeyPolicy, c Credentials) (snapshot, error) {
-	snap, err := readOver(ctx, p, t, hk, c)
-	if p != nil && err != nil && ctx.Err() == nil && lostConnection(err) {
-		snap, err = readOver(ctx, p, t, hk, c)
+func (p *Pool) readOnce(ctx context.Context, ep Endpoint) (snapshot, error) {
+	snap, err := p.readOver(ctx, ep)
+	if err != nil && ctx.Err() == nil && lostConnection(err) {
+		snap, err = p.readOver(ctx, ep)
 	}
 	return snap, err
 }
 
-func readOver(ctx context.Context, p *Pool, t Target, hk HostKeyPolicy, c Credentials) (snapshot, error) {
-	s, err := p.session(ctx, t, hk, c)
+func (p *Pool) readOver(ctx context.Context, ep Endpoint) (snapshot, error) {
+	s, err := p.session(ctx, ep)
 	if err != nil {
 		return snapshot{}, err
 	}
 	defer s.close()
 	snap := snapshot{out: s.outcome}
-	snap.path, err = s.locate(ctx, t.AuthorizedKeysPath)
+	snap.path, err = s.locate(ctx, ep.Target.AuthorizedKeysPath)
 	if err == nil {
 		if snap.keys, err = s.readFile(snap.path); err == nil {
 			return snap, nil
@@ -339,30 +329,4 @@ func readOver(ctx context.Context, p *Pool, t Target, hk HostKeyPolicy, c Creden
 func lostConnection(err error) bool {
 	return errors.Is(err, sftp.ErrSSHFxConnectionLost) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, net.ErrClosed)
-}
-
-// connKey tells apart everything that decides who a connection logs in as
-// and which machine it trusts. Secrets go in only through a hash.
-func connKey(t Target, hk HostKeyPolicy, c Credentials) string {
-	h := sha256.New()
-	field := func(s string) {
-		_ = binary.Write(h, binary.BigEndian, uint64(len(s)))
-		h.Write([]byte(s))
-	}
-	field(t.addr())
-	field(t.User)
-	field(hk.HostKey)
-	field(hk.KnownHostsFile)
-	field(strconv.FormatBool(hk.InsecureIgnore))
-	field(hk.Pinned)
-	for _, k := range c.Keys {
-		field(string(k.PEM))
-	}
-	field(c.KeyFile)
-	field(strconv.FormatBool(c.UseAgent))
-	if c.UseAgent {
-		field(os.Getenv("SSH_AUTH_SOCK"))
-	}
-	field(c.Password)
-	return hex.EncodeToString(h.Sum(nil))
 }

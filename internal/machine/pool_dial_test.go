@@ -30,6 +30,7 @@ func silentServer(t *testing.T) (port int, closed <-chan time.Time) {
 // caller that gives up on a machine that does not answer leaves no
 // connection behind for the rest of the handshake timeout.
 func TestPoolDialIsCalledOffWhenNobodyWaits(t *testing.T) {
+	t.Parallel()
 	port, closed := silentServer(t)
 	pool := &Pool{}
 	t.Cleanup(pool.Close)
@@ -37,7 +38,7 @@ func TestPoolDialIsCalledOffWhenNobodyWaits(t *testing.T) {
 	tgt := Target{Host: "127.0.0.1", Port: port, Timeout: 30 * time.Second}
 	ctx, cancel := contextWithTimeout(t, 200*time.Millisecond)
 	defer cancel()
-	_, err := pool.FindKey(ctx, tgt, HostKeyPolicy{InsecureIgnore: true}, Credentials{Password: rootPassword}, k.pub)
+	_, err := pool.FindKey(ctx, endpoint(tgt, HostKeyPolicy{InsecureIgnore: true}, Credentials{Password: rootPassword}), k.pub)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want the caller's deadline", err)
 	}
@@ -80,6 +81,7 @@ func delayingProxy(t *testing.T, target string, delay time.Duration) int {
 // While one caller still waits, the dial goes on for it even when the
 // caller that started it gave up; both shared one connection attempt.
 func TestPoolDialGoesOnWhileSomeoneWaits(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	port := delayingProxy(t, dev.Addr(), 500*time.Millisecond)
@@ -95,11 +97,11 @@ func TestPoolDialGoesOnWhileSomeoneWaits(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		close(started)
-		_, impatientErr = pool.session(impatient, tgt, trustOf(dev), creds)
+		_, impatientErr = pool.session(impatient, endpoint(tgt, trustOf(dev), creds))
 	})
 	<-started
 	time.Sleep(20 * time.Millisecond) // the impatient caller starts the dial
-	s, err := pool.session(ctxT(t), tgt, trustOf(dev), creds)
+	s, err := pool.session(ctxT(t), endpoint(tgt, trustOf(dev), creds))
 	if err != nil {
 		t.Fatalf("the patient caller: %v", err)
 	}
@@ -116,13 +118,14 @@ func TestPoolDialGoesOnWhileSomeoneWaits(t *testing.T) {
 // Closing the pool calls off its dials: their callers fail at once instead
 // of waiting out the handshake timeout.
 func TestPoolCloseCallsOffItsDials(t *testing.T) {
+	t.Parallel()
 	port, closed := silentServer(t)
 	pool := &Pool{}
 	k := newKey(t, "")
 	tgt := Target{Host: "127.0.0.1", Port: port, Timeout: 30 * time.Second}
 	done := make(chan error, 1)
 	go func() {
-		_, err := pool.FindKey(ctxT(t), tgt, HostKeyPolicy{InsecureIgnore: true}, Credentials{Password: rootPassword}, k.pub)
+		_, err := pool.FindKey(ctxT(t), endpoint(tgt, HostKeyPolicy{InsecureIgnore: true}, Credentials{Password: rootPassword}), k.pub)
 		done <- err
 	}()
 	waitFor(t, func() bool { return openConns(pool) == 1 })

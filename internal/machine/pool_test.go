@@ -13,6 +13,7 @@ import (
 // A hundred concurrent look-ups on one machine through one pool log in once
 // and read the file once.
 func TestPoolHundredFindsShareOneConnectionAndOneRead(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	keys := newKeys(t, 100)
 	file := []byte(admin.line + "\n")
@@ -29,7 +30,7 @@ func TestPoolHundredFindsShareOneConnectionAndOneRead(t *testing.T) {
 	errs := make(chan error, len(keys))
 	for _, k := range keys {
 		wg.Go(func() {
-			res, err := pool.FindKey(ctx, targetOf(dev), trustOf(dev), creds, k.pub)
+			res, err := pool.FindKey(ctx, endpoint(targetOf(dev), trustOf(dev), creds), k.pub)
 			if err == nil && !res.Found {
 				t.Errorf("key %s not found", k.line)
 			}
@@ -45,7 +46,7 @@ func TestPoolHundredFindsShareOneConnectionAndOneRead(t *testing.T) {
 	}
 	// And again, one after another, as a refresh with low parallelism does.
 	for _, k := range keys[:10] {
-		if _, err := pool.FindKey(ctx, targetOf(dev), trustOf(dev), creds, k.pub); err != nil {
+		if _, err := pool.FindKey(ctx, endpoint(targetOf(dev), trustOf(dev), creds), k.pub); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -57,6 +58,7 @@ func TestPoolHundredFindsShareOneConnectionAndOneRead(t *testing.T) {
 // Callers that log in differently, or trust the machine differently, never
 // share a connection or a read.
 func TestPoolDoesNotShareAcrossCredentialsOrHostKeyPolicies(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	pool := &Pool{}
@@ -74,7 +76,7 @@ func TestPoolDoesNotShareAcrossCredentialsOrHostKeyPolicies(t *testing.T) {
 		{trustOf(dev), byKey}, {trustOf(dev), byPassword}, {pinned, byKey}, {HostKeyPolicy{InsecureIgnore: true}, byKey},
 	} {
 		for range 3 {
-			if _, err := pool.FindKey(ctx, targetOf(dev), c.hk, c.creds, admin.pub); err != nil {
+			if _, err := pool.FindKey(ctx, endpoint(targetOf(dev), c.hk, c.creds), admin.pub); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -83,12 +85,12 @@ func TestPoolDoesNotShareAcrossCredentialsOrHostKeyPolicies(t *testing.T) {
 		t.Fatalf("4 kinds of caller cost %d connections and %d reads, want 4 and 4", st.Connections, st.FileReads)
 	}
 	// A wrong password must fail, not ride on the password connection that works.
-	if _, err := pool.FindKey(ctx, targetOf(dev), trustOf(dev), wrongPassword, admin.pub); err == nil {
+	if _, err := pool.FindKey(ctx, endpoint(targetOf(dev), trustOf(dev), wrongPassword), admin.pub); err == nil {
 		t.Fatal("a wrong password was let in through a shared connection")
 	}
 	// A host key policy that does not match must fail too.
 	other := newKey(t, "other host")
-	if _, err := pool.FindKey(ctx, targetOf(dev), HostKeyPolicy{HostKey: other.line}, byKey, admin.pub); !isHostKeyMismatch(err) {
+	if _, err := pool.FindKey(ctx, endpoint(targetOf(dev), HostKeyPolicy{HostKey: other.line}, byKey), admin.pub); !isHostKeyMismatch(err) {
 		t.Fatalf("wrong host key: %v, want a host key mismatch", err)
 	}
 }
@@ -96,6 +98,7 @@ func TestPoolDoesNotShareAcrossCredentialsOrHostKeyPolicies(t *testing.T) {
 // An edit through the process is seen by the next look-up at once, and
 // edits share the look-ups' connection.
 func TestPoolReadIsNotReusedAfterAnEdit(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	pool := &Pool{}
@@ -106,7 +109,7 @@ func TestPoolReadIsNotReusedAfterAnEdit(t *testing.T) {
 
 	find := func() bool {
 		t.Helper()
-		res, err := pool.FindKey(ctx, targetOf(dev), trustOf(dev), creds, newcomer.pub)
+		res, err := pool.FindKey(ctx, endpoint(targetOf(dev), trustOf(dev), creds), newcomer.pub)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,13 +118,13 @@ func TestPoolReadIsNotReusedAfterAnEdit(t *testing.T) {
 	if find() {
 		t.Fatal("found before it was added")
 	}
-	if _, err := pool.AddKey(ctx, targetOf(dev), trustOf(dev), creds, newcomer.asLine()); err != nil {
+	if _, err := pool.AddKey(ctx, endpoint(targetOf(dev), trustOf(dev), creds), newcomer.asLine()); err != nil {
 		t.Fatal(err)
 	}
 	if !find() {
 		t.Fatal("the look-up after the add served the read from before it")
 	}
-	if _, err := pool.RemoveKey(ctx, targetOf(dev), trustOf(dev), creds, newcomer.asLine()); err != nil {
+	if _, err := pool.RemoveKey(ctx, endpoint(targetOf(dev), trustOf(dev), creds), newcomer.asLine()); err != nil {
 		t.Fatal(err)
 	}
 	if find() {
@@ -132,24 +135,24 @@ func TestPoolReadIsNotReusedAfterAnEdit(t *testing.T) {
 	}
 }
 
-// A read older than readTTL is not reused: a long refresh sees changes made
+// A read older than Timing.ReadTTL is not reused: a long refresh sees changes made
 // by others (another process, a person) meanwhile.
 func TestPoolReadExpires(t *testing.T) {
-	setPoolTimes(t, time.Minute, 50*time.Millisecond)
+	t.Parallel()
 	admin, other := newKey(t, "admin"), newKey(t, "by hand")
 	dev := startDevice(t, []byte(admin.line+"\n"))
-	pool := &Pool{}
+	pool := &Pool{Timing: Timing{IdleTimeout: time.Minute, ReadTTL: 50 * time.Millisecond}}
 	t.Cleanup(pool.Close)
 	ctx := ctxT(t)
 	creds := Credentials{Keys: keyOf(admin.pem)}
-	if res, err := pool.FindKey(ctx, targetOf(dev), trustOf(dev), creds, other.pub); err != nil || res.Found {
+	if res, err := pool.FindKey(ctx, endpoint(targetOf(dev), trustOf(dev), creds), other.pub); err != nil || res.Found {
 		t.Fatalf("FindKey = %v, %v", res.Found, err)
 	}
 	if err := dev.SetAuthorizedKeys([]byte(admin.line + "\n" + other.line + "\n")); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(100 * time.Millisecond)
-	if res, err := pool.FindKey(ctx, targetOf(dev), trustOf(dev), creds, other.pub); err != nil || !res.Found {
+	if res, err := pool.FindKey(ctx, endpoint(targetOf(dev), trustOf(dev), creds), other.pub); err != nil || !res.Found {
 		t.Fatalf("FindKey after the TTL = %v, %v; want the hand-placed line", res.Found, err)
 	}
 	if st := dev.Stats(); st.Connections != 1 || st.FileReads != 2 {
@@ -160,16 +163,16 @@ func TestPoolReadExpires(t *testing.T) {
 // An idle connection is closed; the next caller dials again. A connection
 // that died is replaced.
 func TestPoolIdleAndDeadConnectionsAreReplaced(t *testing.T) {
-	setPoolTimes(t, 50*time.Millisecond, time.Nanosecond)
+	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
-	pool := &Pool{}
+	pool := &Pool{Timing: Timing{IdleTimeout: 50 * time.Millisecond, ReadTTL: time.Nanosecond}}
 	t.Cleanup(pool.Close)
 	ctx := ctxT(t)
 	creds := Credentials{Keys: keyOf(admin.pem)}
 	find := func() {
 		t.Helper()
-		if _, err := pool.FindKey(ctx, targetOf(dev), trustOf(dev), creds, admin.pub); err != nil {
+		if _, err := pool.FindKey(ctx, endpoint(targetOf(dev), trustOf(dev), creds), admin.pub); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -181,12 +184,12 @@ func TestPoolIdleAndDeadConnectionsAreReplaced(t *testing.T) {
 	}
 
 	// A caller whose context ends while it holds the connection drops it.
-	s, err := pool.session(ctx, targetOf(dev), trustOf(dev), creds)
+	s, err := pool.session(ctx, endpoint(targetOf(dev), trustOf(dev), creds))
 	if err != nil {
 		t.Fatal(err)
 	}
 	cctx, cancel := context.WithCancel(ctx)
-	held, err := pool.session(cctx, targetOf(dev), trustOf(dev), creds)
+	held, err := pool.session(cctx, endpoint(targetOf(dev), trustOf(dev), creds))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,12 +207,6 @@ func openConns(p *Pool) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return len(p.conns)
-}
-
-func setPoolTimes(t *testing.T, idle, ttl time.Duration) {
-	oldIdle, oldTTL := idleTimeout, readTTL
-	idleTimeout, readTTL = idle, ttl
-	t.Cleanup(func() { idleTimeout, readTTL = oldIdle, oldTTL })
 }
 
 func waitFor(t *testing.T, cond func() bool) {
@@ -231,6 +228,7 @@ func isHostKeyMismatch(err error) bool {
 // A shared connection the server drops (here: in the middle of an edit) is
 // never handed out again: the next look-up works on a new one.
 func TestPoolDroppedConnectionIsReplaced(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	pool := &Pool{}
@@ -238,15 +236,15 @@ func TestPoolDroppedConnectionIsReplaced(t *testing.T) {
 	ctx := ctxT(t)
 	creds := Credentials{Keys: keyOf(admin.pem)}
 	newcomer := newKey(t, "newcomer")
-	if _, err := pool.FindKey(ctx, targetOf(dev), trustOf(dev), creds, newcomer.pub); err != nil {
+	if _, err := pool.FindKey(ctx, endpoint(targetOf(dev), trustOf(dev), creds), newcomer.pub); err != nil {
 		t.Fatal(err)
 	}
 	dev.SetFaults(sshserver.Faults{DropAfterWriteBytes: 1})
-	if _, err := pool.AddKey(ctx, targetOf(dev), trustOf(dev), creds, newcomer.asLine()); err == nil {
+	if _, err := pool.AddKey(ctx, endpoint(targetOf(dev), trustOf(dev), creds), newcomer.asLine()); err == nil {
 		t.Fatal("the add went through a connection dropped mid-write")
 	}
 	dev.SetFaults(sshserver.Faults{})
-	if res, err := pool.FindKey(ctx, targetOf(dev), trustOf(dev), creds, admin.pub); err != nil || !res.Found {
+	if res, err := pool.FindKey(ctx, endpoint(targetOf(dev), trustOf(dev), creds), admin.pub); err != nil || !res.Found {
 		t.Fatalf("look-up after the drop = %v, %v; want the admin key found on a new connection", res.Found, err)
 	}
 	if st := dev.Stats(); st.Connections < 2 {
@@ -280,7 +278,7 @@ func BenchmarkRefreshHundredAttachments(b *testing.B) {
 					wg.Go(func() {
 						sem <- struct{}{}
 						defer func() { <-sem }()
-						if _, err := pool.FindKey(ctx, targetOf(dev), trustOf(dev), creds, k.pub); err != nil {
+						if _, err := pool.FindKey(ctx, endpoint(targetOf(dev), trustOf(dev), creds), k.pub); err != nil {
 							b.Error(err)
 						}
 					})

@@ -61,6 +61,3 @@ func report(ctx context.Context, msg string) {
 		fn(msg)
 	}
 }
-
-// lockProgressEvery is how often a wait for a lock is reported.
-var lockProgressEvery = 10 * time.Second

@@ -3,8 +3,8 @@ package machine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -13,50 +13,13 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-const (
-	defaultPort           = 22
-	defaultUser           = "root"
-	defaultTimeout        = 30 * time.Second
-	defaultAuthorizedKeys = ".ssh/authorized_keys"
-)
-
-// sftpStartTimeout bounds starting SFTP once logged in (at most
-// Target.Timeout): a server that answers SSH but never starts the
-// subsystem fails fast instead of using up the whole operation.
-var sftpStartTimeout = 15 * time.Second
-
-// Target is the machine and file to edit.
-type Target struct {
-	Host               string
-	Port               int           // default 22
-	User               string        // default "root"
-	AuthorizedKeysPath string        // default ".ssh/authorized_keys"; relative paths are relative to the user's home
-	Timeout            time.Duration // for TCP connect and SSH handshake each (starting SFTP gets at most 15s of it); default 30s. The whole operation is bounded by ctx.
-}
-
-func (t Target) withDefaults() Target {
-	if t.Port == 0 {
-		t.Port = defaultPort
-	}
-	if t.User == "" {
-		t.User = defaultUser
-	}
-	if t.AuthorizedKeysPath == "" {
-		t.AuthorizedKeysPath = defaultAuthorizedKeys
-	}
-	if t.Timeout <= 0 {
-		t.Timeout = defaultTimeout
-	}
-	return t
-}
-
-func (t Target) addr() string { return net.JoinHostPort(t.Host, strconv.Itoa(t.Port)) }
-
 // session is one SSH connection with an SFTP client on it.
 type session struct {
-	addr    string
+	addr    string // the target as errors name it (Endpoint.Addr)
 	ssh     *ssh.Client
+	jump    *ssh.Client // the jump host's connection the target's runs through; nil without one
 	sftp    *sftp.Client
+	timing  Timing      // the pool's, with defaults
 	stopFn  func() bool // detaches the ctx watcher
 	outcome Outcome
 	release func() // set on a pooled session: close hands it back
@@ -86,37 +49,50 @@ func (s *session) abort() {
 		s.discard()
 		return
 	}
-	_ = s.ssh.Close()
+	s.closeSSH()
 }
 
 func (s *session) closeConn() {
 	s.stopFn()
+	// The connection first: closing SFTP waits for its reader, which a
+	// machine that stopped answering never lets go otherwise.
+	s.closeSSH()
 	_ = s.sftp.Close()
+}
+
+// closeSSH closes the connection to the target, then the jump host's under it.
+func (s *session) closeSSH() {
 	_ = s.ssh.Close()
+	if s.jump != nil {
+		_ = s.jump.Close()
+	}
 }
 
 // dial connects, retrying refused and reset connections (sshd sheds them
 // under load, see MaxStartups) with bounded backoff. The dial is bounded by
 // ctx and by dialLimit; the session it returns ends when ctx does
 // (including SFTP calls made later on it).
-func dial(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) (*session, error) {
-	s, err := dialDetached(ctx, t, hk, c)
+func dial(ctx context.Context, ep Endpoint, tm Timing) (*session, error) {
+	s, err := dialDetached(ctx, ep, tm)
 	if err != nil {
 		return nil, err
 	}
-	s.stopFn = context.AfterFunc(ctx, func() { _ = s.ssh.Close() })
+	s.stopFn = context.AfterFunc(ctx, s.closeSSH)
 	return s, nil
 }
 
 // dialDetached is dial for a session that outlives ctx: ctx and dialLimit
 // bound the dial only, and whoever gets the session closes it.
-func dialDetached(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) (*session, error) {
-	ctx, cancel := context.WithTimeout(ctx, dialLimit(t))
+func dialDetached(ctx context.Context, ep Endpoint, tm Timing) (*session, error) {
+	if err := ep.check(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, dialLimit(ep, tm))
 	defer cancel()
 	var err error
 	for attempt := 0; ; attempt++ {
 		var s *session
-		s, err = dialOnce(ctx, t, hk, c)
+		s, err = dialOnce(ctx, ep, tm)
 		if err == nil || !transient(err) || attempt+1 >= dialAttempts {
 			return s, err
 		}
@@ -127,85 +103,186 @@ func dialDetached(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials
 }
 
 // dialBackoffBudget is what the waits between dial attempts add up to at most.
-var dialBackoffBudget = func() time.Duration {
+func dialBackoffBudget() time.Duration {
 	var d time.Duration
 	for n := range dialAttempts - 1 {
 		d += min(backoffBase<<n, backoffMax)
 	}
 	return d
-}()
-
-// dialLimit bounds a whole dial, retries included, whatever its callers'
-// contexts allow: the TCP connect and the handshake (t.Timeout each), the
-// start of SFTP, and the backoff between attempts.
-func dialLimit(t Target) time.Duration {
-	return 2*t.Timeout + min(sftpStartTimeout, t.Timeout) + dialBackoffBudget
 }
 
-// dialOnce connects, verifies the host key, logs in and starts SFTP. The TCP
-// connect and the handshake each get t.Timeout, starting SFTP at most
-// sftpStartTimeout; ctx cancels all of it. The session it returns is tied to
-// no context.
-func dialOnce(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials) (*session, error) {
-	addr := t.addr()
-	if t.Host == "" {
-		return nil, &UnreachableError{Addr: addr, Err: errors.New("no host given")}
+// dialLimit bounds a whole dial, retries included, whatever its callers'
+// contexts allow: the TCP connect (or the forwarded channel) and the
+// handshake of each hop (Target.Timeout each), the start of SFTP, and the
+// backoff between attempts.
+func dialLimit(ep Endpoint, tm Timing) time.Duration {
+	t := ep.Target.Timeout
+	hops := time.Duration(1)
+	if ep.Jump != nil {
+		hops = 2
 	}
-	check, err := newHostKeyCheck(hk, addr)
+	return hops*2*t + min(tm.SFTPStart, t) + dialBackoffBudget()
+}
+
+// dialOnce connects (through the jump host, if any), verifies the host
+// key, logs in and starts SFTP. The TCP connect and the handshake each get
+// Target.Timeout, starting SFTP at most tm.SFTPStart; ctx cancels all of
+// it. The session it returns is tied to no context.
+func dialOnce(ctx context.Context, ep Endpoint, tm Timing) (*session, error) {
+	t := ep.Target
+	target, err := prepareLogin(ctx, t.addr(), t.User, ep.HostKey, ep.Auth)
 	if err != nil {
 		return nil, err
 	}
-	a := buildAuth(ctx, c)
-	defer a.close() // the agent is only needed during login
-	if len(a.methods) == 0 {
-		return nil, &AuthError{User: t.User, Addr: addr, Skipped: a.skipped}
-	}
+	defer target.close() // the agent is only needed during login
 
-	dialCtx, cancel := context.WithTimeout(ctx, t.Timeout)
+	var jump *ssh.Client
+	var conn net.Conn
+	if ep.Jump != nil {
+		if jump, err = dialJump(ctx, ep.Jump, t.Timeout); err != nil {
+			return nil, err
+		}
+		if conn, err = forward(ctx, jump, ep, t.Timeout); err != nil {
+			_ = jump.Close()
+			return nil, err
+		}
+	} else {
+		if conn, err = dialTCP(ctx, t.addr(), t.Timeout); err != nil {
+			return nil, err
+		}
+	}
+	client, err := target.handshake(ctx, conn, t.Timeout)
+	if err != nil {
+		if jump != nil {
+			_ = jump.Close()
+		}
+		return nil, err
+	}
+	s := &session{addr: ep.Addr(), ssh: client, jump: jump, timing: tm, stopFn: func() bool { return true }}
+	stop := context.AfterFunc(ctx, s.closeSSH)
+	sc, err := startSFTP(ctx, client, s.addr, min(tm.SFTPStart, t.Timeout))
+	if err != nil {
+		stop()
+		s.closeSSH()
+		return nil, err
+	}
+	s.sftp = sc
+	if !stop() { // ctx ended as the dial finished: the connection is closed
+		_ = sc.Close()
+		s.closeSSH()
+		return nil, &UnreachableError{Addr: s.addr, Err: ctx.Err()}
+	}
+	seen, _ := target.check.outcome()
+	s.outcome = Outcome{Use: target.check.use}
+	if seen != nil {
+		s.outcome.HostKey = HostKeyLine(seen)
+	}
+	return s, nil
+}
+
+// dialJump logs in to the jump host. Every failure is a *JumpError.
+func dialJump(ctx context.Context, j *Hop, timeout time.Duration) (*ssh.Client, error) {
+	addr := j.addr()
+	hop, err := prepareLogin(ctx, addr, j.User, j.HostKey, j.Auth)
+	if err != nil {
+		return nil, &JumpError{Addr: addr, Err: err}
+	}
+	defer hop.close()
+	conn, err := dialTCP(ctx, addr, timeout)
+	if err != nil {
+		return nil, &JumpError{Addr: addr, Err: err}
+	}
+	client, err := hop.handshake(ctx, conn, timeout)
+	if err != nil {
+		return nil, &JumpError{Addr: addr, Err: err}
+	}
+	return client, nil
+}
+
+// forward opens the jump host's forwarded connection (direct-tcpip) to the
+// target. The jump host refusing to forward at all is its failure; a
+// target that does not answer there is the target's.
+func forward(ctx context.Context, jump *ssh.Client, ep Endpoint, timeout time.Duration) (net.Conn, error) {
+	fctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	conn, err := jump.DialContext(fctx, "tcp", ep.Target.addr())
+	if err == nil {
+		return conn, nil
+	}
+	var open *ssh.OpenChannelError
+	if errors.As(err, &open) && open.Reason == ssh.Prohibited {
+		return nil, &JumpError{Addr: ep.Jump.addr(), Err: fmt.Errorf("it refuses to forward connections to %s: %w", ep.Target.addr(), err)}
+	}
+	if ctx.Err() != nil {
+		err = ctx.Err()
+	} else if fctx.Err() != nil {
+		err = errors.New("the jump host's connection to it timed out")
+	}
+	return nil, &UnreachableError{Addr: ep.Addr(), Err: err}
+}
+
+// dialTCP opens a TCP connection to addr within timeout.
+func dialTCP(ctx context.Context, addr string, timeout time.Duration) (net.Conn, error) {
+	dialCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var d net.Dialer
 	conn, err := d.DialContext(dialCtx, "tcp", addr)
 	if err != nil {
 		return nil, &UnreachableError{Addr: addr, Err: cleanDialError(err)}
 	}
-	deadline := time.Now().Add(t.Timeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
-	_ = conn.SetDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
+	return conn, nil
+}
 
-	cfg := &ssh.ClientConfig{
-		User:              t.User,
-		Auth:              a.methods,
-		HostKeyCallback:   check.callback,
-		HostKeyAlgorithms: check.algorithms,
-	}
-	cc, chans, reqs, err := ssh.NewClientConn(conn, addr, cfg)
+// login is one hop's SSH login, prepared before any connection is made so
+// that a bad host key setting or no credentials at all fail at once.
+type login struct {
+	addr, user string
+	check      *hostKeyCheck
+	auth       *auth
+}
+
+func prepareLogin(ctx context.Context, addr, user string, hk HostKeyPolicy, c Credentials) (*login, error) {
+	check, err := newHostKeyCheck(hk, addr)
 	if err != nil {
-		stop()
-		_ = conn.Close()
-		return nil, handshakeError(ctx, err, check, a, t.User, addr)
-	}
-	_ = conn.SetDeadline(time.Time{})
-	client := ssh.NewClient(cc, chans, reqs)
-	sc, err := startSFTP(ctx, client, addr, min(sftpStartTimeout, t.Timeout))
-	if err != nil {
-		stop()
-		_ = client.Close()
 		return nil, err
 	}
-	if !stop() { // ctx ended as the dial finished: the connection is closed
-		_ = sc.Close()
-		_ = client.Close()
-		return nil, &UnreachableError{Addr: addr, Err: ctx.Err()}
+	a := buildAuth(ctx, c)
+	if len(a.methods) == 0 {
+		a.close()
+		return nil, &AuthError{User: user, Addr: addr, Skipped: a.skipped}
 	}
-	seen, _ := check.outcome()
-	out := Outcome{Use: check.use}
-	if seen != nil {
-		out.HostKey = HostKeyLine(seen)
+	return &login{addr: addr, user: user, check: check, auth: a}, nil
+}
+
+func (l *login) close() { l.auth.close() }
+
+// handshake runs the SSH handshake and login over conn within timeout (and
+// ctx), closing conn when it fails.
+func (l *login) handshake(ctx context.Context, conn net.Conn, timeout time.Duration) (*ssh.Client, error) {
+	var timedOut atomic.Bool
+	// A timer rather than a deadline: a forwarded connection has none.
+	timer := time.AfterFunc(timeout, func() {
+		timedOut.Store(true)
+		_ = conn.Close()
+	})
+	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
+	cfg := &ssh.ClientConfig{
+		User:              l.user,
+		Auth:              l.auth.methods,
+		HostKeyCallback:   l.check.callback,
+		HostKeyAlgorithms: l.check.algorithms,
 	}
-	return &session{addr: addr, ssh: client, sftp: sc, stopFn: func() bool { return true }, outcome: out}, nil
+	cc, chans, reqs, err := ssh.NewClientConn(conn, l.addr, cfg)
+	timer.Stop()
+	stopped := stop()
+	if err != nil || timedOut.Load() || !stopped {
+		_ = conn.Close()
+		if err == nil {
+			err = errors.New("closed as it answered")
+		}
+		return nil, handshakeError(ctx, err, timedOut.Load(), l.check, l.auth, l.user, l.addr)
+	}
+	return ssh.NewClient(cc, chans, reqs), nil
 }
 
 // startSFTP starts the sftp subsystem on a logged-in connection within
@@ -238,7 +315,7 @@ func startSFTP(ctx context.Context, client *ssh.Client, addr string, limit time.
 
 // handshakeError tells apart a refused host key, a refused login and a
 // connection that failed on the way.
-func handshakeError(ctx context.Context, err error, check *hostKeyCheck, a *auth, user, addr string) error {
+func handshakeError(ctx context.Context, err error, timedOut bool, check *hostKeyCheck, a *auth, user, addr string) error {
 	seen, failure := check.outcome()
 	passed := seen != nil
 	if failure != nil {
@@ -248,7 +325,7 @@ func handshakeError(ctx context.Context, err error, check *hostKeyCheck, a *auth
 		return &UnreachableError{Addr: addr, Err: ctx.Err()}
 	}
 	var ne net.Error
-	timedOut := errors.As(err, &ne) && ne.Timeout()
+	timedOut = timedOut || errors.As(err, &ne) && ne.Timeout()
 	if passed && !timedOut {
 		// Key exchange is over, so the server turned our credentials down
 		// (or hung up on them, as sshd does after MaxAuthTries).

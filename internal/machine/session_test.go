@@ -61,13 +61,11 @@ func startNoSFTPServer(t *testing.T, mode string) (Target, HostKeyPolicy) {
 	return tgt, HostKeyPolicy{HostKey: string(ssh.MarshalAuthorizedKey(signer.PublicKey()))}
 }
 
-// A server that logs us in but never starts SFTP costs sftpStartTimeout,
+// A server that logs us in but never starts SFTP costs Timing.SFTPStart,
 // not the whole operation, and is reported as what it is: no sftp
 // subsystem, never an unreachable machine behind a firewall.
 func TestSFTPThatDoesNotStartIsReportedAsSuch(t *testing.T) {
-	old := sftpStartTimeout
-	sftpStartTimeout = 300 * time.Millisecond
-	t.Cleanup(func() { sftpStartTimeout = old })
+	t.Parallel()
 	k := newKey(t, "")
 	for _, mode := range []string{"no reply", "no version", "refused"} {
 		t.Run(mode, func(t *testing.T) {
@@ -75,14 +73,16 @@ func TestSFTPThatDoesNotStartIsReportedAsSuch(t *testing.T) {
 			ctx, cancel := contextWithTimeout(t, 20*time.Second)
 			defer cancel()
 			start := time.Now()
-			_, err := hasKey(ctx, tgt, hk, Credentials{Password: rootPassword}, k.pub)
+			pool := &Pool{Timing: Timing{SFTPStart: 300 * time.Millisecond}}
+			defer pool.Close()
+			_, err := pool.FindKey(ctx, endpoint(tgt, hk, Credentials{Password: rootPassword}), k.pub)
 			var sftpErr *SFTPStartError
 			var unreachable *UnreachableError
 			if !errors.As(err, &sftpErr) || errors.As(err, &unreachable) {
 				t.Fatalf("err = %v, want SFTPStartError", err)
 			}
 			if d := time.Since(start); d > 10*time.Second {
-				t.Fatalf("took %v, want about sftpStartTimeout", d)
+				t.Fatalf("took %v, want about Timing.SFTPStart", d)
 			}
 			msg := err.Error()
 			if !strings.Contains(msg, "Subsystem sftp") || !strings.Contains(msg, "sshd_config") || strings.Contains(msg, "firewall") {

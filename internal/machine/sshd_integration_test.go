@@ -22,13 +22,13 @@ import (
 var startRealSSHD = sshdtest.Start
 
 func TestAgainstRealOpenSSH(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	initial := []byte("# managed by hand\n" + admin.line + "\n\ncommand=\"uptime, quietly\" " + newKey(t, "").line + " monitor\n")
 	srv := startRealSSHD(t, initial)
 	tgt := Target{Host: "127.0.0.1", Port: srv.Port, User: srv.User, AuthorizedKeysPath: srv.AuthorizedKeys, Timeout: 10 * time.Second}
 	trust := HostKeyPolicy{HostKey: srv.HostKey}
 	creds := Credentials{Keys: keyOf(admin.pem)}
-	t.Setenv("SSH_AUTH_SOCK", "")
 
 	k := newKey(t, "attached")
 	if canLogin(t, "127.0.0.1", srv.Port, srv.User, k) {
@@ -86,9 +86,9 @@ func TestAgainstRealOpenSSH(t *testing.T) {
 }
 
 func TestAgainstRealOpenSSHParallelAndFreshDirectory(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	srv := startRealSSHD(t, []byte(admin.line+"\n"))
-	t.Setenv("SSH_AUTH_SOCK", "")
 	creds := Credentials{Keys: keyOf(admin.pem)}
 	trust := HostKeyPolicy{HostKey: srv.HostKey}
 
@@ -133,10 +133,10 @@ func TestAgainstRealOpenSSHParallelAndFreshDirectory(t *testing.T) {
 // leaves the file byte for byte as it was, CRLF endings, mode 0644 and a
 // symlink included.
 func TestAgainstRealOpenSSHOwnershipAndTheFileAsTheAdminLeftIt(t *testing.T) {
+	t.Parallel()
 	admin, byHand := newKey(t, "admin"), newKey(t, "by-hand")
 	platform := []byte("# written at provisioning\r\n" + admin.line + "\r\n" + `no-agent-forwarding,no-pty ` + byHand.line + " edited\r\n")
 	srv := startRealSSHD(t, platform)
-	t.Setenv("SSH_AUTH_SOCK", "")
 	// The admin keeps the real file elsewhere and links it; sshd follows the link.
 	real := filepath.Join(filepath.Dir(srv.AuthorizedKeys), "keys.real")
 	if err := os.Rename(srv.AuthorizedKeys, real); err != nil {
@@ -152,7 +152,7 @@ func TestAgainstRealOpenSSHOwnershipAndTheFileAsTheAdminLeftIt(t *testing.T) {
 	trust := HostKeyPolicy{HostKey: srv.HostKey}
 	creds := Credentials{Keys: keyOf(admin.pem)}
 
-	res, err := AddKey(ctxT(t), tgt, trust, creds, byHand.asLine())
+	res, err := addKeyOnce(ctxT(t), endpoint(tgt, trust, creds), byHand.asLine())
 	if err != nil || res.Added || !strings.Contains(res.Existing, "no-pty") {
 		t.Fatalf("AddKey of a key already there = %+v, %v; want it reported, not written", res, err)
 	}
@@ -206,9 +206,9 @@ func TestAgainstRealOpenSSHOwnershipAndTheFileAsTheAdminLeftIt(t *testing.T) {
 // Thirty parallel connections to an sshd that lets only a few start at
 // once (MaxStartups): the ones it sheds are retried, none fails.
 func TestAgainstRealOpenSSHThirtyParallelUnderMaxStartups(t *testing.T) {
+	t.Parallel()
 	admin := newKey(t, "admin")
 	srv := startRealSSHD(t, []byte(admin.line+"\n"), "MaxStartups 2")
-	t.Setenv("SSH_AUTH_SOCK", "")
 	tgt := Target{Host: "127.0.0.1", Port: srv.Port, User: srv.User, AuthorizedKeysPath: srv.AuthorizedKeys, Timeout: 10 * time.Second}
 	trust := HostKeyPolicy{HostKey: srv.HostKey}
 	creds := Credentials{Keys: keyOf(admin.pem)}

@@ -18,11 +18,11 @@ import (
 // reads root's keys from srv.AuthorizedKeys; the paths given to AddKey are
 // elsewhere, as an authorized_keys_path in another user's home would be.
 func TestAgainstRealOpenSSHSymlinksOfAnotherUser(t *testing.T) {
+	t.Parallel()
 	needChown(t)
 	admin := newKey(t, "admin")
 	initial := []byte(admin.line + "\n")
 	srv := startRealSSHD(t, initial)
-	t.Setenv("SSH_AUTH_SOCK", "")
 	trust := HostKeyPolicy{HostKey: srv.HostKey}
 	creds := Credentials{Keys: keyOf(admin.pem)}
 	target := func(p string) Target {

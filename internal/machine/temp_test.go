@@ -12,6 +12,7 @@ import (
 // a user who owns the directory and swaps the temp file for a link to root's
 // file as soon as it is closed gains nothing.
 func TestTempFileSwappedForALinkDoesNotPassOwnerOrModeOn(t *testing.T) {
+	t.Parallel()
 	base := privateBase(t)
 	owner := os.Geteuid()
 	if owner == 0 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 
@@ -127,7 +126,6 @@ func (l *authorizedKeyList) find(ctx context.Context, cfg authorizedKeyListModel
 	conn, d := resolveConnection(connectionInputs{
 		Resource:   base.settings(),
 		Provider:   l.data.ssh,
-		AuthSock:   os.Getenv("SSH_AUTH_SOCK"),
 		NeedLogin:  true,
 		FileExists: localFileReadable,
 		KnownPin:   l.data.pins.For,
@@ -144,7 +142,7 @@ func (l *authorizedKeyList) find(ctx context.Context, cfg authorizedKeyListModel
 	subject := "Host " + net.JoinHostPort(conn.Target.Host, strconv.Itoa(conn.Target.Port))
 	ctx, cancel := context.WithTimeout(ctx, sshOperationTimeout)
 	defer cancel()
-	_, lines, _, err := l.data.machines.Audit(ctx, conn.Target, conn.HostKey, conn.Creds, l.data.now())
+	_, lines, _, err := l.data.machines.Audit(ctx, conn.Endpoint, l.data.now())
 	if err != nil {
 		diags.Append(machineErrorDiagnostic("Could not read authorized_keys", subject, conn, err))
 		return nil, diags

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"strconv"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -55,6 +54,7 @@ type hostConnectionModel struct {
 	HostKey               types.String `tfsdk:"host_key"`
 	KnownHostsFile        types.String `tfsdk:"known_hosts_file"`
 	InsecureIgnoreHostKey types.Bool   `tfsdk:"insecure_ignore_host_key"`
+	Jump                  *jumpModel   `tfsdk:"jump"`
 }
 
 // settings is the target and the `ssh` attribute as the connection
@@ -68,7 +68,7 @@ func (m *authorizedKeyModel) settings() connectionSettings {
 		Host: m.Host, Port: m.Port, User: m.User, AuthorizedKeysPath: m.AuthorizedKeysPath,
 		PrivateKeyFile: c.PrivateKeyFile, PrivateKeyWO: c.PrivateKeyWO, PrivateKeyWOVersion: c.PrivateKeyWOVersion,
 		Agent: c.Agent, HostKey: c.HostKey, KnownHostsFile: c.KnownHostsFile, InsecureIgnoreHostKey: c.InsecureIgnoreHostKey,
-		UseRootPassword: types.BoolNull(),
+		UseRootPassword: types.BoolNull(), Jump: c.Jump,
 	}).settings()
 }
 
@@ -137,7 +137,6 @@ func (r *authorizedKeyResource) ModifyPlan(ctx context.Context, req resource.Mod
 		Resource:     settings,
 		Provider:     r.data.ssh,
 		WriteOnlyKey: writeOnlyKey(ctx, req.Config),
-		AuthSock:     os.Getenv("SSH_AUTH_SOCK"),
 		FileExists:   localFileReadable,
 		NeedLogin:    true,
 	})
@@ -189,7 +188,7 @@ func (r *authorizedKeyResource) Read(ctx context.Context, req resource.ReadReque
 	if r.engine().pinConflict(conn, &state.lineState, state.subject(), &resp.Diagnostics) {
 		return
 	}
-	if diags.HasError() || !conn.Creds.Any() {
+	if diags.HasError() || !conn.Auth.Any() {
 		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...) // nothing to log in with now (a write-only key): keep state
 		return
 	}
@@ -290,7 +289,7 @@ func (r *authorizedKeyResource) Delete(ctx context.Context, req resource.DeleteR
 func (r *authorizedKeyResource) readImported(ctx context.Context, conn resolvedConnection, state *authorizedKeyModel, resp *resource.ReadResponse) {
 	ctx, cancel := context.WithTimeout(ctx, sshOperationTimeout)
 	defer cancel()
-	data, out, err := r.data.machines.ReadKeys(ctx, conn.Target, conn.HostKey, conn.Creds)
+	data, out, err := r.data.machines.ReadKeys(ctx, conn.Endpoint)
 	if err != nil {
 		resp.Diagnostics.Append(machineErrorDiagnostic("Could not read the host's authorized_keys", state.subject(), conn, err))
 		return
@@ -325,7 +324,6 @@ func (r *authorizedKeyResource) connection(m *authorizedKeyModel, woKey string, 
 		Resource:     m.settings(),
 		Provider:     r.data.ssh,
 		WriteOnlyKey: woKey,
-		AuthSock:     os.Getenv("SSH_AUTH_SOCK"),
 		Pinned:       m.PinnedHostKey.ValueString(),
 		NeedLogin:    needLogin,
 		KnownPin:     r.data.pins.For,

@@ -112,7 +112,7 @@ func hostConnectionSchema() schema.SingleNestedAttribute {
 	from := connectionSchema()
 	attrs := map[string]schema.Attribute{}
 	for _, name := range []string{"private_key_file", "private_key_wo", "private_key_wo_version", "agent", "host_key",
-		"known_hosts_file", "insecure_ignore_host_key"} {
+		"known_hosts_file", "insecure_ignore_host_key", "jump"} {
 		attrs[name] = from.Attributes[name]
 	}
 	return schema.SingleNestedAttribute{
@@ -289,6 +289,14 @@ func (r *authorizedKeyResource) moveFromAttachment(ctx context.Context, req reso
 			KnownHostsFile        *string `json:"known_hosts_file"`
 			InsecureIgnoreHostKey *bool   `json:"insecure_ignore_host_key"`
 			AuthorizedKeysPath    *string `json:"authorized_keys_path"`
+			Jump                  *struct {
+				Host           *string `json:"host"`
+				Port           *int64  `json:"port"`
+				User           *string `json:"user"`
+				PrivateKeyFile *string `json:"private_key_file"`
+				HostKey        *string `json:"host_key"`
+				KnownHostsFile *string `json:"known_hosts_file"`
+			} `json:"jump"`
 		} `json:"ssh"`
 	}
 	if err := json.Unmarshal(req.SourceRawState.JSON, &src); err != nil {
@@ -317,6 +325,11 @@ func (r *authorizedKeyResource) moveFromAttachment(ctx context.Context, req reso
 			PrivateKeyWOVersion: types.Int64PointerValue(s.PrivateKeyWOVersion), Agent: types.BoolPointerValue(s.Agent),
 			HostKey: types.StringPointerValue(s.HostKey), KnownHostsFile: types.StringPointerValue(s.KnownHostsFile),
 			InsecureIgnoreHostKey: types.BoolPointerValue(s.InsecureIgnoreHostKey),
+		}
+		if j := s.Jump; j != nil {
+			m.SSH.Jump = &jumpModel{Host: types.StringPointerValue(j.Host), Port: types.Int64PointerValue(j.Port),
+				User: types.StringPointerValue(j.User), PrivateKeyFile: types.StringPointerValue(j.PrivateKeyFile),
+				HostKey: types.StringPointerValue(j.HostKey), KnownHostsFile: types.StringPointerValue(j.KnownHostsFile)}
 		}
 	}
 	if src.Address != nil && (m.Host.IsNull() || m.Port.IsNull()) {

@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"net"
-	"os"
 	"strconv"
 	"time"
 
@@ -143,7 +142,6 @@ func (d *authorizedKeysDataSource) Read(ctx context.Context, req datasource.Read
 	conn, diags := resolveConnection(connectionInputs{
 		Resource:   settings,
 		Provider:   d.data.ssh,
-		AuthSock:   os.Getenv("SSH_AUTH_SOCK"),
 		NeedLogin:  true,
 		FileExists: localFileReadable,
 		KnownPin:   d.data.pins.For,
@@ -156,7 +154,7 @@ func (d *authorizedKeysDataSource) Read(ctx context.Context, req datasource.Read
 	subject := "Host " + net.JoinHostPort(conn.Target.Host, strconv.Itoa(conn.Target.Port))
 	ctx, cancel := context.WithTimeout(ctx, sshOperationTimeout)
 	defer cancel()
-	file, lines, out, err := d.data.machines.Audit(ctx, conn.Target, conn.HostKey, conn.Creds, d.data.now())
+	file, lines, out, err := d.data.machines.Audit(ctx, conn.Endpoint, d.data.now())
 	if err != nil {
 		resp.Diagnostics.Append(machineErrorDiagnostic("Could not read authorized_keys", subject, conn, err))
 		return

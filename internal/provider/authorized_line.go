@@ -217,7 +217,7 @@ func (e lineEngine) add(ctx context.Context, conn resolvedConnection, subject st
 	line := machine.Line{Text: text, Key: key.PublicKey(), Writer: newWriterID()}
 	ctx, done := operation(ctx, subject)
 	defer done(diags)
-	res, err := e.data.machines.AddKey(ctx, conn.Target, conn.HostKey, conn.Creds, line)
+	res, err := e.data.machines.AddKey(ctx, conn.Endpoint, line)
 	st.File = stringOrNull(res.File)
 	switch {
 	case err != nil && !res.MayHaveWritten:
@@ -249,9 +249,9 @@ func (e lineEngine) look(ctx context.Context, conn resolvedConnection, subject s
 	defer done(diags)
 	var err error
 	if owned {
-		res, err = e.data.machines.FindLine(ctx, conn.Target, conn.HostKey, conn.Creds, line)
+		res, err = e.data.machines.FindLine(ctx, conn.Endpoint, line)
 	} else {
-		res, err = e.data.machines.FindKey(ctx, conn.Target, conn.HostKey, conn.Creds, line.Key)
+		res, err = e.data.machines.FindKey(ctx, conn.Endpoint, line.Key)
 	}
 	switch {
 	case isHostKeyError(err):
@@ -292,7 +292,7 @@ func (e lineEngine) rewrite(ctx context.Context, conn resolvedConnection, subjec
 	}
 	ctx, done := operation(ctx, subject)
 	defer done(diags)
-	res, err := e.data.machines.ReplaceKey(ctx, conn.Target, conn.HostKey, conn.Creds, old, text)
+	res, err := e.data.machines.ReplaceKey(ctx, conn.Endpoint, old, text)
 	if err != nil {
 		diags.Append(machineErrorDiagnostic("Could not update the key's line", subject, conn, err))
 		return false
@@ -310,7 +310,7 @@ func (e lineEngine) reach(ctx context.Context, conn resolvedConnection, subject 
 ) bool {
 	ctx, done := operation(ctx, subject)
 	defer done(diags)
-	res, err := e.data.machines.FindKey(ctx, conn.Target, conn.HostKey, conn.Creds, key.PublicKey())
+	res, err := e.data.machines.FindKey(ctx, conn.Endpoint, key.PublicKey())
 	if err != nil {
 		diags.Append(machineErrorDiagnostic("Could not reach the host at its new address", subject, conn, err))
 		return false
@@ -324,7 +324,7 @@ func (e lineEngine) reach(ctx context.Context, conn resolvedConnection, subject 
 func (e lineEngine) remove(ctx context.Context, conn resolvedConnection, subject string, line machine.Line, diags *diag.Diagnostics) {
 	ctx, done := operation(ctx, subject)
 	defer done(diags)
-	res, err := e.data.machines.RemoveKey(ctx, conn.Target, conn.HostKey, conn.Creds, line)
+	res, err := e.data.machines.RemoveKey(ctx, conn.Endpoint, line)
 	if err != nil {
 		diags.Append(machineErrorDiagnostic("Could not remove the key", subject, conn, err))
 		return
@@ -344,7 +344,7 @@ func (e lineEngine) pin(st *lineState, out machine.Outcome, subject string, conn
 			"connection must present it. Compare it with the host's console output (it prints its host key "+
 			"fingerprints at boot; or ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub there); to check it from the "+
 			"start, set ssh.host_key or ssh.known_hosts_file.", subject, machine.HostKeyFingerprint(out.HostKey))
-		if conn.Creds.Password != "" {
+		if conn.Auth.Password != "" {
 			detail += " The root password was sent to this host: if the fingerprint is not the device's, change the " +
 				"root password at once."
 		}
@@ -356,7 +356,7 @@ func (e lineEngine) pin(st *lineState, out machine.Outcome, subject string, conn
 		st.PinnedHostKey = types.StringNull()
 	}
 	if out.Use != machine.HostKeyUnchecked && out.HostKey != "" {
-		_ = e.data.pins.Remember(conn.Target.Addr(), out.HostKey) // a conflict failed the connection already
+		_ = e.data.pins.Remember(conn.Addr(), out.HostKey) // a conflict failed the connection already
 	}
 }
 
@@ -366,7 +366,7 @@ func (e lineEngine) pinConflict(conn resolvedConnection, st *lineState, subject 
 	if conn.Target.Host == "" || st.PinnedHostKey.ValueString() == "" || conn.HostKey.Pinned == "" {
 		return false
 	}
-	if err := e.data.pins.Remember(conn.Target.Addr(), st.PinnedHostKey.ValueString()); err != nil {
+	if err := e.data.pins.Remember(conn.Addr(), st.PinnedHostKey.ValueString()); err != nil {
 		diags.Append(machineErrorDiagnostic("Two host keys pinned for one host", subject, conn, err))
 		return true
 	}

@@ -1,10 +1,10 @@
 package provider
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -13,16 +13,17 @@ import (
 )
 
 // Connection settings come from four places: the resource's `ssh`
-// attribute, the provider's `ssh` block, the environment (SSH_AUTH_SOCK)
-// and the API (the device's address, and its root password for the first
-// 24 hours). resolveConnection is the one place that decides between them;
-// it does no I/O, so every rule has a table test.
+// attribute, the provider's `ssh` block, the environment (SSH_AUTH_SOCK,
+// read once with the provider's block) and the API (the device's address,
+// and its root password for the first 24 hours). resolveConnection is the
+// one place that decides between them and applies every default, into one
+// complete machine.Endpoint; it does no I/O, so every rule has a table test.
 
 const (
 	defaultSSHUser            = "root"
 	defaultSSHPort            = 22
 	defaultAuthorizedKeysPath = ".ssh/authorized_keys"
-	sshDialTimeout            = 30 * time.Second
+	sshDialTimeout            = machine.DialTimeout
 )
 
 // Attribute paths the resolution and its errors speak of.
@@ -36,6 +37,7 @@ var (
 	pathSSHPrivateKeyWO   = pathSSH.AtName("private_key_wo")
 	pathSSHRootPassword   = pathSSH.AtName("use_root_password")
 	pathSSHAuthorizedKeys = pathSSH.AtName("authorized_keys_path")
+	pathSSHJump           = pathSSH.AtName("jump")
 	pathPinnedHostKey     = path.Root("pinned_host_key")
 	labelProviderKey      = "the provider's ssh.private_key"
 	labelWriteOnlyKey     = "ssh.private_key_wo"
@@ -53,7 +55,8 @@ type connectionSettings struct {
 	KnownHostsFile     string
 	InsecureIgnore     bool
 	AuthorizedKeysPath string
-	Unknown            bool // some value is not known yet (plan time)
+	Jump               *jumpSettings // nil: the provider's, if any
+	Unknown            bool          // some value is not known yet (plan time)
 }
 
 // deviceFacts is what the API says about the device.
@@ -69,7 +72,6 @@ type connectionInputs struct {
 	Resource     connectionSettings
 	Provider     sshDefaults
 	WriteOnlyKey string // ssh.private_key_wo, only in the configuration of create and update
-	AuthSock     string // SSH_AUTH_SOCK
 	Device       deviceFacts
 	Pinned       string // pinned_host_key from state
 	// NeedLogin: the operation must log in (create, update, delete); a
@@ -88,9 +90,7 @@ type connectionInputs struct {
 // resolvedConnection is where and how to connect, and which attribute
 // decided the host key check (for error messages).
 type resolvedConnection struct {
-	Target      machine.Target
-	HostKey     machine.HostKeyPolicy
-	Creds       machine.Credentials
+	machine.Endpoint
 	HostKeyPath path.Path // attribute to blame for a host key error
 	KeyFilePath path.Path // attribute the private key file came from
 	// PasswordWithheld: the root password was left out because the host's
@@ -110,7 +110,8 @@ func (c resolvedConnection) unverified() bool {
 func resolveConnection(in connectionInputs) (resolvedConnection, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	r, d := in.Resource, in.Device
-	out := resolvedConnection{
+	out := resolvedConnection{}
+	out.Endpoint = machine.Endpoint{
 		Target: machine.Target{
 			Host:               firstNonEmpty(r.Host, d.PublicIPv4),
 			Port:               defaultSSHPort,
@@ -129,6 +130,16 @@ func resolveConnection(in connectionInputs) (resolvedConnection, diag.Diagnostic
 		diags.AddAttributeError(pathSSHHost, "No address for the device",
 			fmt.Sprintf("Device %s (%s) has no public IPv4 address: set ssh.host.", d.ID, d.Hostname))
 	}
+	// The agent goes wherever it is allowed: to the target and the jump host.
+	useAgent := in.Provider.AuthSock != ""
+	if in.Provider.Agent != nil {
+		useAgent = *in.Provider.Agent
+	}
+	if r.Agent != nil {
+		useAgent = *r.Agent
+	}
+	// Before the host key: the pin is per address, and the jump host is part of it.
+	out.Jump = resolveJump(in, useAgent, &diags)
 
 	// Host key: explicit settings are strict and win; insecure turns the
 	// check off; otherwise the key pinned at first use must match, and with
@@ -150,25 +161,19 @@ func resolveConnection(in connectionInputs) (resolvedConnection, diag.Diagnostic
 		out.HostKey.Pinned, out.HostKeyPath = in.Pinned, pathPinnedHostKey
 		if out.HostKey.Pinned == "" && in.KnownPin != nil {
 			// One address, one pin: what another attachment pinned is checked here too.
-			out.HostKey.Pinned = in.KnownPin(out.Target.Addr())
+			out.HostKey.Pinned = in.KnownPin(out.Addr())
 		}
 	}
 
 	// Credentials, in the order they are offered.
-	c := &out.Creds
+	c := &out.Auth
 	if in.Provider.PrivateKey != "" {
 		c.Keys = append(c.Keys, machine.PrivateKey{Label: labelProviderKey, PEM: []byte(in.Provider.PrivateKey)})
 	}
 	if in.WriteOnlyKey != "" {
 		c.Keys = append(c.Keys, machine.PrivateKey{Label: labelWriteOnlyKey, PEM: []byte(in.WriteOnlyKey)})
 	}
-	c.UseAgent = in.AuthSock != ""
-	if in.Provider.Agent != nil {
-		c.UseAgent = *in.Provider.Agent
-	}
-	if r.Agent != nil {
-		c.UseAgent = *r.Agent
-	}
+	c.UseAgent, c.AgentSocket = useAgent, in.Provider.AuthSock
 	c.KeyFile, out.KeyFilePath = r.PrivateKeyFile, pathSSHPrivateKeyFile
 	if c.KeyFile == "" {
 		c.KeyFile = in.Provider.PrivateKeyFile
@@ -208,6 +213,49 @@ func resolveConnection(in connectionInputs) (resolvedConnection, diag.Diagnostic
 				"ssh.use_root_password within 24 hours of provisioning.")
 	}
 	return out, diags
+}
+
+// resolveJump decides the jump host: the resource's `ssh.jump`, else the
+// provider's. Its host key must be known (never trusted on first use), and
+// it gets only its own key file and the agent, never the target's credentials.
+func resolveJump(in connectionInputs, useAgent bool, diags *diag.Diagnostics) *machine.Hop {
+	j, from := in.Resource.Jump, "ssh.jump"
+	if j == nil {
+		j, from = in.Provider.Jump, "the provider's ssh.jump"
+	}
+	if j == nil {
+		return nil
+	}
+	hop := &machine.Hop{
+		Host: j.Host,
+		Port: cmp.Or(j.Port, defaultSSHPort),
+		User: cmp.Or(j.User, defaultSSHUser),
+		Auth: machine.Credentials{KeyFile: j.PrivateKeyFile, UseAgent: useAgent, AgentSocket: in.Provider.AuthSock},
+	}
+	switch {
+	case j.HostKey != "":
+		hop.HostKey.HostKey = j.HostKey
+	case j.KnownHostsFile != "":
+		hop.HostKey.KnownHostsFile = j.KnownHostsFile
+	case in.Provider.KnownHostsFile != "":
+		hop.HostKey.KnownHostsFile = in.Provider.KnownHostsFile
+	case !in.Resource.Unknown:
+		diags.AddAttributeError(pathSSHJump, "Jump host key not known",
+			fmt.Sprintf("%s has no host_key or known_hosts_file (and the provider's ssh block no known_hosts_file): "+
+				"a jump host is never trusted on first use. Give its key (ssh-keyscan, or its console) as host_key.", from))
+	}
+	if j.PrivateKeyFile != "" && in.FileExists != nil {
+		if err := in.FileExists(j.PrivateKeyFile); err != nil {
+			diags.AddAttributeError(pathSSHJump.AtName("private_key_file"), "Private key file not found",
+				fmt.Sprintf("%s.private_key_file is %q, which cannot be read: %s.", from, j.PrivateKeyFile, describeFileError(err)))
+		}
+	}
+	if in.NeedLogin && !hop.Auth.Any() && !in.Resource.Unknown {
+		diags.AddAttributeError(pathSSHJump, "No SSH credentials for the jump host",
+			fmt.Sprintf("Nothing to log in to the jump host with: set %s.private_key_file or run an ssh-agent "+
+				"(SSH_AUTH_SOCK). The target's credentials are never offered to the jump host.", from))
+	}
+	return hop
 }
 
 func describeFileError(err error) string {

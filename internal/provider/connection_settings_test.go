@@ -51,8 +51,8 @@ func TestResolveConnection(t *testing.T) {
 				if got.Target.Host != "10.0.0.5" || got.Target.Port != 2222 || got.Target.User != "deploy" || got.Target.AuthorizedKeysPath != "/etc/keys" {
 					t.Errorf("target = %+v", got.Target)
 				}
-				if got.Creds.KeyFile != "/r" || got.HostKey.KnownHostsFile != "/p_kh" {
-					t.Errorf("creds %+v, host key %+v", got.Creds, got.HostKey)
+				if got.Auth.KeyFile != "/r" || got.HostKey.KnownHostsFile != "/p_kh" {
+					t.Errorf("creds %+v, host key %+v", got.Auth, got.HostKey)
 				}
 			},
 		},
@@ -106,23 +106,23 @@ func TestResolveConnection(t *testing.T) {
 		},
 		{
 			name: "credentials in order: provider key, write-only key, agent, file, password",
-			in: connectionInputs{Device: device, AuthSock: "/tmp/agent", WriteOnlyKey: "WO", NeedLogin: true,
-				Provider: sshDefaults{PrivateKey: "PK", PrivateKeyFile: "/pf"}, Resource: connectionSettings{UseRootPassword: true}},
+			in: connectionInputs{Device: device, WriteOnlyKey: "WO", NeedLogin: true,
+				Provider: sshDefaults{PrivateKey: "PK", PrivateKeyFile: "/pf", AuthSock: "/tmp/agent"}, Resource: connectionSettings{UseRootPassword: true}},
 			check: func(t *testing.T, got resolvedConnection) {
-				c := got.Creds
+				c := got.Auth
 				if len(c.Keys) != 2 || string(c.Keys[0].PEM) != "PK" || string(c.Keys[1].PEM) != "WO" || c.Keys[1].Label != "ssh.private_key_wo" {
 					t.Errorf("keys = %+v", c.Keys)
 				}
-				if !c.UseAgent || c.KeyFile != "/pf" || c.Password != "pw" {
+				if !c.UseAgent || c.AgentSocket != "/tmp/agent" || c.KeyFile != "/pf" || c.Password != "pw" {
 					t.Errorf("creds = %+v", c)
 				}
 			},
 		},
 		{
 			name: "agent: resource over provider over SSH_AUTH_SOCK",
-			in:   connectionInputs{Device: device, AuthSock: "/tmp/agent", Provider: sshDefaults{Agent: &yes}, Resource: connectionSettings{Agent: &no}},
+			in:   connectionInputs{Device: device, Provider: sshDefaults{Agent: &yes, AuthSock: "/tmp/agent"}, Resource: connectionSettings{Agent: &no}},
 			check: func(t *testing.T, got resolvedConnection) {
-				if got.Creds.UseAgent {
+				if got.Auth.UseAgent {
 					t.Error("agent used although the resource turned it off")
 				}
 			},
@@ -168,6 +168,79 @@ func TestResolveConnection(t *testing.T) {
 		{
 			name: "unknown settings at plan skip the credential check",
 			in:   connectionInputs{Device: device, NeedLogin: true, Resource: connectionSettings{Unknown: true}},
+		},
+		{
+			name: "jump: its own key file and the agent; the target's credentials stay the target's",
+			in: connectionInputs{Device: device, WriteOnlyKey: "WO", NeedLogin: true,
+				Provider: sshDefaults{PrivateKey: "PK", AuthSock: "/tmp/agent"},
+				Resource: connectionSettings{PrivateKeyFile: "/t", UseRootPassword: true, HostKey: "ssh-ed25519 T",
+					Jump: &jumpSettings{Host: "bastion", HostKey: "ssh-ed25519 J", PrivateKeyFile: "/j"}}},
+			check: func(t *testing.T, got resolvedConnection) {
+				want := machine.Hop{Host: "bastion", Port: 22, User: "root", HostKey: machine.HostKeyPolicy{HostKey: "ssh-ed25519 J"},
+					Auth: machine.Credentials{KeyFile: "/j", UseAgent: true, AgentSocket: "/tmp/agent"}}
+				if got.Jump == nil || got.Jump.Host != want.Host || got.Jump.Port != want.Port || got.Jump.User != want.User ||
+					got.Jump.HostKey != want.HostKey || len(got.Jump.Auth.Keys) != 0 || got.Jump.Auth.KeyFile != want.Auth.KeyFile ||
+					got.Jump.Auth.Password != "" || got.Jump.Auth.UseAgent != want.Auth.UseAgent || got.Jump.Auth.AgentSocket != want.Auth.AgentSocket {
+					t.Errorf("jump = %+v, want %+v", got.Jump, want)
+				}
+				if got.Auth.KeyFile != "/t" || len(got.Auth.Keys) != 2 || got.Auth.Password != "pw" || got.HostKey.HostKey != "ssh-ed25519 T" {
+					t.Errorf("target creds %+v, host key %+v", got.Auth, got.HostKey)
+				}
+			},
+		},
+		{
+			name: "jump: the provider's is the default, its known_hosts_file checks it; the agent only where allowed",
+			in: connectionInputs{Device: device, NeedLogin: true,
+				Provider: sshDefaults{KnownHostsFile: "/kh", AuthSock: "/tmp/agent", Agent: &no,
+					Jump: &jumpSettings{Host: "p-bastion", Port: 2222, User: "hop", PrivateKeyFile: "/pj"}},
+				Resource: connectionSettings{PrivateKeyFile: "/t"}},
+			check: func(t *testing.T, got resolvedConnection) {
+				if got.Jump == nil || got.Jump.Host != "p-bastion" || got.Jump.Port != 2222 || got.Jump.User != "hop" ||
+					got.Jump.HostKey != (machine.HostKeyPolicy{KnownHostsFile: "/kh"}) || got.Jump.Auth.UseAgent {
+					t.Errorf("jump = %+v", got.Jump)
+				}
+			},
+		},
+		{
+			name: "jump: the resource's wins over the provider's",
+			in:   connectionInputs{Device: device, Provider: sshDefaults{Jump: &jumpSettings{Host: "p-bastion", HostKey: "ssh-ed25519 P"}}, Resource: connectionSettings{Jump: &jumpSettings{Host: "r-bastion", HostKey: "ssh-ed25519 R"}}},
+			check: func(t *testing.T, got resolvedConnection) {
+				if got.Jump == nil || got.Jump.Host != "r-bastion" || got.Jump.HostKey.HostKey != "ssh-ed25519 R" {
+					t.Errorf("jump = %+v", got.Jump)
+				}
+			},
+		},
+		{
+			name: "jump: one address behind a jump host is pinned apart from the same address directly",
+			in: connectionInputs{Device: device, Resource: connectionSettings{Jump: &jumpSettings{Host: "bastion", HostKey: "ssh-ed25519 J"}},
+				KnownPin: func(addr string) string {
+					return map[string]string{"203.0.113.7:22": "ssh-ed25519 DIRECT", "203.0.113.7:22 via bastion:22": "ssh-ed25519 VIA"}[addr]
+				}},
+			check: func(t *testing.T, got resolvedConnection) {
+				if got.HostKey.Pinned != "ssh-ed25519 VIA" {
+					t.Errorf("pinned = %q, want the pin of the address behind the jump host", got.HostKey.Pinned)
+				}
+			},
+		},
+		{
+			name:    "jump: a jump host is never trusted on first use",
+			in:      connectionInputs{Device: device, Resource: connectionSettings{Jump: &jumpSettings{Host: "bastion", PrivateKeyFile: "/j"}}},
+			errAt:   pathSSHJump,
+			errText: "never trusted on first use",
+		},
+		{
+			name: "jump: no credential of its own is an error when a login is needed",
+			in: connectionInputs{Device: device, NeedLogin: true, Provider: sshDefaults{PrivateKey: "PK"},
+				Resource: connectionSettings{Jump: &jumpSettings{Host: "bastion", HostKey: "ssh-ed25519 J"}}},
+			errAt:   pathSSHJump,
+			errText: "never offered to the jump host",
+		},
+		{
+			name: "jump: its key file must exist",
+			in: connectionInputs{Device: device, Provider: sshDefaults{PrivateKey: "PK"}, FileExists: missing,
+				Resource: connectionSettings{Jump: &jumpSettings{Host: "bastion", HostKey: "ssh-ed25519 J", PrivateKeyFile: "/gone"}}},
+			errAt:   pathSSHJump.AtName("private_key_file"),
+			errText: "no such file",
 		},
 	}
 	for _, tc := range cases {
@@ -229,6 +302,8 @@ func TestMachineErrorsMapToTheirAttribute(t *testing.T) {
 		{&machine.ReadOnlyError{Path: "/root/.ssh/authorized_keys", Mode: 0o400}, conn, pathSSHAuthorizedKeys, "read-only"},
 		{&machine.PermissionError{Op: "write", Path: "/x", Err: fs.ErrPermission}, conn, pathSSHAuthorizedKeys, "permission denied"},
 		{&machine.UnreachableError{Addr: "h:22", Err: errors.New("refused")}, conn, pathSSHHost, "cannot reach"},
+		{&machine.JumpError{Addr: "j:22", Err: &machine.HostKeyMismatchError{Source: machine.SourceGiven}}, conn, pathSSHJump, "jump host j:22"},
+		{&machine.JumpError{Addr: "j:22", Err: &machine.UnreachableError{Addr: "j:22", Err: errors.New("refused")}}, conn, pathSSHJump, "not the target"},
 		{&machine.UnsafeLinkError{Path: "/home/u/.ssh/authorized_keys", Link: "/home/u/.ssh/authorized_keys", LinkOwner: 4242,
 			Reason: "owned by another user"}, conn, pathSSHAuthorizedKeys, "uid 4242"},
 	}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"os"
+	"strconv"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -54,7 +56,7 @@ func (r *deviceKeyAttachmentResource) Create(ctx context.Context, req resource.C
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	plan.Address = types.StringValue(conn.Target.Addr())
+	plan.Address = types.StringValue(conn.Addr())
 	if r.engine().add(ctx, conn, deviceSubject(device), &plan.lineState, plan.lineToWrite(), key, &resp.Diagnostics) {
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		resp.Diagnostics.Append(plan.identity(ctx, resp.Identity)...)
@@ -106,7 +108,7 @@ func (r *deviceKeyAttachmentResource) Read(ctx context.Context, req resource.Rea
 	if r.engine().pinConflict(conn, &state.lineState, subject, &resp.Diagnostics) {
 		return
 	}
-	if diags.HasError() || !conn.Creds.Any() {
+	if diags.HasError() || !conn.Auth.Any() {
 		// No way to look at the machine now (the root password is no
 		// longer shown, or goes only to a known host, or only a write-only
 		// key was given): keep state.
@@ -126,7 +128,7 @@ func (r *deviceKeyAttachmentResource) Read(ctx context.Context, req resource.Rea
 		return
 	}
 	if res.Found {
-		state.Address = types.StringValue(conn.Target.Addr())
+		state.Address = types.StringValue(conn.Addr())
 	}
 	if flag := importFlag(ctx, req.Private); res.Found && flag != "" {
 		// An import takes the options as they are, once. It knows no
@@ -180,7 +182,7 @@ func (r *deviceKeyAttachmentResource) Update(ctx context.Context, req resource.U
 		return
 	}
 	subject := deviceSubject(device)
-	state.Address = types.StringValue(conn.Target.Addr())
+	state.Address = types.StringValue(conn.Addr())
 	old := state.ownLine(key, state.lineToWrite())
 	if !sameOptions && !state.ownsLine() {
 		resp.Diagnostics.AddAttributeWarning(path.Root("options"), "Options not applied",
@@ -247,7 +249,6 @@ func (r *deviceKeyAttachmentResource) connection(device *metal.Device, m *attach
 		Resource:     m.SSH.settings(),
 		Provider:     r.data.ssh,
 		WriteOnlyKey: woKey,
-		AuthSock:     os.Getenv("SSH_AUTH_SOCK"),
 		Device:       factsOf(device),
 		Pinned:       m.PinnedHostKey.ValueString(),
 		NeedLogin:    needLogin,
@@ -270,7 +271,16 @@ func apiKeyChange(onMachine, inAPI *sshkey.Key) []byte {
 
 // movedAddress: the host or port to connect to changed.
 func movedAddress(old, next connectionSettings) bool {
-	return old.Host != next.Host || old.Port != next.Port
+	return old.Host != next.Host || old.Port != next.Port || jumpAddress(old.Jump) != jumpAddress(next.Jump)
+}
+
+// jumpAddress is where a jump host is: behind another one, the same
+// address may be another machine.
+func jumpAddress(j *jumpSettings) string {
+	if j == nil {
+		return ""
+	}
+	return net.JoinHostPort(j.Host, strconv.Itoa(j.Port))
 }
 
 func deviceSubject(d *metal.Device) string { return fmt.Sprintf("Device %s (%s)", d.ID, d.Hostname) }

@@ -18,6 +18,7 @@ func machineErrorDiagnostic(summary, subject string, conn resolvedConnection, er
 	detail := fmt.Sprintf("%s: %v", subject, err)
 	at := pathSSH
 	var (
+		jump     *machine.JumpError
 		mismatch *machine.HostKeyMismatchError
 		unknown  *machine.UnknownHostError
 		policy   *machine.HostKeyPolicyError
@@ -29,6 +30,10 @@ func machineErrorDiagnostic(summary, subject string, conn resolvedConnection, er
 		down     *machine.UnreachableError
 	)
 	switch {
+	case errors.As(err, &jump): // before the others: the jump host's errors are of the same kinds
+		at = pathSSHJump
+		detail += "\n\nThe jump host (ssh.jump) failed, not the target: check its address, its host_key or " +
+			"known_hosts_file, and its private_key_file."
 	case errors.As(err, &mismatch):
 		at = conn.HostKeyPath
 		switch mismatch.Source {

@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"os"
 	"sort"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -191,7 +190,6 @@ func (l *deviceKeyAttachmentList) find(ctx context.Context, client *metal.Client
 	conn, d := resolveConnection(connectionInputs{
 		Resource:   cfg.SSH.settings(),
 		Provider:   l.data.ssh,
-		AuthSock:   os.Getenv("SSH_AUTH_SOCK"),
 		Device:     factsOf(device),
 		NeedLogin:  true,
 		FileExists: localFileReadable,
@@ -202,13 +200,13 @@ func (l *deviceKeyAttachmentList) find(ctx context.Context, client *metal.Client
 	if diags.HasError() {
 		return nil, diags
 	}
-	if !conn.Creds.Any() && conn.PasswordWithheld {
+	if !conn.Auth.Any() && conn.PasswordWithheld {
 		diags.AddAttributeError(pathSSHHostKey, "Device not read: its host key is not known yet", passwordWithheld(deviceSubject(device)))
 		return nil, diags
 	}
 	ctx, cancel := context.WithTimeout(ctx, sshOperationTimeout)
 	defer cancel()
-	data, out, err := l.data.machines.ReadKeys(ctx, conn.Target, conn.HostKey, conn.Creds)
+	data, out, err := l.data.machines.ReadKeys(ctx, conn.Endpoint)
 	if err != nil {
 		diags.Append(machineErrorDiagnostic("Could not read the device's authorized_keys", deviceSubject(device), conn, err))
 		return nil, diags

@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -62,7 +61,6 @@ func (r *deviceKeyAttachmentResource) ModifyPlan(ctx context.Context, req resour
 		Resource:     settings,
 		Provider:     r.data.ssh,
 		WriteOnlyKey: woKey,
-		AuthSock:     os.Getenv("SSH_AUTH_SOCK"),
 		FileExists:   localFileReadable,
 	}
 	if device != nil {
@@ -136,7 +134,7 @@ func (r *deviceKeyAttachmentResource) checkImported(ctx context.Context, plan *a
 		return
 	}
 	conn, diags := r.connection(found.device, plan, "", false, true)
-	if diags.HasError() || !conn.Creds.Any() {
+	if diags.HasError() || !conn.Auth.Any() {
 		if conn.PasswordWithheld {
 			resp.Diagnostics.AddWarning("Device not checked: its host key is not known yet", passwordWithheld(deviceSubject(found.device)))
 		}
@@ -144,14 +142,14 @@ func (r *deviceKeyAttachmentResource) checkImported(ctx context.Context, plan *a
 	}
 	ctx, cancel := context.WithTimeout(ctx, sshOperationTimeout)
 	defer cancel()
-	res, err := r.data.machines.FindKey(ctx, conn.Target, conn.HostKey, conn.Creds, found.key.PublicKey())
+	res, err := r.data.machines.FindKey(ctx, conn.Endpoint, found.key.PublicKey())
 	switch {
 	case err != nil:
 		resp.Diagnostics.Append(machineErrorDiagnostic("Could not check the imported attachment", deviceSubject(found.device), conn, err))
 	case !res.Found:
 		resp.Diagnostics.AddError("Nothing to import",
 			fmt.Sprintf("Device %s (%s) has no line with key %s in %s on %s: there is no attachment to import there.",
-				found.device.ID, found.device.Hostname, plan.SSHKeyID.ValueString(), res.File, conn.Target.Addr()))
+				found.device.ID, found.device.Hostname, plan.SSHKeyID.ValueString(), res.File, conn.Addr()))
 	}
 }
 

@@ -56,6 +56,7 @@ type connectionModel struct {
 	KnownHostsFile        types.String `tfsdk:"known_hosts_file"`
 	InsecureIgnoreHostKey types.Bool   `tfsdk:"insecure_ignore_host_key"`
 	AuthorizedKeysPath    types.String `tfsdk:"authorized_keys_path"`
+	Jump                  *jumpModel   `tfsdk:"jump"`
 }
 
 // settings is the plain-Go view of the `ssh` attribute.
@@ -82,6 +83,9 @@ func (c *connectionModel) settings() connectionSettings {
 		c.Agent, c.UseRootPassword, c.HostKey, c.KnownHostsFile, c.InsecureIgnoreHostKey, c.AuthorizedKeysPath} {
 		s.Unknown = s.Unknown || v.IsUnknown()
 	}
+	var jumpUnknown bool
+	s.Jump, jumpUnknown = c.Jump.settings()
+	s.Unknown = s.Unknown || jumpUnknown
 	return s
 }
 

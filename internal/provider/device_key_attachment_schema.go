@@ -136,6 +136,7 @@ func connectionSchema() schema.SingleNestedAttribute {
 					"it). Default: the provider's `ssh { known_hosts_file }`, else trust on first use.",
 				Optional: true,
 			},
+			"jump": jumpSchema(),
 			"insecure_ignore_host_key": schema.BoolAttribute{
 				MarkdownDescription: "Skip the host key check entirely, pinned key included. Anyone between you and the " +
 					"device could then take over the session; use it only on networks you trust. A warning says it is on. " +

@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"os"
+
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
@@ -14,27 +16,33 @@ type sshModel struct {
 	PrivateKeyFile types.String `tfsdk:"private_key_file"`
 	Agent          types.Bool   `tfsdk:"agent"`
 	KnownHostsFile types.String `tfsdk:"known_hosts_file"`
+	Jump           *jumpModel   `tfsdk:"jump"`
 }
 
-// sshDefaults is the plain-Go copy of sshModel resources read.
+// sshDefaults is the plain-Go copy of sshModel resources read, with the
+// environment they fall back on.
 type sshDefaults struct {
 	User           string
 	PrivateKey     string
 	PrivateKeyFile string
 	Agent          *bool
 	KnownHostsFile string
+	AuthSock       string // SSH_AUTH_SOCK when the provider was configured
+	Jump           *jumpSettings
 }
 
+// defaults reads the provider's block, and the environment once for every
+// connection of this run.
 func (m *sshModel) defaults() sshDefaults {
+	d := sshDefaults{AuthSock: os.Getenv("SSH_AUTH_SOCK")}
 	if m == nil {
-		return sshDefaults{}
+		return d
 	}
-	d := sshDefaults{
-		User:           m.User.ValueString(),
-		PrivateKey:     m.PrivateKey.ValueString(),
-		PrivateKeyFile: m.PrivateKeyFile.ValueString(),
-		KnownHostsFile: m.KnownHostsFile.ValueString(),
-	}
+	d.User = m.User.ValueString()
+	d.PrivateKey = m.PrivateKey.ValueString()
+	d.PrivateKeyFile = m.PrivateKeyFile.ValueString()
+	d.KnownHostsFile = m.KnownHostsFile.ValueString()
+	d.Jump, _ = m.Jump.settings()
 	if !m.Agent.IsNull() && !m.Agent.IsUnknown() {
 		v := m.Agent.ValueBool()
 		d.Agent = &v
@@ -69,6 +77,7 @@ func sshProviderBlock() schema.SingleNestedBlock {
 				MarkdownDescription: "A `known_hosts` file to check device host keys against.",
 				Optional:            true,
 			},
+			"jump": jumpProviderSchema(),
 		},
 	}
 }

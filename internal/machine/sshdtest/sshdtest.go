@@ -25,6 +25,9 @@ type Server struct {
 	User           string
 	HostKey        string // OpenSSH public line
 	AuthorizedKeys string // absolute path sshd reads keys from
+	// Log is what sshd wrote so far (raise LogLevel with an extra line to
+	// see more than errors).
+	Log *testutil.SyncBuffer
 }
 
 func findProgram(name string, fallbacks ...string) string {
@@ -127,7 +130,7 @@ func Start(t *testing.T, initialKeys []byte, extra ...string) *Server {
 		}
 	})
 	waitListening(t, port, exited, log)
-	return &Server{Port: port, User: me.Username, HostKey: strings.TrimSpace(string(hostPub)), AuthorizedKeys: authorizedKeys}
+	return &Server{Port: port, User: me.Username, HostKey: strings.TrimSpace(string(hostPub)), AuthorizedKeys: authorizedKeys, Log: log}
 }
 
 // withOverrides is lines with each keyword that extra sets replaced by extra's line.
