@@ -74,7 +74,7 @@ func NewDeviceSnapshots(c *Client, ttl time.Duration) *DeviceSnapshots {
 		ttl = DefaultDeviceSnapshotTTL
 	}
 	return &DeviceSnapshots{
-		client: c, ttl: ttl, now: time.Now, perPage: snapshotPageSize,
+		client: c, ttl: ttl, now: time.Now, perPage: PageSize,
 		projects: map[string]*deviceSnapshot{}, projectOf: map[string]string{},
 	}
 }

@@ -10,6 +10,10 @@ import (
 	"strings"
 )
 
+// PageSize is the page size of every list the client makes: the largest
+// the API serves (PerPage.yaml), so a list costs as few requests as it can.
+const PageSize = 1000
+
 // maxPages stops a server that keeps sending "next" from looping us forever.
 const maxPages = 10000
 
