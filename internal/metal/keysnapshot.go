@@ -207,18 +207,9 @@ func (s *KeySnapshots) snapshot(ctx context.Context, owner Owner, name string) (
 	// The write count is part of the flight's name: a Get after a write never
 	// joins a listing that began before it.
 	flightName := name + "@" + strconv.FormatUint(writes, 10)
-	ch := s.flight.DoChan(flightName, func() (any, error) {
-		return s.fetch(context.WithoutCancel(ctx), owner, name, writes)
+	return shared(ctx, &s.flight, flightName, func(ctx context.Context) (*keySnapshot, error) {
+		return s.fetch(ctx, owner, name, writes)
 	})
-	select {
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case res := <-ch:
-		if res.Err != nil {
-			return nil, res.Err
-		}
-		return res.Val.(*keySnapshot), nil
-	}
 }
 
 // fetch lists the owner's keys and keeps the snapshot unless a write

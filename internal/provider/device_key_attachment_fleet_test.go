@@ -141,3 +141,29 @@ func TestAccDeviceKeyAttachment_fleetCostsListingsNotGets(t *testing.T) {
 		t.Errorf("the plan made %d SSH connections (%d logins) to %d devices, want one each", c.connections, c.logins, devices)
 	}
 }
+
+// Logging in with the root password reads each device fresh from the API
+// (the password is shown for 24 hours, so no listing may answer it), and
+// once per device per operation however many of its attachments log in:
+// a no-change plan of 3 devices × 4 keys makes exactly 3 device GETs.
+func TestAccDeviceKeyAttachment_fleetReadsRootPasswordOncePerDevice(t *testing.T) {
+	t.Parallel()
+	const devices, keys = 3, 4
+	fl := newFleet(t, devices, keys, (*deviceFixture).providerWithoutKey, "ssh = { use_root_password = true }")
+
+	c := fl.apply()
+	t.Logf("apply of %d attachments from empty: %v, %d SSH logins", devices*keys, c.requests, c.logins)
+	// Each operation (the plan and the apply of `terraform apply`) lists the
+	// project's keys once, so the key listings count the operations.
+	if n, ops := c.requests[routeGetDevice], c.requests[routeListProjectKeys]; n > devices*ops {
+		t.Errorf("apply from empty read devices %d times in %d operations for %d devices, want at most once per device per operation", n, ops, devices)
+	}
+	c = fl.noChangePlan()
+	t.Logf("no-change plan of %d attachments: %v, %d SSH logins", devices*keys, c.requests, c.logins)
+	if n := c.requests[routeGetDevice]; n != devices {
+		t.Errorf("the plan read devices %d times for %d devices logging in with the root password, want once each", n, devices)
+	}
+	if c.logins != devices {
+		t.Errorf("the plan logged in %d times to %d devices, want once each", c.logins, devices)
+	}
+}
