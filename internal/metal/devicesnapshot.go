@@ -53,7 +53,7 @@ type DeviceSnapshots struct {
 	client  *Client
 	ttl     time.Duration
 	now     func() time.Time
-	perPage int
+	perPage int // 0: PageSize
 
 	flight      singleflight.Group // listings, by project id
 	freshFlight singleflight.Group // GetFresh reads, by device id
@@ -80,7 +80,7 @@ func NewDeviceSnapshots(c *Client, ttl time.Duration) *DeviceSnapshots {
 		ttl = DefaultDeviceSnapshotTTL
 	}
 	return &DeviceSnapshots{
-		client: c, ttl: ttl, now: time.Now, perPage: PageSize,
+		client: c, ttl: ttl, now: time.Now,
 		projects: map[string]*deviceSnapshot{}, projectOf: map[string]string{}, readFresh: map[string]Device{},
 	}
 }

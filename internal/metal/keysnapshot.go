@@ -108,7 +108,7 @@ func (s *KeySnapshots) Get(ctx context.Context, owner Owner, id string) (*SSHKey
 func (s *KeySnapshots) List(ctx context.Context, owner Owner) ([]SSHKey, error) {
 	name, ok := ownerKey(owner)
 	if !ok {
-		return s.client.ListSSHKeys(ctx, owner, ListOptions{PerPage: PageSize})
+		return s.client.ListSSHKeys(ctx, owner, ListOptions{})
 	}
 	snap, err := s.snapshot(ctx, owner, name)
 	if err != nil {
@@ -118,7 +118,7 @@ func (s *KeySnapshots) List(ctx context.Context, owner Owner) ([]SSHKey, error) 
 	out, listed := snap.all()
 	s.mu.Unlock()
 	if !listed {
-		return s.client.ListSSHKeys(ctx, owner, ListOptions{PerPage: PageSize}) // for the API's own error
+		return s.client.ListSSHKeys(ctx, owner, ListOptions{}) // for the API's own error
 	}
 	return out, nil
 }
@@ -216,7 +216,7 @@ func (s *KeySnapshots) snapshot(ctx context.Context, owner Owner, name string) (
 // happened meanwhile (then it serves only the callers that asked before).
 func (s *KeySnapshots) fetch(ctx context.Context, owner Owner, name string, writes uint64) (*keySnapshot, error) {
 	taken := s.now() // the keys are at least this old
-	keys, err := s.client.ListSSHKeys(ctx, owner, ListOptions{PerPage: PageSize})
+	keys, err := s.client.ListSSHKeys(ctx, owner, ListOptions{})
 	snap := &keySnapshot{taken: taken}
 	switch {
 	case IsStatus(err, http.StatusForbidden) || IsNotFound(err):
