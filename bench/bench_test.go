@@ -166,22 +166,28 @@ func TestFleetTargets(t *testing.T) {
 	}
 }
 
-func TestParseFleet(t *testing.T) {
+func TestParseFleets(t *testing.T) {
 	for _, c := range []struct {
 		in   string
-		want fleetShape
-	}{{"20x25", fleetShape{20, 25}}, {" 100x10 ", fleetShape{100, 10}}, {"0", fleetShape{}}, {"", fleetShape{}}} {
-		if got, err := parseFleet(c.in); err != nil || got != c.want {
-			t.Errorf("parseFleet(%q) = %v, %v; want %v", c.in, got, err, c.want)
+		want []fleetShape
+	}{
+		{"20x25", []fleetShape{{20, 25}}}, {" 100x10 ", []fleetShape{{100, 10}}}, {"0", nil}, {"", nil},
+		{"20x25, 100x10", []fleetShape{{20, 25}, {100, 10}}},
+	} {
+		if got, err := parseFleets(c.in); err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("parseFleets(%q) = %v, %v; want %v", c.in, got, err, c.want)
 		}
 	}
-	for _, bad := range []string{"20", "x25", "20x0", "-1x5", "20x25x2", "twenty"} {
-		if got, err := parseFleet(bad); err == nil {
-			t.Errorf("parseFleet(%q) = %v; want an error", bad, got)
+	for _, bad := range []string{"20", "x25", "20x0", "-1x5", "20x25x2", "twenty", "20x25,", "20x25,0"} {
+		if got, err := parseFleets(bad); err == nil {
+			t.Errorf("parseFleets(%q) = %v; want an error", bad, got)
 		}
 	}
-	if o, err := parseOptions(nil, os.Stderr); err != nil || o.fleet != defaultFleet {
-		t.Errorf("default fleet = %v, %v; want %v", o.fleet, err, defaultFleet)
+	if o, err := parseOptions(nil, os.Stderr); err != nil || !slices.Equal(o.fleets, defaultFleets) {
+		t.Errorf("default fleets = %v, %v; want %v", o.fleets, err, defaultFleets)
+	}
+	if o, err := parseOptions([]string{"-n", "0"}, os.Stderr); err != nil || len(o.ns) != 0 {
+		t.Errorf("-n 0 = %v, %v; want no key scenario", o.ns, err)
 	}
 }
 
@@ -235,7 +241,7 @@ func TestParseOptions(t *testing.T) {
 	if o, err := parseOptions([]string{"-quick"}, os.Stderr); err != nil || len(o.ns) != 1 || o.ns[0] != targetN {
 		t.Fatalf("-quick: options %+v, %v; want N = %d only", o, err, targetN)
 	}
-	for _, bad := range [][]string{{"-n", "0"}, {"-n", "x"}, {"-runs", "0"}, {"-latency", "-1s"}, {"-latency", "fast"}, {"-attachments", "-1"}, {"-fleet", "20"}, {"-kinds", "terraform"}} {
+	for _, bad := range [][]string{{"-n", "0,100"}, {"-n", "x"}, {"-runs", "0"}, {"-latency", "-1s"}, {"-latency", "fast"}, {"-attachments", "-1"}, {"-fleet", "20"}, {"-kinds", "terraform"}} {
 		if _, err := parseOptions(bad, devNull(t)); err == nil {
 			t.Errorf("parseOptions(%v) accepted", bad)
 		}

@@ -22,26 +22,53 @@ const kindFleet kind = "packet_device_key_attachment fleet"
 // fleetShape is D devices × K keys: D×K attachments.
 type fleetShape struct{ devices, keys int }
 
-// defaultFleet is the shape issue 24 measured.
-var defaultFleet = fleetShape{devices: 20, keys: 25}
+// defaultFleet is the shape issue 24 measured; defaultFleets are the
+// shapes make bench runs: that one and 100 × 10 (N = 1,000, the targets' N).
+var (
+	defaultFleet  = fleetShape{devices: 20, keys: 25}
+	defaultFleets = []fleetShape{defaultFleet, {devices: 100, keys: 10}}
+)
 
 func (f fleetShape) attachments() int { return f.devices * f.keys }
 
 func (f fleetShape) String() string { return fmt.Sprintf("%dx%d", f.devices, f.keys) }
 
-// parseFleet reads "20x25"; "0" is no fleet.
-func parseFleet(s string) (fleetShape, error) {
+// parseFleets reads "20x25,100x10"; "0" is no fleet.
+func parseFleets(s string) ([]fleetShape, error) {
 	s = strings.TrimSpace(s)
 	if s == "0" || s == "" {
-		return fleetShape{}, nil
+		return nil, nil
 	}
-	d, k, ok := strings.Cut(s, "x")
+	var out []fleetShape
+	for f := range strings.SplitSeq(s, ",") {
+		shape, err := parseFleet(f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, shape)
+	}
+	return out, nil
+}
+
+// parseFleet reads "20x25".
+func parseFleet(s string) (fleetShape, error) {
+	d, k, ok := strings.Cut(strings.TrimSpace(s), "x")
 	devices, errD := strconv.Atoi(d)
 	keys, errK := strconv.Atoi(k)
 	if !ok || errD != nil || errK != nil || devices < 1 || keys < 1 {
 		return fleetShape{}, fmt.Errorf("%q is not DEVICESxKEYS (such as 20x25) or 0", s)
 	}
 	return fleetShape{devices: devices, keys: keys}, nil
+}
+
+// fleetOf is the shape of the fleet with n attachments, from shapes.
+func fleetOf(shapes []fleetShape, n int) (fleetShape, bool) {
+	for _, f := range shapes {
+		if f.attachments() == n {
+			return f, true
+		}
+	}
+	return fleetShape{}, false
 }
 
 // fleetConfig is the root module of the fleet scenario: the "all of them"
@@ -201,4 +228,13 @@ func (b *bench) runFleet(ctx context.Context, shape fleetShape, keys []string) e
 		}
 	}
 	return nil
+}
+
+// fleetsFlag is shapes as -fleet reads them.
+func fleetsFlag(shapes []fleetShape) string {
+	s := make([]string, len(shapes))
+	for i, f := range shapes {
+		s[i] = f.String()
+	}
+	return strings.Join(s, ",")
 }

@@ -36,7 +36,7 @@ type options struct {
 	keep        bool
 	cpuProfile  string
 	attachments int
-	fleet       fleetShape
+	fleets      []fleetShape
 	kinds       []kind
 }
 
@@ -57,7 +57,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
-	ns := fs.String("n", "100,1000,3000", "numbers of keys, comma-separated")
+	ns := fs.String("n", "100,1000,3000", "numbers of keys, comma-separated (0 skips the key scenario)")
 	quick := fs.Bool("quick", false, "N = 1,000 only (the targets' N): about a fifth of a full run")
 	latencies := fs.String("latency", "0,50ms", "mock latencies per request the provider's plans run at, comma-separated")
 	fs.IntVar(&o.runs, "runs", 3, "plan runs per N, kind and latency, interleaved (the tables show the median)")
@@ -65,8 +65,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.attachments, "attachments", attachmentsOnDevice, "keys attached to one device for the attachment refresh (0 skips it)")
 	only := fs.String("kinds", "all", "kinds of the key scenario, comma-separated: floor, bare, provider (for an A/B of two "+
 		"provider builds, provider alone saves the other kinds' applies)")
-	fleet := fs.String("fleet", defaultFleet.String(), "DEVICESxKEYS: every key attached to every device (the all-of-them recipe), "+
-		"at every -latency (0 skips it)")
+	fleet := fs.String("fleet", fleetsFlag(defaultFleets), "DEVICESxKEYS, comma-separated: every key attached to every device "+
+		"(the all-of-them recipe), at every -latency (0 skips it)")
 	fs.BoolVar(&o.destroy, "destroy", false, "also time one destroy per N and kind at the end")
 	fs.StringVar(&o.repo, "repo", "", "repository root with bin/ (default: the module root above the current directory)")
 	fs.StringVar(&o.providerDir, "provider-dir", "", "directory with the terraform-provider-packet to measure (default: bin/ of the repository)")
@@ -82,8 +82,10 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	if *quick {
 		*ns = fmt.Sprint(targetN)
 	}
-	if o.ns, err = parseInts(*ns); err != nil {
-		return o, fmt.Errorf("-n: %w", err)
+	if strings.TrimSpace(*ns) != "0" {
+		if o.ns, err = parseInts(*ns); err != nil {
+			return o, fmt.Errorf("-n: %w", err)
+		}
 	}
 	if o.latencies, err = parseDurations(*latencies); err != nil {
 		return o, fmt.Errorf("-latency: %w", err)
@@ -91,7 +93,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	if o.kinds, err = parseKinds(*only); err != nil {
 		return o, fmt.Errorf("-kinds: %w", err)
 	}
-	if o.fleet, err = parseFleet(*fleet); err != nil {
+	if o.fleets, err = parseFleets(*fleet); err != nil {
 		return o, fmt.Errorf("-fleet: %w", err)
 	}
 	if o.runs < 1 || o.parallelism < 1 || o.attachments < 0 {
@@ -242,12 +244,15 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 		}
 	}
 
-	if b.opts.fleet.devices > 0 && b.profiles == nil {
-		keys, err := publicKeys(b.opts.fleet.keys)
+	for _, shape := range b.opts.fleets {
+		if b.profiles != nil {
+			break
+		}
+		keys, err := publicKeys(shape.keys)
 		if err != nil {
 			return err
 		}
-		if err := b.runFleet(ctx, b.opts.fleet, keys); err != nil {
+		if err := b.runFleet(ctx, shape, keys); err != nil {
 			return err
 		}
 	}
@@ -265,7 +270,7 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 	report := renderReport(reportInput{
 		analysis: analysisSection(string(previous)), providerDir: shownProviderDir(opts.providerDir, binDir),
 		when: time.Now(), machine: describeMachine(ctx, opts.terraform), parallelism: opts.parallelism,
-		runs: opts.runs, fleet: opts.fleet,
+		runs: opts.runs, fleets: opts.fleets,
 		elapsed: time.Since(b.start), command: strings.TrimSpace("go run ./bench " + strings.Join(args, " ")), samples: b.samples,
 	})
 	if err := os.WriteFile(opts.out, []byte(report), 0o644); err != nil { //nolint:gosec // a report for people to read

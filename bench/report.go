@@ -123,8 +123,8 @@ type reportInput struct {
 	command     string
 	providerDir string // shown when it is not the repository's bin/
 	samples     []sample
-	fleet       fleetShape // of the fleet scenario; zero when it was skipped
-	analysis    string     // kept from the previous report
+	fleets      []fleetShape // of the fleet scenario; none when it was skipped
+	analysis    string       // kept from the previous report
 }
 
 func renderReport(in reportInput) string {
@@ -218,7 +218,8 @@ func renderReport(in reportInput) string {
 		if z, ok := sums[group{kindFleet, g.n, 0, g.phase}]; ok && g.latency > 0 && z.medianWall > 0 {
 			vsZero = fmt.Sprintf("%.2f×", ratio(s.medianWall, z.medianWall))
 		}
-		w("| %d × %d | %s | %s | %d | %s | %s | %s | %s |\n", in.fleet.devices, in.fleet.keys, milliseconds(g.latency), g.phase,
+		shape, _ := fleetOf(in.fleets, g.n)
+		w("| %d × %d | %s | %s | %d | %s | %s | %s | %s |\n", shape.devices, shape.keys, milliseconds(g.latency), g.phase,
 			s.medianConnections, seconds(s.medianWall), vsZero, seconds(s.medianProviderCPU), requestsCell(s))
 	}
 	if !measured {
@@ -244,7 +245,7 @@ func renderReport(in reportInput) string {
 	w("```sh\nmake bench                # builds bin/, then go run ./bench: N = 100, 1000, 3000 at 0 and 50 ms\n")
 	w("go run ./bench -quick     # N = 1,000 only\n")
 	w("go run ./bench -n 100 -runs 1 -latency 0 -out /tmp/quick.md   # a quick look\n")
-	w("go run ./bench -n 100 -attachments 0 -fleet 20x25 -out /tmp/fleet.md   # mostly the fleet (N = 100 keys is quick)\n")
+	w("go run ./bench -n 0 -attachments 0 -out /tmp/fleet.md   # the fleet shapes only (-fleet 20x25,100x10)\n")
 	w("go run ./bench -provider-dir /path/to/other/build -out /tmp/other.md   # another build of the provider\n")
 	w("go run ./bench -n 1000 -latency 0 -cpuprofile /tmp/p.pprof   # CPU profile of the provider's plans (no report)\n```\n")
 	if in.analysis != "" {

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/packethost/terraform-provider-packet/internal/metal"
 )
 
 // summary is a group's figures over its runs.
@@ -88,7 +90,7 @@ const (
 	cpuPerInstance      = 1500 * time.Microsecond
 	rssTargetN          = 3000
 	rssTarget           = 40 << 20
-	listPageSize        = 1000 // keys per list page the provider asks for (the API's maximum)
+	listPageSize        = metal.PageSize // items per list page the provider asks for
 	listRoute           = "GET /projects/{id}/ssh-keys"
 	deviceListRoute     = "GET /projects/{id}/devices"
 	deviceGetRoute      = "GET /devices/{id}"

@@ -14,7 +14,7 @@ type DeviceFilter struct {
 	// Tag keeps devices with this tag (the spec's "tag" query parameter).
 	// Callers still check each device: the filter is only a saving.
 	Tag     string
-	PerPage int
+	PerPage int // 0: PageSize
 }
 
 type projectDeviceJSON struct {

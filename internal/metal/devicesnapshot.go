@@ -38,8 +38,12 @@ const DefaultDeviceSnapshotTTL = 30 * time.Second
 //   - Get never returns the root password (RootPassword is always empty):
 //     the API shows it for 24 hours after provisioning and again after a
 //     reinstall, so a listed one may be gone or replaced by the time it is
-//     used. GetFresh is one GET every time, for what decides how to log in
-//     at the moment of use; its answer also refreshes the snapshot.
+//     used. GetFresh is for what decides how to log in: it GETs a device
+//     the first time it is asked for it (concurrent callers share that
+//     GET) and answers later calls with what that GET said, so one
+//     operation reads each device's password from the API exactly once,
+//     whatever the number of its attachments. The GET also refreshes the
+//     snapshot (without the password).
 //   - List returns a copy of a project's snapshot, with tags, for the
 //     device data sources.
 //
@@ -49,14 +53,16 @@ type DeviceSnapshots struct {
 	client  *Client
 	ttl     time.Duration
 	now     func() time.Time
-	perPage int
+	perPage int // 0: PageSize
 
-	flight singleflight.Group // listings, by project id
+	flight      singleflight.Group // listings, by project id
+	freshFlight singleflight.Group // GetFresh reads, by device id
 
 	mu        sync.Mutex
 	projects  map[string]*deviceSnapshot // by project id
 	projectOf map[string]string          // device id → its project, as last listed or read
 	finding   chan struct{}              // closed when the discovery in flight ends; nil when none is
+	readFresh map[string]Device          // device id → what GetFresh read, password included
 }
 
 // deviceSnapshot is one project's devices as of taken, in the API's order,
@@ -74,8 +80,8 @@ func NewDeviceSnapshots(c *Client, ttl time.Duration) *DeviceSnapshots {
 		ttl = DefaultDeviceSnapshotTTL
 	}
 	return &DeviceSnapshots{
-		client: c, ttl: ttl, now: time.Now, perPage: snapshotPageSize,
-		projects: map[string]*deviceSnapshot{}, projectOf: map[string]string{},
+		client: c, ttl: ttl, now: time.Now,
+		projects: map[string]*deviceSnapshot{}, projectOf: map[string]string{}, readFresh: map[string]Device{},
 	}
 }
 
@@ -113,10 +119,44 @@ func (s *DeviceSnapshots) Get(ctx context.Context, id string) (*Device, error) {
 	return d, nil
 }
 
-// GetFresh is GetDevice, root password included: one GET, never an answer
-// from a snapshot. The snapshot takes what it read (without the password).
+// GetFresh is GetDevice, root password included, read from the API once
+// per device for the life of s (one operation), never from a listing. A
+// failed read is not kept: the next call reads again.
 func (s *DeviceSnapshots) GetFresh(ctx context.Context, id string) (*Device, error) {
-	return s.read(ctx, id)
+	if d, ok := s.freshlyRead(id); ok {
+		return d, nil
+	}
+	d, err := shared(ctx, &s.freshFlight, id, func(ctx context.Context) (*Device, error) {
+		// A read that ended between freshlyRead and now left its answer.
+		if d, ok := s.freshlyRead(id); ok {
+			return d, nil
+		}
+		d, err := s.read(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		s.readFresh[id] = cloneDevice(*d)
+		s.mu.Unlock()
+		return d, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	c := cloneDevice(*d) // callers of one read share its answer
+	return &c, nil
+}
+
+// freshlyRead returns a copy of what GetFresh read of device id, if it did.
+func (s *DeviceSnapshots) freshlyRead(id string) (*Device, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.readFresh[id]
+	if !ok {
+		return nil, false
+	}
+	d = cloneDevice(d)
+	return &d, true
 }
 
 // List returns all devices of a project with their tags, from the snapshot.
@@ -239,18 +279,9 @@ func (s *DeviceSnapshots) snapshot(ctx context.Context, projectID string) (*devi
 	}
 	s.mu.Unlock()
 
-	ch := s.flight.DoChan(projectID, func() (any, error) {
-		return s.fetch(context.WithoutCancel(ctx), projectID)
+	return shared(ctx, &s.flight, projectID, func(ctx context.Context) (*deviceSnapshot, error) {
+		return s.fetch(ctx, projectID)
 	})
-	select {
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case res := <-ch:
-		if res.Err != nil {
-			return nil, res.Err
-		}
-		return res.Val.(*deviceSnapshot), nil
-	}
 }
 
 // fetch lists the project's devices and keeps the snapshot.
@@ -314,8 +345,13 @@ func (snap *deviceSnapshot) reindex() {
 
 // cloneProjectDevice copies d so a caller cannot change the snapshot through its slices.
 func cloneProjectDevice(d ProjectDevice) ProjectDevice {
+	d.Device = cloneDevice(d.Device)
+	d.Tags = slices.Clone(d.Tags)
+	return d
+}
+
+func cloneDevice(d Device) Device {
 	d.IPAddresses = slices.Clone(d.IPAddresses)
 	d.SSHKeyIDs = slices.Clone(d.SSHKeyIDs)
-	d.Tags = slices.Clone(d.Tags)
 	return d
 }

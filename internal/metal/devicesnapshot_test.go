@@ -146,24 +146,38 @@ func TestDeviceSnapshotsConcurrentFleetCostsOneGET(t *testing.T) {
 	f.requestsAre(t, map[string]int{routeListDevices: 3, routeGetDevice: 1})
 }
 
-func TestDeviceSnapshotsGetFreshIsOneGETEach(t *testing.T) {
+// GetFresh reads each device once per operation (one DeviceSnapshots),
+// however many callers ask and however concurrently: 20 devices asked for
+// 5 times each at once are 20 GETs, each answering with the password.
+func TestDeviceSnapshotsGetFreshIsOneGETPerDevice(t *testing.T) {
 	f := newDeviceFixture(t, 20, mockapi.Options{})
 	for _, id := range f.ids {
 		f.get(t, id)
 	}
 	f.mock.ResetRequests()
-	for _, id := range f.ids {
-		d, err := f.devices.GetFresh(t.Context(), id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, _ := f.mock.Device(id)
-		if d.ID != id || want.RootPassword == "" || d.RootPassword != want.RootPassword {
-			t.Fatalf("GetFresh(%s) = %+v; want the device with root password %q", id, d, want.RootPassword)
+	var wg sync.WaitGroup
+	errs := make(chan error, 5*len(f.ids))
+	for range 5 {
+		for _, id := range f.ids {
+			wg.Go(func() {
+				d, err := f.devices.GetFresh(t.Context(), id)
+				want, _ := f.mock.Device(id)
+				switch {
+				case err != nil:
+					errs <- err
+				case d.ID != id || want.RootPassword == "" || d.RootPassword != want.RootPassword:
+					errs <- fmt.Errorf("GetFresh(%s) = %+v; want the device with root password %q", id, d, want.RootPassword)
+				}
+			})
 		}
 	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
 	f.requestsAre(t, map[string]int{routeGetDevice: 20})
-	// What GetFresh read is not served as the password later.
+	// What GetFresh read is not served as the password by Get.
 	for _, id := range f.ids {
 		if d := f.get(t, id); d.RootPassword != "" {
 			t.Fatalf("Get(%s) gave a root password; only GetFresh may", id)
@@ -172,8 +186,22 @@ func TestDeviceSnapshotsGetFreshIsOneGETEach(t *testing.T) {
 	f.requestsAre(t, map[string]int{routeGetDevice: 20})
 }
 
-// The root password is shown for 24 hours: a fresh read after that has
-// none, whatever an earlier listing or read showed.
+// A GetFresh that failed is not kept: the next caller reads again.
+func TestDeviceSnapshotsGetFreshKeepsNoFailure(t *testing.T) {
+	f := newDeviceFixture(t, 1, mockapi.Options{})
+	f.mock.SetFaults(mockapi.Faults{ErrorRateByRoute: map[string]float64{routeGetDevice: 1}})
+	if _, err := f.devices.GetFresh(t.Context(), f.ids[0]); err == nil {
+		t.Fatal("GetFresh succeeded while every device GET fails")
+	}
+	f.mock.SetFaults(mockapi.Faults{})
+	if d, err := f.devices.GetFresh(t.Context(), f.ids[0]); err != nil || d.RootPassword == "" {
+		t.Fatalf("GetFresh after the failure = %+v, %v; want the device read again, with its password", d, err)
+	}
+}
+
+// The root password is shown for 24 hours: no listing or Get serves it,
+// and the next operation's fresh read after that has none, whatever an
+// earlier operation read.
 func TestDeviceSnapshotsNeverServeAStalePassword(t *testing.T) {
 	var mu sync.Mutex
 	mockNow := time.Now()
@@ -190,8 +218,9 @@ func TestDeviceSnapshotsNeverServeAStalePassword(t *testing.T) {
 	mu.Lock()
 	mockNow = mockNow.Add(25 * time.Hour)
 	mu.Unlock()
-	if d, err := f.devices.GetFresh(t.Context(), f.ids[1]); err != nil || d.RootPassword != "" {
-		t.Fatalf("GetFresh after 24 hours = %+v, %v; want no root password (the API no longer shows it)", d, err)
+	next := NewDeviceSnapshots(f.devices.client, 0)
+	if d, err := next.GetFresh(t.Context(), f.ids[1]); err != nil || d.RootPassword != "" {
+		t.Fatalf("GetFresh of the next operation after 24 hours = %+v, %v; want no root password (the API no longer shows it)", d, err)
 	}
 }
 

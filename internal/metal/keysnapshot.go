@@ -16,9 +16,6 @@ import (
 // keys, short enough that a long run never serves minutes-old keys.
 const DefaultKeySnapshotTTL = 30 * time.Second
 
-// snapshotPageSize is the largest page the API serves (PerPage.yaml).
-const snapshotPageSize = 1000
-
 // KeySnapshots answers key reads from per-owner snapshots of the list
 // endpoint, so refreshing N keys of one project costs ⌈N/1000⌉ list requests
 // instead of N GETs. Use one per provider process (per Client), and make
@@ -111,7 +108,7 @@ func (s *KeySnapshots) Get(ctx context.Context, owner Owner, id string) (*SSHKey
 func (s *KeySnapshots) List(ctx context.Context, owner Owner) ([]SSHKey, error) {
 	name, ok := ownerKey(owner)
 	if !ok {
-		return s.client.ListSSHKeys(ctx, owner, ListOptions{PerPage: snapshotPageSize})
+		return s.client.ListSSHKeys(ctx, owner, ListOptions{})
 	}
 	snap, err := s.snapshot(ctx, owner, name)
 	if err != nil {
@@ -121,7 +118,7 @@ func (s *KeySnapshots) List(ctx context.Context, owner Owner) ([]SSHKey, error) 
 	out, listed := snap.all()
 	s.mu.Unlock()
 	if !listed {
-		return s.client.ListSSHKeys(ctx, owner, ListOptions{PerPage: snapshotPageSize}) // for the API's own error
+		return s.client.ListSSHKeys(ctx, owner, ListOptions{}) // for the API's own error
 	}
 	return out, nil
 }
@@ -210,25 +207,16 @@ func (s *KeySnapshots) snapshot(ctx context.Context, owner Owner, name string) (
 	// The write count is part of the flight's name: a Get after a write never
 	// joins a listing that began before it.
 	flightName := name + "@" + strconv.FormatUint(writes, 10)
-	ch := s.flight.DoChan(flightName, func() (any, error) {
-		return s.fetch(context.WithoutCancel(ctx), owner, name, writes)
+	return shared(ctx, &s.flight, flightName, func(ctx context.Context) (*keySnapshot, error) {
+		return s.fetch(ctx, owner, name, writes)
 	})
-	select {
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case res := <-ch:
-		if res.Err != nil {
-			return nil, res.Err
-		}
-		return res.Val.(*keySnapshot), nil
-	}
 }
 
 // fetch lists the owner's keys and keeps the snapshot unless a write
 // happened meanwhile (then it serves only the callers that asked before).
 func (s *KeySnapshots) fetch(ctx context.Context, owner Owner, name string, writes uint64) (*keySnapshot, error) {
 	taken := s.now() // the keys are at least this old
-	keys, err := s.client.ListSSHKeys(ctx, owner, ListOptions{PerPage: snapshotPageSize})
+	keys, err := s.client.ListSSHKeys(ctx, owner, ListOptions{})
 	snap := &keySnapshot{taken: taken}
 	switch {
 	case IsStatus(err, http.StatusForbidden) || IsNotFound(err):

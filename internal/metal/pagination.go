@@ -10,6 +10,18 @@ import (
 	"strings"
 )
 
+// PageSize is the page size of every list the client makes: the largest
+// the API serves (PerPage.yaml), so a list costs as few requests as it can.
+const PageSize = 1000
+
+// pagingQuery asks for perPage items a page, PageSize when perPage is 0.
+func pagingQuery(perPage int) url.Values {
+	if perPage <= 0 {
+		perPage = PageSize
+	}
+	return url.Values{"per_page": {strconv.Itoa(perPage)}}
+}
+
 // maxPages stops a server that keeps sending "next" from looping us forever.
 const maxPages = 10000
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"strconv"
 )
 
@@ -45,8 +44,8 @@ type SSHKeyUpdate struct {
 	Tags  *[]string
 }
 
-// ListOptions narrow and page a list. PerPage 0 sends no paging parameters
-// (the server's default page size applies); all pages are fetched either way.
+// ListOptions narrow and page a list. PerPage 0 asks for PageSize; all
+// pages are fetched either way.
 type ListOptions struct {
 	Search  string
 	PerPage int
@@ -199,12 +198,4 @@ func (c *Client) ListSSHKeys(ctx context.Context, owner Owner, opts ListOptions)
 		return nil, err
 	}
 	return toSSHKeys(keys), nil
-}
-
-func pagingQuery(perPage int) url.Values {
-	q := url.Values{}
-	if perPage > 0 {
-		q.Set("per_page", strconv.Itoa(perPage))
-	}
-	return q
 }

@@ -188,7 +188,9 @@ func TestListSSHKeysFollowsAllPages(t *testing.T) {
 	}
 }
 
-func TestListSSHKeysWithoutPagingParams(t *testing.T) {
+// Without PerPage the list asks for PageSize and still follows the pages
+// the server makes.
+func TestListSSHKeysDefaultPaging(t *testing.T) {
 	f := pagedKeys(t, "next")
 	keys, err := newTestClient(t, f, nil).ListSSHKeys(context.Background(), Owner{Kind: OwnerUser}, ListOptions{Search: "x"})
 	if err != nil {
@@ -198,8 +200,8 @@ func TestListSSHKeysWithoutPagingParams(t *testing.T) {
 		t.Errorf("got %d keys, want 7", len(keys))
 	}
 	first := f.seen()[0]
-	if first.Path != "/metal/v1/ssh-keys" || first.RawQuery != "search=x" {
-		t.Errorf("first request %s?%s, want /metal/v1/ssh-keys?search=x", first.Path, first.RawQuery)
+	if first.Path != "/metal/v1/ssh-keys" || first.RawQuery != "per_page=1000&search=x" {
+		t.Errorf("first request %s?%s, want /metal/v1/ssh-keys?per_page=1000&search=x", first.Path, first.RawQuery)
 	}
 }
 

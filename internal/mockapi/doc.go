@@ -29,10 +29,12 @@
 // Bodies over 1 MiB are 413, malformed JSON 422, unknown paths 404, a known
 // path with another method 405.
 //
-// Lists return everything unless page or per_page is given; then they are
-// paginated with the spec's "meta" (page defaults to 1, per_page to 10,
-// per_page is clamped to 1000, page is at most 100000). Lists of keys take
-// "search" (substring of label, key or fingerprint, case-insensitive).
+// The lists whose spec response has "meta" (projects, a project's devices)
+// are paginated as the API does, with the spec's defaults when the request
+// gives none: page 1, per_page 10 (clamped to 1000; page at most 100000).
+// Key lists, which the spec does not page, return everything unless page or
+// per_page is given. Lists of keys take "search" (substring of label, key or
+// fingerprint, case-insensitive).
 //
 // Deviations from the OpenAPI spec, on purpose:
 //   - PATCH /ssh-keys/{id} and /projects/{id} are served (packngo uses

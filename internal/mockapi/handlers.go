@@ -68,7 +68,7 @@ func (s *Server) writeKeyList(c *call, keep func(SSHKey) bool) error {
 	s.mu.Lock()
 	keys := s.data.keysWhere(func(k SSHKey) bool { return keep(k) && keyMatches(k, term) })
 	s.mu.Unlock()
-	page, meta, err := paginate(c.r, keys)
+	page, meta, err := paginateIfAsked(c.r, keys)
 	if err != nil {
 		return err
 	}
@@ -299,7 +299,7 @@ func (s *Server) listDeviceKeys(c *call) error {
 	}
 	term := searchTerm(c.r)
 	keys = slices.DeleteFunc(keys, func(k SSHKey) bool { return !keyMatches(k, term) })
-	page, meta, err := paginate(c.r, keys)
+	page, meta, err := paginateIfAsked(c.r, keys)
 	if err != nil {
 		return err
 	}

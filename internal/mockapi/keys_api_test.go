@@ -57,7 +57,7 @@ func TestCurrentUserAndProjects(t *testing.T) {
 
 	var list projectListJSON
 	e.expect(e.do("GET", "/projects", DefaultToken, nil), 200).decode(t, &list)
-	if len(list.Projects) != 1 || list.Projects[0].ID != DefaultProjectID || list.Meta != nil {
+	if len(list.Projects) != 1 || list.Projects[0].ID != DefaultProjectID || list.Meta == nil || list.Meta.Total != 1 {
 		t.Fatalf("projects = %+v", list)
 	}
 	var p projectJSON

@@ -25,14 +25,23 @@ type metaJSON struct {
 	Total       int       `json:"total"`
 }
 
-// paginate cuts a list to the requested page. Without page and per_page the
-// whole list comes back with no meta (no cap). per_page above the spec's
-// maximum is clamped to it; a page past the end is empty.
-func paginate[T any](r *http.Request, items []T) ([]T, *metaJSON, error) {
+// paginateIfAsked is paginate for the lists the spec does not page (its
+// SSHKeyList has no "meta"): without page and per_page the whole list
+// comes back with no meta.
+func paginateIfAsked[T any](r *http.Request, items []T) ([]T, *metaJSON, error) {
 	q := r.URL.Query()
 	if !q.Has("page") && !q.Has("per_page") {
 		return items, nil, nil
 	}
+	return paginate(r, items)
+}
+
+// paginate cuts a list to the requested page, as the API pages the lists
+// whose response carries "meta": page defaults to 1 and per_page to 10, so
+// a client that gives no page size gets 10 items and a next page. per_page
+// above the spec's maximum is clamped to it; a page past the end is empty.
+func paginate[T any](r *http.Request, items []T) ([]T, *metaJSON, error) {
+	q := r.URL.Query()
 	page, err := queryInt(q, "page", 1, maxPage)
 	if err != nil {
 		return nil, nil, err
