@@ -17,10 +17,6 @@ import (
 	"github.com/packethost/terraform-provider-packet/internal/sshkey"
 )
 
-// keyListPageSize is the largest page the API serves (PerPage.yaml), so a
-// list costs as few requests as possible.
-const keyListPageSize = 1000
-
 var (
 	_ datasource.DataSourceWithConfigure        = (*sshKeyLookupDataSource)(nil)
 	_ datasource.DataSourceWithConfigValidators = (*sshKeyLookupDataSource)(nil)
@@ -216,7 +212,7 @@ func (d *sshKeyLookupDataSource) queryFrom(m keyItem) (keyQuery, error) {
 
 // search makes one list call (more only past 1000 keys) and filters exactly.
 func (d *sshKeyLookupDataSource) search(ctx context.Context, client *metal.Client, owner metal.Owner, q keyQuery, diags *diag.Diagnostics) *metal.SSHKey {
-	keys, err := client.ListSSHKeys(ctx, owner, metal.ListOptions{Search: q.search, PerPage: keyListPageSize})
+	keys, err := client.ListSSHKeys(ctx, owner, metal.ListOptions{Search: q.search})
 	if err != nil {
 		diags.AddError("Could not list the "+d.owner.noun+"s", err.Error())
 		return nil

@@ -144,7 +144,7 @@ func (l sshKeyListResource) List(ctx context.Context, req list.ListRequest, stre
 		return
 	}
 	owner := metal.Owner{Kind: l.owner.kind, ID: config.ProjectID.ValueString()}
-	keys, err := client.ListSSHKeys(ctx, owner, metal.ListOptions{PerPage: keyListPageSize})
+	keys, err := client.ListSSHKeys(ctx, owner, metal.ListOptions{})
 	if err != nil {
 		diags.AddError("Could not list the "+l.owner.noun+"s", err.Error())
 		stream.Results = list.ListResultsStreamDiagnostics(diags)
