@@ -5,7 +5,8 @@
 # Terraform (or OpenTofu) at the local build through a temporary CLI config with
 # dev_overrides, applies examples/demo/ (PuTTY key -> project key, OpenSSH .pub ->
 # personal key, project key -> attached to the running device), logs in to the
-# device with the PuTTY key over SSH, reads the same key in another form (one
+# device with the PuTTY key over SSH, puts a deploy key on the same server by its
+# address alone (packet_authorized_key) and logs in with it too, reads the same key in another form (one
 # OpenSSH line, another comment) and checks that the plan shows no changes,
 # destroys everything and stops the mock.
 #
@@ -130,7 +131,7 @@ rm -rf "$work/demo/.terraform"
 export TF_VAR_api_url=$api_url TF_VAR_token=$token TF_VAR_project_id=$project_id TF_VAR_device_id=$device_id
 tf() { "$tf" -chdir="$work/demo" "$@"; }
 
-step "$tf_name apply: PuTTY .ppk -> project key, OpenSSH .pub -> personal key, project key -> attached to web-1"
+step "$tf_name apply: PuTTY .ppk -> project key, OpenSSH .pub -> personal key, project key -> attached to web-1, deploy key -> web-1 by address"
 echo "(the outputs are the fingerprints as the portal shows them, MD5, and as ssh-keygen -l prints them, SHA256)"
 tf apply -auto-approve -no-color -compact-warnings
 
@@ -148,21 +149,32 @@ host_key=$(curl -fsS -H "X-Auth-Token: $token" "${api_url%/}/devices/$device_id"
 printf '[%s]:%s %s\n' "$host" "$port" "$host_key" >"$work/known_hosts"
 # ssh refuses private keys others can read; git does not keep the mode.
 install -m 600 "$demo_src/keys/putty-demo.openssh" "$work/login_key"
+install -m 600 "$demo_src/keys/deploy" "$work/deploy_key"
 
+# login [KEY_FILE] COMMAND...: the PuTTY key unless another key file is named.
 login() {
+  local key=$work/login_key
+  if [[ $1 == "$work/"* ]]; then
+    key=$1
+    shift
+  fi
   if [[ $ssh_client == openssh ]]; then
-    ssh -F /dev/null -i "$work/login_key" -p "$port" \
+    ssh -F /dev/null -i "$key" -p "$port" \
       -o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes -o PasswordAuthentication=no \
       -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$work/known_hosts" -o GlobalKnownHostsFile=/dev/null \
       -o ConnectTimeout=10 -o LogLevel=ERROR "root@$host" "$@"
   else
     (cd "$repo" && go run ./internal/demo/sshlogin -host "$host" -port "$port" -user root \
-      -key "$work/login_key" -known-hosts "$work/known_hosts" -- "$@")
+      -key "$key" -known-hosts "$work/known_hosts" -- "$@")
   fi
 }
 
 step "Logging in to web-1 as root with the PuTTY key, $ssh_client client ($host port $port, host key checked)"
 reply=$(login echo "hello from web-1: the PuTTY key works") || fail "ssh login with the attached key failed."
+echo "  device says: $reply"
+
+step "Logging in with the deploy key packet_authorized_key put there by address alone (no device id, no API)"
+reply=$(login "$work/deploy_key" echo "hello from web-1: the deploy key works") || fail "ssh login with the deploy key failed."
 echo "  device says: $reply"
 
 # --- the headline promise: another form of the same key is no change -------------
@@ -179,11 +191,14 @@ case $plan_status in
 esac
 
 # --- destroy ---------------------------------------------------------------------------
-step "$tf_name destroy: the key leaves web-1's authorized_keys, both keys leave the API"
+step "$tf_name destroy: both lines leave web-1's authorized_keys, both keys leave the API"
 tf destroy -auto-approve -no-color -compact-warnings
 
-step "Checking that the PuTTY key no longer logs in"
+step "Checking that neither the PuTTY key nor the deploy key logs in any more"
 if login true 2>/dev/null; then
-  fail "the key still logs in after destroy."
+  fail "the PuTTY key still logs in after destroy."
+fi
+if login "$work/deploy_key" true 2>/dev/null; then
+  fail "the deploy key still logs in after destroy."
 fi
 echo "  refused, as it should be"

@@ -47,7 +47,19 @@ resource "packet_device_key_attachment" "putty" {
   ssh_key_id = packet_project_ssh_key.putty.id
 }
 
-# Where and how to reach the device for the login check.
+# Where and how to reach the device: for packet_authorized_key and the login check.
 data "packet_device" "web" {
   id = var.device_id
+}
+
+# 5. Any SSH server, on the platform or off it: the same engine, by address.
+#    No device id, no key id, no API call: this is the resource that keeps
+#    working after the platform's end (guide: "Your servers left the
+#    platform"). A deploy key, kept from forwarding anything; the host key is
+#    pinned on first use as the attachment's is.
+resource "packet_authorized_key" "deploy" {
+  host       = data.packet_device.web.public_ipv4
+  port       = data.packet_device.web.ssh_port
+  public_key = file("${path.module}/keys/deploy.pub")
+  options    = "no-port-forwarding,no-agent-forwarding,no-X11-forwarding"
 }

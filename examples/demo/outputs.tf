@@ -26,6 +26,14 @@ output "attached" {
   }
 }
 
+output "by_address" {
+  value = {
+    host               = packet_authorized_key.deploy.host
+    line               = packet_authorized_key.deploy.authorized_keys_line
+    fingerprint_sha256 = packet_authorized_key.deploy.fingerprint_sha256
+  }
+}
+
 # Read by scripts/demo.sh for the ssh login check.
 output "device_host" {
   value = data.packet_device.web.public_ipv4

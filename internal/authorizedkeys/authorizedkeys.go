@@ -241,8 +241,8 @@ func blobType(blob []byte) string {
 	if len(blob) < 4 {
 		return ""
 	}
-	n := binary.BigEndian.Uint32(blob)
-	if uint64(n) > uint64(len(blob)-4) {
+	n := int64(binary.BigEndian.Uint32(blob))
+	if n > int64(len(blob)-4) {
 		return ""
 	}
 	return string(blob[4 : 4+n])

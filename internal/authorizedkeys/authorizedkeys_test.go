@@ -296,9 +296,9 @@ func BenchmarkAdd(b *testing.B) {
 
 func BenchmarkRemove(b *testing.B) {
 	data := thousandLines()
-	i := 501 // a key line, not a comment line
+	const i = 501 // a key line, not a comment line
 	seed := make([]byte, ed25519.SeedSize)
-	seed[0], seed[1] = byte(i), byte(i>>8)
+	seed[0], seed[1] = i&0xff, i>>8
 	k, _ := ssh.NewPublicKey(ed25519.NewKeyFromSeed(seed).Public())
 	for b.Loop() {
 		f := Parse(data)

@@ -225,9 +225,10 @@ func TestDemoRunsToTheEndAndCleansUp(t *testing.T) {
 			}
 			for _, want := range []string{
 				"device says: hello from web-1: the PuTTY key works",
+				"device says: hello from web-1: the deploy key works",
 				"No changes. Your infrastructure matches the configuration.",
 				"no changes: the provider compares keys, not their spelling",
-				"Destroy complete! Resources: 3 destroyed.",
+				"Destroy complete! Resources: 4 destroyed.",
 				"refused, as it should be",
 				"==> Done:",
 			} {

@@ -26,8 +26,8 @@ import (
 
 // Environment variables read when the provider block leaves a value out.
 const (
-	envAuthToken      = "PACKET_AUTH_TOKEN"
-	envMetalAuthToken = "METAL_AUTH_TOKEN"
+	envAuthToken      = "PACKET_AUTH_TOKEN" //nolint:gosec // the variable's name, not a token
+	envMetalAuthToken = "METAL_AUTH_TOKEN"  //nolint:gosec // the variable's name, not a token
 	envAPIURL         = "PACKET_API_URL"
 
 	defaultMaxRetries     = 10

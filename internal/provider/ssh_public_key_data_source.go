@@ -175,7 +175,7 @@ func readKeyFile(name string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(file)
+	f, err := os.Open(file) //nolint:gosec // reading the file the configuration names is this data source's job
 	if err != nil {
 		return nil, shortPathError(err)
 	}

@@ -145,7 +145,7 @@ func retainedPerRPC(t *testing.T, s tfprotov6.ProviderServer) int64 {
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	runtime.KeepAlive(s)
-	return (int64(after.HeapAlloc) - int64(before.HeapAlloc)) / rpcs
+	return (int64(after.HeapAlloc) - int64(before.HeapAlloc)) / rpcs //nolint:gosec // a heap is far below 2^63 bytes
 }
 
 // TestFrameworkStillLeaksContexts passes while terraform-plugin-framework

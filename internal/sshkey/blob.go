@@ -57,9 +57,9 @@ func blobTypeReason(blob []byte) (reason, typ string, ok bool) {
 	if len(blob) < 4 {
 		return "key blob is truncated: " + strconv.Itoa(len(blob)) + " bytes, too short to hold even a key type", "", false
 	}
-	n := binary.BigEndian.Uint32(blob)
-	if uint64(n) > uint64(len(blob)-4) {
-		return "key blob is truncated or not a key: its key type is said to be " + strconv.FormatUint(uint64(n), 10) +
+	n := int64(binary.BigEndian.Uint32(blob))
+	if n > int64(len(blob)-4) {
+		return "key blob is truncated or not a key: its key type is said to be " + strconv.FormatInt(n, 10) +
 			" bytes long but only " + strconv.Itoa(len(blob)-4) + " follow", "", false
 	}
 	return "", string(blob[4 : 4+n]), true
@@ -292,6 +292,6 @@ func newDSAPublicKey(p, q, g, y *big.Int) (*dsaPublicKey, error) {
 	return &dsaPublicKey{P: p, Q: q, G: g, Y: y}, nil
 }
 
-func dsaFromStd(k *dsa.PublicKey) (*dsaPublicKey, error) { //nolint:staticcheck // see import.
+func dsaFromStd(k *dsa.PublicKey) (*dsaPublicKey, error) {
 	return newDSAPublicKey(k.P, k.Q, k.G, k.Y)
 }

@@ -57,8 +57,9 @@ func parsePEM(text []byte, opts Options) (*Key, error) {
 		return parseOpenSSHPrivate(block.Bytes)
 	case FormatPEMPKIX, FormatPEMPKCS1Public:
 		return parsePEMPublic(block, f)
+	default:
+		return parsePEMPrivate(block, f, opts.Passphrase)
 	}
-	return parsePEMPrivate(block, f, opts.Passphrase)
 }
 
 // pemLabel returns the X of "-----BEGIN X-----" on the first line.
@@ -186,7 +187,7 @@ func parsePEMPrivate(block *pem.Block, f Format, passphrase []byte) (*Key, error
 // sshPublicFromCrypto converts a standard library public key.
 func sshPublicFromCrypto(k any) (ssh.PublicKey, string) {
 	switch k := k.(type) {
-	case *dsa.PublicKey: //nolint:staticcheck // see import.
+	case *dsa.PublicKey:
 		pub, err := dsaFromStd(k)
 		if err != nil {
 			return nil, "the DSA key parameters are out of range"

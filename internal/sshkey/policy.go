@@ -47,6 +47,7 @@ func publicHalfHint(f Format) string {
 		return "e.g. `puttygen KEY.ppk -O public-openssh` or PuTTYgen's \"Public key for pasting\" box"
 	case FormatOpenSSHPrivate:
 		return "e.g. the .pub file next to it or `ssh-keygen -y -f KEY`"
+	default:
+		return "e.g. `ssh-keygen -y -f KEY`"
 	}
-	return "e.g. `ssh-keygen -y -f KEY`"
 }

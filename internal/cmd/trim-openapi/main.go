@@ -47,7 +47,13 @@ func main() {
 }
 
 func trim(src, dst string) error {
-	top, err := os.ReadFile(filepath.Join(src, "openapi3.yaml"))
+	// Every read goes through the spec's folder: a $ref cannot lead outside it.
+	spec, err := os.OpenRoot(src)
+	if err != nil {
+		return err
+	}
+	defer spec.Close()
+	top, err := spec.ReadFile("openapi3.yaml")
 	if err != nil {
 		return err
 	}
@@ -62,7 +68,7 @@ func trim(src, dst string) error {
 		}
 		roots = append(roots, ref)
 	}
-	keep, err := closure(src, roots)
+	keep, err := closure(spec, roots)
 	if err != nil {
 		return err
 	}
@@ -72,19 +78,20 @@ func trim(src, dst string) error {
 		return err
 	}
 	for f := range keep {
-		data, err := os.ReadFile(filepath.Join(src, f))
+		data, err := spec.ReadFile(f)
 		if err != nil {
 			return err
 		}
-		if err := os.MkdirAll(filepath.Join(dst, filepath.Dir(f)), 0o755); err != nil {
+		// The trimmed spec is committed: readable by all, like every source file.
+		if err := os.MkdirAll(filepath.Join(dst, filepath.Dir(f)), 0o755); err != nil { //nolint:gosec // see above
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(dst, f), data, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dst, f), data, 0o644); err != nil { //nolint:gosec // see above
 			return err
 		}
 	}
 	fmt.Printf("kept %d paths and %d files\n", len(servedPaths), len(keep))
-	return os.WriteFile(filepath.Join(dst, "openapi3.yaml"), []byte(out), 0o644)
+	return os.WriteFile(filepath.Join(dst, "openapi3.yaml"), []byte(out), 0o644) //nolint:gosec // see above
 }
 
 // pathRef finds "  /path:\n    $ref: file" under the top file's paths.
@@ -99,8 +106,8 @@ func pathRef(lines []string, path string) (string, bool) {
 	return "", false
 }
 
-// closure is every file reachable from roots by $ref, relative to src.
-func closure(src string, roots []string) (map[string]bool, error) {
+// closure is every file reachable from roots by $ref, relative to the spec folder.
+func closure(spec *os.Root, roots []string) (map[string]bool, error) {
 	seen := map[string]bool{}
 	todo := slices.Clone(roots)
 	for len(todo) > 0 {
@@ -110,7 +117,7 @@ func closure(src string, roots []string) (map[string]bool, error) {
 			continue
 		}
 		seen[f] = true
-		data, err := os.ReadFile(filepath.Join(src, f))
+		data, err := spec.ReadFile(f)
 		if err != nil {
 			return nil, err
 		}

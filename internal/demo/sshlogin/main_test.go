@@ -141,7 +141,11 @@ func TestLoginGivesUpAtTheTimeout(t *testing.T) {
 	}()
 	f := newFixture(t)
 	cfg := f.config(f.keyFile, f.knownHost, "true")
-	cfg.Port = ln.Addr().(*net.TCPAddr).Port
+	addr, ok := ln.Addr().(*net.TCPAddr)
+	if !ok {
+		t.Fatalf("listener address %v is not TCP", ln.Addr())
+	}
+	cfg.Port = addr.Port
 	cfg.Timeout = 300 * time.Millisecond
 	start := time.Now()
 	if _, _, err := login(context.Background(), cfg); err == nil {
