@@ -226,6 +226,7 @@ func (r *authorizedKeyResource) Update(ctx context.Context, req resource.UpdateR
 	old := state.ownLine(key, state.lineToWrite(key))
 	sameOptions := plan.writtenOptions() == state.writtenOptions()
 	moved := state.Host.IsNull() || state.Port.IsNull() || movedAddress(state.settings(), plan.settings())
+	reconnect := moved || reachChanged(state.settings(), plan.settings())
 	// Only what the configuration says changes; the key as written stays.
 	state.Host, state.Port, state.User, state.AuthorizedKeysPath = plan.Host, plan.Port, plan.User, plan.AuthorizedKeysPath
 	state.SSH, state.ID = plan.SSH, types.StringValue(state.id())
@@ -234,7 +235,7 @@ func (r *authorizedKeyResource) Update(ctx context.Context, req resource.UpdateR
 			"The key's line was already in the file before this resource and is not its own, so its options are left as they are.")
 	}
 	state.Options, state.ExpiresAt = plan.Options, plan.ExpiresAt
-	if sameOptions && !moved {
+	if sameOptions && !reconnect {
 		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 		resp.Diagnostics.Append(state.identity(ctx, resp.Identity)...)
 		return

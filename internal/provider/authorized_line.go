@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net"
+	"strconv"
 	"sync"
 	"time"
 
@@ -312,7 +314,7 @@ func (e lineEngine) reach(ctx context.Context, conn resolvedConnection, subject 
 	defer done(diags)
 	res, err := e.data.machines.FindKey(ctx, conn.Endpoint, key.PublicKey())
 	if err != nil {
-		diags.Append(machineErrorDiagnostic("Could not reach the host at its new address", subject, conn, err))
+		diags.Append(machineErrorDiagnostic("Could not reach the host with the new settings", subject, conn, err))
 		return false
 	}
 	e.pin(st, res.Outcome, subject, conn, diags)
@@ -431,3 +433,32 @@ func describeOptions(o string) string {
 	}
 	return o
 }
+
+// movedAddress: the host or port to connect to changed.
+func movedAddress(old, next connectionSettings) bool {
+	return old.Host != next.Host || old.Port != next.Port || jumpAddress(old.Jump) != jumpAddress(next.Jump)
+}
+
+// jumpAddress is where a jump host is: behind another one, the same
+// address may be another machine.
+func jumpAddress(j *jumpSettings) string {
+	if j == nil {
+		return ""
+	}
+	return net.JoinHostPort(j.Host, strconv.Itoa(j.Port))
+}
+
+// reachChanged: an update must log in, not only store the settings, when
+// how the line is reached or whom to trust changed. Otherwise a wrong
+// host_key, key file or jump host would be stored by a "successful" apply
+// and fail every later refresh.
+func reachChanged(old, next connectionSettings) bool {
+	if movedAddress(old, next) || !sameJump(old.Jump, next.Jump) || !sameBool(old.Agent, next.Agent) {
+		return true
+	}
+	old.Jump, next.Jump, old.Agent, next.Agent, old.Unknown, next.Unknown = nil, nil, nil, nil, false, false
+	return old != next
+}
+
+func sameJump(a, b *jumpSettings) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+func sameBool(a, b *bool) bool         { return (a == nil) == (b == nil) && (a == nil || *a == *b) }

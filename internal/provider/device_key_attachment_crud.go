@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
-	"strconv"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -158,9 +156,9 @@ func (r *deviceKeyAttachmentResource) Update(ctx context.Context, req resource.U
 		return
 	}
 	sameOptions := plan.writtenOptions() == state.writtenOptions()
-	moved := movedAddress(state.SSH.settings(), plan.SSH.settings())
+	reconnect := reachChanged(state.SSH.settings(), plan.SSH.settings())
 	state.SSH = plan.SSH
-	if sameOptions && !moved {
+	if sameOptions && !reconnect {
 		state.Options, state.ExpiresAt = plan.Options, plan.ExpiresAt
 		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 		return
@@ -267,20 +265,6 @@ func apiKeyChange(onMachine, inAPI *sshkey.Key) []byte {
 		return []byte(`"changed"`)
 	}
 	return nil
-}
-
-// movedAddress: the host or port to connect to changed.
-func movedAddress(old, next connectionSettings) bool {
-	return old.Host != next.Host || old.Port != next.Port || jumpAddress(old.Jump) != jumpAddress(next.Jump)
-}
-
-// jumpAddress is where a jump host is: behind another one, the same
-// address may be another machine.
-func jumpAddress(j *jumpSettings) string {
-	if j == nil {
-		return ""
-	}
-	return net.JoinHostPort(j.Host, strconv.Itoa(j.Port))
 }
 
 func deviceSubject(d *metal.Device) string { return fmt.Sprintf("Device %s (%s)", d.ID, d.Hostname) }

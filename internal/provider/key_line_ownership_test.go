@@ -24,8 +24,10 @@ type keyLineFront struct {
 	name     string
 	resource string // its type; the resource under test is always "test"
 	provider func(f *deviceFixture) string
-	// config is the resource "test" that puts k on the fixture's device.
-	config func(t *testing.T, f *deviceFixture, k testKey) string
+	// config readies k (the attachment makes it an API key) and gives the
+	// resource "test" that puts it on the fixture's device, with extra in
+	// its body (an ssh block).
+	config func(t *testing.T, f *deviceFixture, k testKey) func(extra string) string
 }
 
 func (fr keyLineFront) address() string { return fr.resource + ".test" }
@@ -35,16 +37,25 @@ var keyLineFronts = []keyLineFront{
 		name:     "attachment",
 		resource: "packet_device_key_attachment",
 		provider: (*deviceFixture).providerWithKey,
-		config: func(t *testing.T, f *deviceFixture, k testKey) string {
-			return apiKeyAttachmentHCL(f.device.ID, f.portalKey(t, k).ID)
+		config: func(t *testing.T, f *deviceFixture, k testKey) func(string) string {
+			keyID := f.portalKey(t, k).ID
+			return func(extra string) string {
+				return fmt.Sprintf(`
+resource "packet_device_key_attachment" "test" {
+  device_id  = %q
+  ssh_key_id = %q
+  %s
+}
+`, f.device.ID, keyID, extra)
+			}
 		},
 	},
 	{
 		name:     "authorized_key",
 		resource: "packet_authorized_key",
 		provider: func(f *deviceFixture) string { return noTokenProvider(f.operator.PrivatePEM) },
-		config: func(_ *testing.T, f *deviceFixture, k testKey) string {
-			return f.authorizedKeyHCL(k.Line, "")
+		config: func(_ *testing.T, f *deviceFixture, k testKey) func(string) string {
+			return func(extra string) string { return f.authorizedKeyHCL(k.Line, extra) }
 		},
 	},
 }
@@ -61,6 +72,7 @@ func TestAccKeyLineOwnership(t *testing.T) {
 		{"preExistingLineIsLeftOnDestroy", preExistingLineIsLeftOnDestroy},
 		{"adminsRestrictedLineSurvives", adminsRestrictedLineSurvives},
 		{"twoStatesOneLine", twoStatesOneLine},
+		{"wrongHostKeyAtUpdateIsRefused", wrongHostKeyAtUpdateIsRefused},
 	}
 	for _, fr := range keyLineFronts {
 		for _, c := range cases {
@@ -82,7 +94,7 @@ func preExistingLineIsLeftOnDestroy(t *testing.T, fr keyLineFront) {
 	if err := f.machine(t).SetAuthorizedKeys(byHand); err != nil {
 		t.Fatal(err)
 	}
-	config := fr.provider(f) + fr.config(t, f, k)
+	config := fr.provider(f) + fr.config(t, f, k)("")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		CheckDestroy:             func(*terraform.State) error { return f.fileIs(t, "after destroy", byHand) },
@@ -110,7 +122,7 @@ func adminsRestrictedLineSurvives(t *testing.T, fr keyLineFront) {
 	k := newTestKey(t, "backup")
 	restricted := `from="10.1.2.3",command="/usr/local/bin/backup-only",no-pty ` + k.withComment("backup-job") + "\n"
 	withAdmin := append(append(bytes.Clone(f.original), restricted...), k.Line+"\n"...)
-	config := fr.provider(f) + fr.config(t, f, k)
+	config := fr.provider(f) + fr.config(t, f, k)("")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		CheckDestroy: func(*terraform.State) error {
@@ -155,7 +167,7 @@ terraform {
     packet = { source = %q }
   }
 }
-`, providerAddress) + fr.provider(f) + fr.config(t, f, k)
+`, providerAddress) + fr.provider(f) + fr.config(t, f, k)("")
 	a, b := newTerraformCLI(t, config), newTerraformCLI(t, config)
 	for _, cli := range []*terraformCLI{a, b} {
 		cli.run("init", "-input=false", "-no-color")
@@ -175,4 +187,31 @@ terraform {
 	if err := f.fileIs(t, "after the second destroy", f.original); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Changing only how the host is trusted logs in with the new settings: a
+// wrong host_key fails the apply and is not stored, so the next plan with
+// the right settings is empty (it was stored once, and every refresh after
+// it failed).
+func wrongHostKeyAtUpdateIsRefused(t *testing.T, fr keyLineFront) {
+	f := newDeviceFixture(t)
+	k := newTestKey(t, "trust")
+	impostor := newTestKey(t, "not-the-host")
+	config := fr.config(t, f, k)
+	pinned, wrong := config(""), config(fmt.Sprintf("ssh = { host_key = %q }", impostor.Line))
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		CheckDestroy:             func(*terraform.State) error { return f.fileIs(t, "after destroy", f.original) },
+		Steps: []resource.TestStep{
+			{Config: fr.provider(f) + pinned},
+			{
+				Config:      fr.provider(f) + wrong,
+				ExpectError: regexp.MustCompile(`(?s)` + regexp.QuoteMeta(impostor.SHA256)),
+			},
+			{
+				Config:           fr.provider(f) + pinned,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+		},
+	})
 }
