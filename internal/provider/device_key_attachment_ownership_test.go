@@ -27,6 +27,7 @@ import (
 
 	"github.com/packethost/terraform-provider-packet/internal/mockapi"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi/sshserver"
+	"github.com/packethost/terraform-provider-packet/internal/tcpproxy"
 )
 
 // Acceptance tests of issue 20: the attachment owns exactly the line it
@@ -602,7 +603,7 @@ func TestAccDeviceKeyAttachment_twoPinsForOneAddressAreAnError(t *testing.T) {
 	t.Parallel()
 	f := newDeviceFixture(t)
 	m := f.machine(t)
-	proxy := newSwitchProxy(t, fmt.Sprintf("%s:%d", m.Host(), m.Port()))
+	proxy := tcpproxy.New(t, fmt.Sprintf("%s:%d", m.Host(), m.Port()), tcpproxy.Options{})
 	a, b := f.portalKey(t, newTestKey(t, "a")), f.portalKey(t, newTestKey(t, "b"))
 	attach := func(name, keyID string) string {
 		return fmt.Sprintf(`
@@ -614,16 +615,16 @@ resource "packet_device_key_attachment" %q {
     port = %d
   }
 }
-`, name, f.device.ID, keyID, proxy.port())
+`, name, f.device.ID, keyID, proxy.Port())
 	}
 	cli := newTerraformCLI(t, cliConfig(f)+attach("a", a.ID))
 	cli.run("init", "-input=false", "-no-color")
 	cli.run("apply", "-auto-approve", "-input=false", "-no-color")
 	impostor := f.impostor(t)
-	proxy.target.Store(impostor.Addr())
+	proxy.SetTarget(impostor.Addr())
 	cli.write(cliConfig(f) + attach("a", a.ID) + attach("b", b.ID))
 	cli.run("apply", "-auto-approve", "-input=false", "-no-color", "-target=packet_device_key_attachment.b")
-	proxy.target.Store(fmt.Sprintf("%s:%d", m.Host(), m.Port()))
+	proxy.SetTarget(fmt.Sprintf("%s:%d", m.Host(), m.Port()))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd, out := cli.command(ctx, "plan", "-input=false", "-no-color")

@@ -5,15 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/google/uuid"
@@ -28,6 +25,7 @@ import (
 
 	"github.com/packethost/terraform-provider-packet/internal/mockapi"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi/sshserver"
+	"github.com/packethost/terraform-provider-packet/internal/tcpproxy"
 )
 
 const attachment = "packet_device_key_attachment.test"
@@ -191,50 +189,6 @@ resource "packet_device_key_attachment" "test" {
 	})
 }
 
-// switchProxy forwards TCP connections to whichever address it is set to,
-// so a test can put another machine behind the same address.
-type switchProxy struct {
-	l      net.Listener
-	target atomic.Value // string
-}
-
-func newSwitchProxy(t *testing.T, target string) *switchProxy {
-	t.Helper()
-	l, err := new(net.ListenConfig).Listen(t.Context(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &switchProxy{l: l}
-	p.target.Store(target)
-	var wg sync.WaitGroup
-	t.Cleanup(func() { _ = l.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() { pipe(c, p.target.Load().(string)) })
-		}
-	})
-	return p
-}
-
-func (p *switchProxy) port() int { return p.l.Addr().(*net.TCPAddr).Port }
-
-func pipe(c net.Conn, addr string) {
-	defer c.Close()
-	up, err := new(net.Dialer).DialContext(context.Background(), "tcp", addr)
-	if err != nil {
-		return
-	}
-	defer up.Close()
-	done := make(chan struct{}, 2)
-	go func() { _, _ = io.Copy(up, c); done <- struct{}{} }()
-	go func() { _, _ = io.Copy(c, up); done <- struct{}{} }()
-	<-done
-}
-
 // impostor is another SSH server that accepts the same logins as the
 // device but has its own host key.
 func (f *deviceFixture) impostor(t *testing.T) *sshserver.Server {
@@ -266,11 +220,11 @@ func TestAccDeviceKeyAttachment_pinsOnFirstUseThenRefusesAChangedHostKey(t *test
 		t.Fatal("no device")
 	}
 	m := f.machine(t)
-	proxy := newSwitchProxy(t, net.JoinHostPort(m.Host(), fmt.Sprint(m.Port())))
+	proxy := tcpproxy.New(t, net.JoinHostPort(m.Host(), fmt.Sprint(m.Port())), tcpproxy.Options{})
 	impostor := f.impostor(t)
 	added := newTestKey(t, "tofu")
 	config := f.providerWithKey() + newProjectKeyHCL(added) +
-		attachmentConfig(f.device.ID, fmt.Sprintf(`ssh = { host = "127.0.0.1", port = %d }`, proxy.port()))
+		attachmentConfig(f.device.ID, fmt.Sprintf(`ssh = { host = "127.0.0.1", port = %d }`, proxy.Port()))
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{
@@ -283,14 +237,14 @@ func TestAccDeviceKeyAttachment_pinsOnFirstUseThenRefusesAChangedHostKey(t *test
 				Check: func(*terraform.State) error { return f.canLogIn(t, added) },
 			},
 			{
-				PreConfig:   func() { proxy.target.Store(impostor.Addr()) },
+				PreConfig:   func() { proxy.SetTarget(impostor.Addr()) },
 				Config:      config,
 				PlanOnly:    true,
 				ExpectError: regexp.MustCompile(`(?s)` + regexp.QuoteMeta(fingerprintOf(t, m.HostKey())) + `.*` + regexp.QuoteMeta(ssh.FingerprintSHA256(impostor.HostPublicKey()))),
 			},
 			{
 				// The real device again: it matches the pin, nothing to change.
-				PreConfig: func() { proxy.target.Store(net.JoinHostPort(m.Host(), fmt.Sprint(m.Port()))) },
+				PreConfig: func() { proxy.SetTarget(net.JoinHostPort(m.Host(), fmt.Sprint(m.Port()))) },
 				Config:    config,
 				PlanOnly:  true,
 			},
