@@ -18,19 +18,13 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
+	"github.com/packethost/terraform-provider-packet/internal/acctest"
 	"github.com/packethost/terraform-provider-packet/internal/machine/sshdtest"
 )
 
 // noTokenProvider logs in with pem and has no API token at all.
 func noTokenProvider(pem string) string {
-	return fmt.Sprintf(`
-provider "packet" {
-  ssh {
-    private_key = %q
-    agent       = false
-  }
-}
-`, pem)
+	return acctest.ProviderBlock{SSH: sshBlock(pem)}.String()
 }
 
 // authorizedKeyHCL is one packet_authorized_key on the fixture's device,
@@ -198,7 +192,7 @@ func TestAccAuthorizedKey_ownershipAsOnTheAttachment(t *testing.T) {
 // destroy, the file unchanged, the next plan empty, destroy removes the
 // line — with no API token (the platform is retired).
 func TestAccAuthorizedKey_movedFromAnAttachment(t *testing.T) {
-	if os.Getenv("TF_ACC") != "" && isOpenTofu(t) {
+	if os.Getenv("TF_ACC") != "" && acctest.IsOpenTofu(t) {
 		// OpenTofu 1.12 decodes the source's identity with the target's
 		// identity schema on a move across types and fails before it asks
 		// the provider; nothing a provider can change.
@@ -369,7 +363,7 @@ provider "packet" {
   }`, f.operator.PrivatePEM)),
 			Check: resource.ComposeTestCheckFunc(
 				func(*terraform.State) error { return f.canLogIn(t, k) },
-				checkNoSecretsInState(pemBody(f.operator.PrivatePEM)),
+				acctest.NoSecretInState(acctest.Secret{Name: "the operator key", Value: pemBody(f.operator.PrivatePEM)}),
 			),
 		}, {
 			// Terraform passes write-only values to create and update only:

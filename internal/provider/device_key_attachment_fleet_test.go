@@ -2,9 +2,9 @@ package provider
 
 import (
 	"fmt"
-	"os"
 	"testing"
 
+	"github.com/packethost/terraform-provider-packet/internal/acctest"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi/sshserver"
 )
@@ -14,9 +14,7 @@ import (
 // no device, and logs in once per device; an apply from empty GETs each
 // device at most once.
 func TestAccDeviceKeyAttachment_fleetCostsListingsNotGets(t *testing.T) {
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1")
-	}
+	acctest.Required(t)
 	t.Parallel()
 	const devices, keys = 4, 5
 	f := newDeviceFixture(t)
@@ -49,9 +47,9 @@ resource "packet_device_key_attachment" "fleet" {
 }
 `, mockapi.DefaultProjectID)
 	cli := newTerraformCLI(t, config)
-	cli.run("init", "-input=false", "-no-color")
+	cli.Run("init", "-input=false", "-no-color")
 	f.mock.ResetRequests()
-	cli.run("apply", "-auto-approve", "-input=false", "-no-color")
+	cli.Run("apply", "-auto-approve", "-input=false", "-no-color")
 	req := f.mock.Requests()
 	t.Logf("apply from empty: %v", req)
 	if n := req["GET /devices/{id}"]; n > devices {
@@ -63,7 +61,7 @@ resource "packet_device_key_attachment" "fleet" {
 	for _, s := range stats {
 		logins -= s().Logins
 	}
-	cli.run("plan", "-input=false", "-no-color", "-detailed-exitcode") // exit 2 (changes) fails
+	cli.Run("plan", "-input=false", "-no-color", "-detailed-exitcode") // exit 2 (changes) fails
 	req = f.mock.Requests()
 	for _, s := range stats {
 		logins += s().Logins

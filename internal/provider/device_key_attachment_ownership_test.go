@@ -25,6 +25,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/packethost/terraform-provider-packet/internal/acctest"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi/sshserver"
 	"github.com/packethost/terraform-provider-packet/internal/tcpproxy"
@@ -217,30 +218,28 @@ resource "packet_device_key_attachment" "test" {
 // file. The second shares the first's line; the line stays until the
 // second destroy, and then the file is as it was.
 func TestAccDeviceKeyAttachment_twoStatesOneLine(t *testing.T) {
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1")
-	}
+	acctest.Required(t)
 	t.Parallel()
 	f := newDeviceFixture(t)
 	k := newTestKey(t, "shared")
 	key := f.portalKey(t, k)
 	config := cliConfig(f) + apiKeyAttachmentHCL(f.device.ID, key.ID)
 	a, b := newTerraformCLI(t, config), newTerraformCLI(t, config)
-	for _, cli := range []*terraformCLI{a, b} {
-		cli.run("init", "-input=false", "-no-color")
-		cli.run("apply", "-auto-approve", "-input=false", "-no-color")
-		if got := cli.run("state", "show", "-no-color", "packet_device_key_attachment.test"); !strings.Contains(got, "pre_existing         = false") {
+	for _, cli := range []*acctest.Workdir{a, b} {
+		cli.Run("init", "-input=false", "-no-color")
+		cli.Run("apply", "-auto-approve", "-input=false", "-no-color")
+		if got := cli.Run("state", "show", "-no-color", "packet_device_key_attachment.test"); !strings.Contains(got, "pre_existing         = false") {
 			t.Fatalf("each state answers for the line (pre_existing = false):\n%s", got)
 		}
 	}
-	a.run("destroy", "-auto-approve", "-input=false", "-no-color")
+	a.Run("destroy", "-auto-approve", "-input=false", "-no-color")
 	if err := f.canLogIn(t, k); err != nil {
 		t.Fatalf("A's destroy took away the line B relies on: %v", err)
 	}
-	if plan := b.run("plan", "-input=false", "-no-color"); !strings.Contains(plan, "No changes") {
+	if plan := b.Run("plan", "-input=false", "-no-color"); !strings.Contains(plan, "No changes") {
 		t.Fatalf("B's plan after A's destroy is not empty:\n%s", plan)
 	}
-	b.run("destroy", "-auto-approve", "-input=false", "-no-color")
+	b.Run("destroy", "-auto-approve", "-input=false", "-no-color")
 	if err := f.fileIs(t, "after the second destroy", f.original); err != nil {
 		t.Fatal(err)
 	}
@@ -251,9 +250,7 @@ func TestAccDeviceKeyAttachment_twoStatesOneLine(t *testing.T) {
 // or absent, and destroy leaves the file byte-identical. kill -9 of the CLI
 // at the same moment (no state saved) leaves a line the next apply adopts.
 func TestAccDeviceKeyAttachment_interruptedCreateLeavesNoUnownedLine(t *testing.T) {
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1")
-	}
+	acctest.Required(t)
 	for _, sig := range []os.Signal{os.Interrupt, os.Kill} {
 		t.Run(sig.String(), func(t *testing.T) {
 			t.Parallel()
@@ -261,7 +258,7 @@ func TestAccDeviceKeyAttachment_interruptedCreateLeavesNoUnownedLine(t *testing.
 			k := newTestKey(t, "interrupted")
 			key := f.portalKey(t, k)
 			cli := newTerraformCLI(t, cliConfig(f)+apiKeyAttachmentHCL(f.device.ID, key.ID))
-			cli.run("init", "-input=false", "-no-color")
+			cli.Run("init", "-input=false", "-no-color")
 			faults, ok := f.machine(t).(interface{ SetFaults(sshserver.Faults) })
 			if !ok {
 				t.Fatalf("the mock device %T takes no faults", f.machine(t))
@@ -270,7 +267,7 @@ func TestAccDeviceKeyAttachment_interruptedCreateLeavesNoUnownedLine(t *testing.
 
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			apply, out := cli.command(ctx, "apply", "-auto-approve", "-input=false", "-no-color")
+			apply, out := cli.Command(ctx, "apply", "-auto-approve", "-input=false", "-no-color")
 			if err := apply.Start(); err != nil {
 				t.Fatal(err)
 			}
@@ -284,21 +281,21 @@ func TestAccDeviceKeyAttachment_interruptedCreateLeavesNoUnownedLine(t *testing.
 			}
 			_ = apply.Wait()
 			faults.SetFaults(sshserver.Faults{})
-			state := cli.run("show", "-no-color")
+			state := cli.Run("show", "-no-color")
 			t.Logf("state after %v:\n%s", sig, state)
 			if sig == os.Interrupt && !strings.Contains(state, "tainted") && bytes.Contains(f.authorizedKeys(t), blobOf(k)) {
 				t.Fatalf("after Ctrl-C the line is on the device but not owned in state:\n%s", state)
 			}
 			// The next apply converges: it replaces the tainted attachment
 			// or adopts the line the killed run left; never pre-existing.
-			cli.run("apply", "-auto-approve", "-input=false", "-no-color")
-			if got := cli.run("state", "show", "-no-color", "packet_device_key_attachment.test"); !strings.Contains(got, "pre_existing         = false") {
+			cli.Run("apply", "-auto-approve", "-input=false", "-no-color")
+			if got := cli.Run("state", "show", "-no-color", "packet_device_key_attachment.test"); !strings.Contains(got, "pre_existing         = false") {
 				t.Fatalf("the interrupted create's own line was taken as pre-existing:\n%s", got)
 			}
 			if got := f.authorizedKeys(t); bytes.Count(got, blobOf(k)) != 1 {
 				t.Fatalf("want the line once:\n%s", got)
 			}
-			cli.run("destroy", "-auto-approve", "-input=false", "-no-color")
+			cli.Run("destroy", "-auto-approve", "-input=false", "-no-color")
 			if err := f.fileIs(t, "after destroy", f.original); err != nil {
 				t.Fatal(err)
 			}
@@ -386,9 +383,7 @@ func (r *passwordRecorder) captured() []string {
 // device's address records none, and the CLI says why the device was not
 // looked at.
 func TestAccDeviceKeyAttachment_passwordNeverSentToAnUnknownHostAtPlanImportOrQuery(t *testing.T) {
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1")
-	}
+	acctest.Required(t)
 	t.Parallel()
 	f := newDeviceFixture(t)
 	k := newTestKey(t, "by-hand")
@@ -424,14 +419,14 @@ resource "packet_device_key_attachment" "test" {
 }
 `, f.device.ID, key.ID, host, port)
 	cli := newTerraformCLI(t, config)
-	cli.run("init", "-input=false", "-no-color")
-	cli.run("plan", "-input=false", "-no-color")
-	cli.run("import", "-input=false", "-no-color", "packet_device_key_attachment.test", f.device.ID+"/"+key.ID)
-	plan := cli.run("plan", "-input=false", "-no-color")
+	cli.Run("init", "-input=false", "-no-color")
+	cli.Run("plan", "-input=false", "-no-color")
+	cli.Run("import", "-input=false", "-no-color", "packet_device_key_attachment.test", f.device.ID+"/"+key.ID)
+	plan := cli.Run("plan", "-input=false", "-no-color")
 	if !strings.Contains(strings.Join(strings.Fields(plan), " "), "host key is not known yet") {
 		t.Errorf("the plan does not say why the device was not checked:\n%s", plan)
 	}
-	if cliAtLeast(t, "1.14.0") {
+	if acctest.AtLeast(t, "1.14.0") {
 		query := fmt.Sprintf(`
 list "packet_device_key_attachment" "found" {
   provider = packet
@@ -445,12 +440,12 @@ list "packet_device_key_attachment" "found" {
   }
 }
 `, f.device.ID, host, port)
-		if err := os.WriteFile(filepath.Join(cli.dir, "find.tfquery.hcl"), []byte(query), 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(cli.Dir, "find.tfquery.hcl"), []byte(query), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		cmd, out := cli.command(ctx, "query", "-no-color")
+		cmd, out := cli.Command(ctx, "query", "-no-color")
 		if err := cmd.Run(); err == nil || !strings.Contains(strings.Join(strings.Fields(out.String()), " "), "host key is not known yet") {
 			t.Errorf("query: err = %v, want the refusal to send a password:\n%s", err, out)
 		}
@@ -513,9 +508,7 @@ func closedPort(t *testing.T) int {
 // whose file does not hold the key fails at plan, naming the file; with
 // the right file it imports.
 func TestAccDeviceKeyAttachment_importUsesTheConfigurationsSSHSettings(t *testing.T) {
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1")
-	}
+	acctest.Required(t)
 	t.Parallel()
 	f := newDeviceFixture(t)
 	key := f.portalKey(t, f.operator) // provisioned: in root's default file
@@ -533,16 +526,16 @@ resource "packet_device_key_attachment" "test" {
 `, f.device.ID, key.ID, file)
 	}
 	cli := newTerraformCLI(t, config("/root/.ssh/elsewhere"))
-	cli.run("init", "-input=false", "-no-color")
+	cli.Run("init", "-input=false", "-no-color")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd, out := cli.command(ctx, "plan", "-input=false", "-no-color")
+	cmd, out := cli.Command(ctx, "plan", "-input=false", "-no-color")
 	if err := cmd.Run(); err == nil || !strings.Contains(out.String(), "Nothing to import") ||
 		!strings.Contains(out.String(), "/root/.ssh/elsewhere") {
 		t.Fatalf("plan of an import whose file lacks the key: err = %v\n%s", err, out)
 	}
-	cli.write(config(".ssh/authorized_keys"))
-	if plan := cli.run("plan", "-input=false", "-no-color"); !strings.Contains(plan, "1 to import") ||
+	cli.Write(config(".ssh/authorized_keys"))
+	if plan := cli.Run("plan", "-input=false", "-no-color"); !strings.Contains(plan, "1 to import") ||
 		strings.Contains(plan, "must be replaced") {
 		t.Fatalf("plan of the import:\n%s", plan)
 	}
@@ -553,7 +546,7 @@ resource "packet_device_key_attachment" "test" {
 // reach the device the same way.
 func TestAccDeviceKeyAttachment_queryGeneratesTheSSHSettingsItUsed(t *testing.T) {
 	t.Parallel()
-	skipBelowCLI(t, "1.14.0", "terraform query")
+	acctest.SkipBelow(t, "1.14.0", "terraform query")
 	f := newDeviceFixture(t)
 	m := f.machine(t)
 	if _, err := f.mock.PutSSHKey(mockapi.SSHKey{Label: "operator-again", Key: f.operator.Line, ProjectID: mockapi.DefaultProjectID}); err != nil {
@@ -573,12 +566,12 @@ list "packet_device_key_attachment" "found" {
   }
 }
 `, f.device.ID, m.Host(), m.Port())
-	if err := os.WriteFile(filepath.Join(cli.dir, "find.tfquery.hcl"), []byte(query), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(cli.Dir, "find.tfquery.hcl"), []byte(query), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cli.run("init", "-input=false", "-no-color")
-	cli.run("query", "-no-color", "-generate-config-out=adopted.tf")
-	generated, err := os.ReadFile(filepath.Join(cli.dir, "adopted.tf"))
+	cli.Run("init", "-input=false", "-no-color")
+	cli.Run("query", "-no-color", "-generate-config-out=adopted.tf")
+	generated, err := os.ReadFile(filepath.Join(cli.Dir, "adopted.tf"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -597,9 +590,7 @@ list "packet_device_key_attachment" "found" {
 // other key; the next refresh sees two pins for one address and fails,
 // naming both, instead of keeping two truths in one state.
 func TestAccDeviceKeyAttachment_twoPinsForOneAddressAreAnError(t *testing.T) {
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1")
-	}
+	acctest.Required(t)
 	t.Parallel()
 	f := newDeviceFixture(t)
 	m := f.machine(t)
@@ -618,16 +609,16 @@ resource "packet_device_key_attachment" %q {
 `, name, f.device.ID, keyID, proxy.Port())
 	}
 	cli := newTerraformCLI(t, cliConfig(f)+attach("a", a.ID))
-	cli.run("init", "-input=false", "-no-color")
-	cli.run("apply", "-auto-approve", "-input=false", "-no-color")
+	cli.Run("init", "-input=false", "-no-color")
+	cli.Run("apply", "-auto-approve", "-input=false", "-no-color")
 	impostor := f.impostor(t)
 	proxy.SetTarget(impostor.Addr())
-	cli.write(cliConfig(f) + attach("a", a.ID) + attach("b", b.ID))
-	cli.run("apply", "-auto-approve", "-input=false", "-no-color", "-target=packet_device_key_attachment.b")
+	cli.Write(cliConfig(f) + attach("a", a.ID) + attach("b", b.ID))
+	cli.Run("apply", "-auto-approve", "-input=false", "-no-color", "-target=packet_device_key_attachment.b")
 	proxy.SetTarget(fmt.Sprintf("%s:%d", m.Host(), m.Port()))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd, out := cli.command(ctx, "plan", "-input=false", "-no-color")
+	cmd, out := cli.Command(ctx, "plan", "-input=false", "-no-color")
 	if err := cmd.Run(); err == nil {
 		t.Fatalf("a plan with two pins for one address passed:\n%s", out)
 	}

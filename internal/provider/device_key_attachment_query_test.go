@@ -2,15 +2,11 @@ package provider
 
 import (
 	"bytes"
-	"cmp"
-	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
-	"github.com/hashicorp/go-version"
-
+	"github.com/packethost/terraform-provider-packet/internal/acctest"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi"
 )
 
@@ -21,7 +17,7 @@ import (
 // imports them all; the next plan is empty; destroy leaves every line.
 func TestAccDeviceKeyAttachment_queryExampleGeneratesImports(t *testing.T) {
 	t.Parallel()
-	skipBelowCLI(t, "1.14.0", "terraform query") // before init: the example requires 1.14
+	acctest.SkipBelow(t, "1.14.0", "terraform query") // before init: the example requires 1.14
 	f := newDeviceFixture(t)
 	var lines []byte
 	for i := range 3 {
@@ -46,11 +42,11 @@ func TestAccDeviceKeyAttachment_queryExampleGeneratesImports(t *testing.T) {
 		t.Fatal(err)
 	}
 	tf := newCLIRun(t, string(mainTF)+f.providerWithKey(), map[string]string{"device_id": f.device.ID})
-	if err := os.WriteFile(filepath.Join(tf.dir, "find.tfquery.hcl"), query, 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(tf.Dir, "find.tfquery.hcl"), query, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	tf.run("query", "-generate-config-out=adopted.tf")
-	generated, err := os.ReadFile(filepath.Join(tf.dir, "adopted.tf"))
+	tf.Run("query", "-generate-config-out=adopted.tf")
+	generated, err := os.ReadFile(filepath.Join(tf.Dir, "adopted.tf"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,50 +55,13 @@ func TestAccDeviceKeyAttachment_queryExampleGeneratesImports(t *testing.T) {
 		t.Fatalf("generated %d import blocks, want 4:\n%s", n, generated)
 	}
 	t.Logf("terraform query -generate-config-out wrote:\n%s", generated)
-	tf.run("apply", "-auto-approve")
-	tf.run("plan", "-detailed-exitcode") // exit 2 (changes) fails the test
-	if err := os.Remove(filepath.Join(tf.dir, "adopted.tf")); err != nil {
+	tf.Run("apply", "-auto-approve")
+	tf.Run("plan", "-detailed-exitcode") // exit 2 (changes) fails the test
+	if err := os.Remove(filepath.Join(tf.Dir, "adopted.tf")); err != nil {
 		t.Fatal(err)
 	}
-	tf.run("apply", "-auto-approve") // the attachments go; the lines stay
+	tf.Run("apply", "-auto-approve") // the attachments go; the lines stay
 	if got := f.authorizedKeys(t); !bytes.Equal(got, file) {
 		t.Fatalf("after destroying the adopted attachments authorized_keys changed:\nwant %q\ngot  %q", file, got)
 	}
-}
-
-// skipBelowCLI skips, visibly, when the acceptance CLI is older than minimum.
-func skipBelowCLI(t *testing.T, minimum, feature string) {
-	t.Helper()
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1 (and TF_ACC_TERRAFORM_PATH) to run it")
-	}
-	if bin, have := cliVersion(t); have.LessThan(version.Must(version.NewVersion(minimum))) {
-		t.Skipf("SKIP: %s needs a CLI >= %s; %s is %s", feature, minimum, bin, have)
-	}
-}
-
-// cliAtLeast reports whether the acceptance CLI is minimum or newer, for a
-// test whose later steps need a newer CLI than its first ones.
-func cliAtLeast(t *testing.T, minimum string) bool {
-	t.Helper()
-	_, have := cliVersion(t)
-	return !have.LessThan(version.Must(version.NewVersion(minimum)))
-}
-
-// cliVersion is the acceptance CLI and its version.
-func cliVersion(t *testing.T) (string, *version.Version) {
-	t.Helper()
-	bin := cmp.Or(os.Getenv("TF_ACC_TERRAFORM_PATH"), "terraform")
-	out, err := exec.CommandContext(t.Context(), bin, "version", "-json").Output()
-	var v struct {
-		Version string `json:"terraform_version"`
-	}
-	if err != nil || json.Unmarshal(out, &v) != nil {
-		t.Fatalf("cannot tell the version of %s: %v", bin, err)
-	}
-	have, err := version.NewVersion(v.Version)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bin, have
 }

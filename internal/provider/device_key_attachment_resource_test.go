@@ -17,6 +17,7 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 
+	"github.com/packethost/terraform-provider-packet/internal/acctest"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi"
 )
 
@@ -96,17 +97,9 @@ func (f *deviceFixture) providerWithKey() string {
 
 // providerWithKeyFor is a provider block for mock that logs in to devices with pem.
 func providerWithKeyFor(mock *mockapi.Server, pem string) string {
-	return fmt.Sprintf(`
-provider "packet" {
-  auth_token  = %q
-  api_url     = %q
-  max_retries = 5
-  ssh {
-    private_key = %q
-    agent       = false
-  }
-}
-`, mockapi.DefaultToken, mock.URL(), pem)
+	p := mockProvider(mock)
+	p.SSH = sshBlock(pem)
+	return p.String()
 }
 
 // requiredPacketHCL points a bare working directory at this provider. The
@@ -121,16 +114,9 @@ terraform {
 `
 
 func (f *deviceFixture) providerWithoutKey() string {
-	return fmt.Sprintf(`
-provider "packet" {
-  auth_token  = %q
-  api_url     = %q
-  max_retries = 5
-  ssh {
-    agent = false
-  }
-}
-`, mockapi.DefaultToken, f.mock.URL())
+	p := mockProvider(f.mock)
+	p.SSH = "agent = false"
+	return p.String()
 }
 
 // canLogIn is a real SSH login to the device with the key.
@@ -161,23 +147,6 @@ resource "packet_project_ssh_key" "new" {
 `, mockapi.DefaultProjectID, key.Line)
 }
 
-// checkNoSecretsInState fails when any attribute of any resource holds one
-// of the secrets.
-func checkNoSecretsInState(secrets ...string) resource.TestCheckFunc {
-	return func(s *terraform.State) error {
-		for addr, rs := range s.RootModule().Resources {
-			for name, value := range rs.Primary.Attributes {
-				for _, secret := range secrets {
-					if secret != "" && strings.Contains(value, secret) {
-						return fmt.Errorf("%s.%s holds a secret", addr, name)
-					}
-				}
-			}
-		}
-		return nil
-	}
-}
-
 func pemBody(pemText string) string {
 	lines := strings.Split(strings.TrimSpace(pemText), "\n")
 	return lines[1] // a line of the private key's base64, enough to find it anywhere
@@ -202,7 +171,8 @@ func TestAccDeviceKeyAttachment_attachLoginDetach(t *testing.T) {
 					resource.TestCheckResourceAttr("packet_device_key_attachment.test", "fingerprint", added.MD5),
 					resource.TestCheckResourceAttr("packet_device_key_attachment.test", "provisioned", "false"),
 					func(*terraform.State) error { return f.canLogIn(t, added) },
-					checkNoSecretsInState(pemBody(f.operator.PrivatePEM), f.device.RootPassword),
+					acctest.NoSecretInState(acctest.Secret{Name: "the operator key", Value: pemBody(f.operator.PrivatePEM)},
+						acctest.Secret{Name: "the root password", Value: f.device.RootPassword}),
 				),
 			},
 			{
@@ -389,7 +359,7 @@ func TestAccDeviceKeyAttachment_rootPassword(t *testing.T) {
 			Config: config,
 			Check: resource.ComposeTestCheckFunc(
 				func(*terraform.State) error { return f.canLogIn(t, added) },
-				checkNoSecretsInState(f.device.RootPassword),
+				acctest.NoSecretInState(acctest.Secret{Name: "the root password", Value: f.device.RootPassword}),
 			),
 		}},
 	})

@@ -53,7 +53,7 @@ func TestAccDeviceKeyAttachment_rotateExampleKeepsAccess(t *testing.T) {
 
 	vars["public_key"] = oldKey.Line
 	tf := newCLIRun(t, config, vars)
-	tf.run("apply", "-auto-approve")
+	tf.Run("apply", "-auto-approve")
 	for _, id := range devices {
 		if err := logIn(machine(id), oldKey); err != nil {
 			t.Fatalf("the old key cannot log in to %s after the first apply: %v", id, err)
@@ -61,7 +61,7 @@ func TestAccDeviceKeyAttachment_rotateExampleKeepsAccess(t *testing.T) {
 	}
 
 	w := watchKeys(t, devices, machine, blobOf(oldKey), blobOf(newKey))
-	tf.run("apply", "-auto-approve", "-var", "public_key="+newKey.Line)
+	tf.Run("apply", "-auto-approve", "-var", "public_key="+newKey.Line)
 	neither, both := w.stop()
 	for _, id := range devices {
 		if neither[id] {
@@ -77,7 +77,7 @@ func TestAccDeviceKeyAttachment_rotateExampleKeepsAccess(t *testing.T) {
 			t.Errorf("the old key still logs in to %s", id)
 		}
 	}
-	tf.run("destroy", "-auto-approve")
+	tf.Run("destroy", "-auto-approve")
 }
 
 func blobOf(k testKey) []byte { return []byte(strings.Fields(k.Line)[1]) }

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -23,6 +22,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/packethost/terraform-provider-packet/internal/acctest"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi/sshserver"
 	"github.com/packethost/terraform-provider-packet/internal/tcpproxy"
@@ -348,7 +348,7 @@ func TestAccDeviceKeyAttachment_writeOnlyPrivateKeyNeverInStateOrPlan(t *testing
 	t.Parallel()
 	f := newDeviceFixture(t)
 	added := newTestKey(t, "wo")
-	secrets := []secret{{"the write-only private key", pemBody(f.operator.PrivatePEM)}}
+	secret := acctest.Secret{Name: "the write-only private key", Value: pemBody(f.operator.PrivatePEM)}
 	// As from a secret store: the configuration holds no literal key.
 	keyFile := filepath.Join(t.TempDir(), "operator.pem")
 	if err := os.WriteFile(keyFile, []byte(f.operator.PrivatePEM), 0o600); err != nil {
@@ -363,12 +363,12 @@ func TestAccDeviceKeyAttachment_writeOnlyPrivateKeyNeverInStateOrPlan(t *testing
 			{
 				Config: woConfig,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply:             []plancheck.PlanCheck{secretsInPlan{secrets: secrets}},
-					PostApplyPostRefresh: []plancheck.PlanCheck{secretsInPlan{secrets: secrets}, plancheck.ExpectEmptyPlan()},
+					PreApply:             []plancheck.PlanCheck{acctest.NoSecretInPlan(attachment, secret)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{acctest.NoSecretInPlan(attachment, secret), plancheck.ExpectEmptyPlan()},
 				},
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(attachment, tfjsonpath.New("ssh").AtMapKey("private_key_wo"), knownvalue.Null()),
-					noSecretInStateJSON{secrets: secrets},
+					acctest.NoSecretInStateJSON(attachment, secret),
 				},
 				Check: func(*terraform.State) error { return f.canLogIn(t, added) },
 			},
@@ -378,24 +378,6 @@ func TestAccDeviceKeyAttachment_writeOnlyPrivateKeyNeverInStateOrPlan(t *testing
 			},
 		},
 	})
-}
-
-// noSecretInStateJSON scans the state as `terraform show -json` renders it.
-type noSecretInStateJSON struct{ secrets []secret }
-
-func (c noSecretInStateJSON) CheckState(_ context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
-	data, err := json.Marshal(req.State)
-	if err != nil {
-		resp.Error = err
-		return
-	}
-	if !bytes.Contains(data, []byte("packet_device_key_attachment")) {
-		resp.Error = fmt.Errorf("the state JSON does not hold the attachment; nothing was scanned")
-		return
-	}
-	if found := findSecrets(string(data), c.secrets); len(found) > 0 {
-		resp.Error = fmt.Errorf("the state (terraform show -json) holds: %s", strings.Join(found, ", "))
-	}
 }
 
 // Issue 15's ask for this resource: a key file that is not there is an

@@ -7,17 +7,13 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/go-plugin"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
@@ -128,7 +124,7 @@ func TestAccDevicesDataSource_filtersAndOrder(t *testing.T) {
 		"created":     knownvalue.StringExact("2026-01-02T03:04:05Z"),
 		"tags":        knownvalue.SetExact([]knownvalue.Check{knownvalue.StringExact("web")}),
 	})
-	resource.UnitTest(t, resource.TestCase{
+	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{{
 			Config: providerBlock(mock) +
@@ -169,7 +165,7 @@ func TestAccDevicesDataSource_readsAllPages(t *testing.T) {
 		}
 		last = d
 	}
-	resource.UnitTest(t, resource.TestCase{
+	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{{
 			Config: providerBlock(mock) + devicesConfig("all", "") + fmt.Sprintf(`
@@ -190,7 +186,7 @@ func TestAccDevicesDataSource_badInputAtPlan(t *testing.T) {
 	t.Parallel()
 	mock := testMock(t, mockapi.Options{})
 	const missingProject = "00000000-0000-4000-8000-000000000002"
-	resource.UnitTest(t, resource.TestCase{
+	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{
 			{
@@ -302,7 +298,7 @@ variable "operator_key" {
 		"operator_key": operator.PrivatePEM,
 	})
 
-	tf.run("apply", "-auto-approve")
+	tf.Run("apply", "-auto-approve")
 	for _, id := range web {
 		if n := bytes.Count(authorizedKeys(id), blob); n != 1 {
 			t.Errorf("web device %s has the new key %d times, want once", id, n)
@@ -311,84 +307,13 @@ variable "operator_key" {
 	if bytes.Contains(authorizedKeys(db), blob) {
 		t.Error("the db device, which is not tagged web, got the key")
 	}
-	if out := tf.run("output", "-json", "web_servers"); strings.Count(out, `"127.0.0.1"`) != 5 {
+	if out := tf.Run("output", "-json", "web_servers"); strings.Count(out, `"127.0.0.1"`) != 5 {
 		t.Errorf("web_servers = %s, want five hosts", out)
 	}
-	tf.run("destroy", "-auto-approve")
+	tf.Run("destroy", "-auto-approve")
 	for id, want := range original {
 		if got := authorizedKeys(id); !bytes.Equal(got, want) {
 			t.Errorf("after destroy device %s's authorized_keys is not as provisioned:\n%s", id, got)
 		}
 	}
-}
-
-// cliRun is a terraform working directory whose packet provider is this
-// package's, served in-process and reached through TF_REATTACH_PROVIDERS.
-type cliRun struct {
-	t   *testing.T
-	bin string
-	dir string
-	env []string
-}
-
-func newCLIRun(t *testing.T, config string, vars map[string]string) *cliRun {
-	t.Helper()
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1 (and TF_ACC_TERRAFORM_PATH) to run it")
-	}
-	bin := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if bin == "" {
-		bin = "terraform"
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	reattach := make(chan *plugin.ReattachConfig, 1)
-	closed := make(chan struct{})
-	go func() {
-		_ = tf6server.Serve("registry.terraform.io/packethost/packet", Server("test"),
-			tf6server.WithDebug(ctx, reattach, closed), tf6server.WithLoggingSink(t),
-			tf6server.WithGoPluginLogger(hclog.NewNullLogger()))
-	}()
-	var rc *plugin.ReattachConfig
-	select {
-	case rc = <-reattach:
-	case <-time.After(30 * time.Second):
-		cancel()
-		t.Fatal("the provider server did not start")
-	}
-	t.Cleanup(func() {
-		cancel()
-		<-closed
-	})
-	info, err := json.Marshal(map[string]any{"registry.terraform.io/packethost/packet": map[string]any{
-		"Protocol": rc.Protocol, "ProtocolVersion": rc.ProtocolVersion, "Pid": rc.Pid, "Test": rc.Test,
-		"Addr": map[string]string{"Network": rc.Addr.Network(), "String": rc.Addr.String()},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(config), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := append(os.Environ(), "TF_REATTACH_PROVIDERS="+string(info), "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1",
-		"TF_INPUT=0", "TF_CLI_CONFIG_FILE="+filepath.Join(dir, "none.tfrc"))
-	for name, value := range vars {
-		env = append(env, "TF_VAR_"+name+"="+value)
-	}
-	r := &cliRun{t: t, bin: bin, dir: dir, env: env}
-	r.run("init", "-backend=false")
-	return r
-}
-
-// run runs one terraform command and returns its standard output.
-func (r *cliRun) run(args ...string) string {
-	r.t.Helper()
-	cmd := exec.CommandContext(context.Background(), r.bin, append([]string{"-chdir=" + r.dir, args[0], "-no-color"}, args[1:]...)...)
-	cmd.Env = r.env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		r.t.Fatalf("terraform %s: %v\n%s\n%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
-	}
-	return stdout.String()
 }

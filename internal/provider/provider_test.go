@@ -11,8 +11,11 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
+	"github.com/packethost/terraform-provider-packet/internal/acctest"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi"
 )
+
+func TestMain(m *testing.M) { acctest.Main(m) }
 
 // testProviderFactories serve the provider in-process over protocol 6 to the
 // real terraform (or tofu) CLI that terraform-plugin-testing drives.
@@ -31,17 +34,17 @@ func testMock(t *testing.T, opts mockapi.Options) *mockapi.Server {
 	return mockapi.NewTestServer(t, opts)
 }
 
-// providerBlock renders a provider block pointing at the mock. Retries are
-// short so fault tests stay fast.
-func providerBlock(mock *mockapi.Server) string {
-	return fmt.Sprintf(`
-provider "packet" {
-  auth_token  = %q
-  api_url     = %q
-  max_retries = 5
+// mockProvider is the provider block for the mock. Retries are short so
+// fault tests stay fast.
+func mockProvider(mock *mockapi.Server) acctest.ProviderBlock {
+	return acctest.ProviderBlock{AuthToken: mockapi.DefaultToken, APIURL: mock.URL(), MaxRetries: 5}
 }
-`, mockapi.DefaultToken, mock.URL())
-}
+
+// providerBlock renders mockProvider.
+func providerBlock(mock *mockapi.Server) string { return mockProvider(mock).String() }
+
+// sshBlock is the body of a provider's ssh block that logs in with pem and no agent.
+func sshBlock(pem string) string { return fmt.Sprintf("private_key = %q\nagent = false", pem) }
 
 // errorLike matches text in Terraform's error output, which wraps long
 // lines: every run of spaces in text matches any whitespace.

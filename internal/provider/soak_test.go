@@ -63,13 +63,9 @@ func soakFaults(keys int, seed int64) mockapi.Faults {
 // requests failing, 10 retries make an exhausted request (0.25^11) a
 // practical impossibility even over tens of thousands of requests.
 func soakProviderBlock(mock *mockapi.Server) string {
-	return fmt.Sprintf(`
-provider "packet" {
-  auth_token  = %q
-  api_url     = %q
-  max_retries = 10
-}
-`, mockapi.DefaultToken, mock.URL())
+	p := mockProvider(mock)
+	p.MaxRetries = 10
+	return p.String()
 }
 
 // soakConfig declares the keys; renamed renames every other one.

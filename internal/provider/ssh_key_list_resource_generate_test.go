@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/packethost/terraform-provider-packet/internal/acctest"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi"
 )
 
@@ -18,9 +19,7 @@ import (
 // generate-config-out for query steps, so the CLI is driven directly.
 func TestAccSSHKeyList_generateConfigAndImport(t *testing.T) {
 	t.Parallel()
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1")
-	}
+	acctest.Required(t)
 	mock := testMock(t, mockapi.Options{})
 	putPortalProjectKeys(t, mock, 50)
 	for _, label := range []string{"laptop", "desktop"} {
@@ -28,20 +27,20 @@ func TestAccSSHKeyList_generateConfigAndImport(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cli := newTerraformCLI(t, fullSourcePacketRequired+providerBlock(mock))
-	skipCLIBelow(t, cli, 1, 14, "terraform query")
+	cli := newTerraformCLI(t, requiredPacketHCL+providerBlock(mock))
+	acctest.SkipBelow(t, "1.14.0", "terraform query")
 	query := projectList("project", "") + "\n" + listBlock("packet_user_ssh_key", "personal", "")
-	if err := os.WriteFile(filepath.Join(cli.dir, "keys.tfquery.hcl"), []byte(query), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(cli.Dir, "keys.tfquery.hcl"), []byte(query), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cli.run("init", "-input=false", "-no-color")
+	cli.Run("init", "-input=false", "-no-color")
 
 	mock.ResetRequests()
-	cli.run("query", "-no-color", "-generate-config-out=keys.tf")
+	cli.Run("query", "-no-color", "-generate-config-out=keys.tf")
 	if err := requestsAre(mock, map[string]int{"GET /projects/{id}/ssh-keys": 1, "GET /ssh-keys": 1}); err != nil {
 		t.Errorf("terraform query -generate-config-out: %v", err)
 	}
-	generated, err := os.ReadFile(filepath.Join(cli.dir, "keys.tf"))
+	generated, err := os.ReadFile(filepath.Join(cli.Dir, "keys.tf"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +53,7 @@ func TestAccSSHKeyList_generateConfigAndImport(t *testing.T) {
 	}
 
 	mock.ResetRequests()
-	apply := cli.run("apply", "-input=false", "-no-color", "-auto-approve")
+	apply := cli.Run("apply", "-input=false", "-no-color", "-auto-approve")
 	if !strings.Contains(apply, "52 imported, 0 added, 0 changed, 0 destroyed") {
 		t.Errorf("apply did not just import the 52 keys:\n%s", apply)
 	}
@@ -63,13 +62,13 @@ func TestAccSSHKeyList_generateConfigAndImport(t *testing.T) {
 	if err := requestsAre(mock, map[string]int{"GET /projects/{id}/ssh-keys": 1, "GET /ssh-keys": 1}); err != nil {
 		t.Errorf("importing 52 keys: %v", err)
 	}
-	if got := len(cli.identities()); got != 52 {
+	if got := len(cli.Identities()); got != 52 {
 		t.Errorf("state has %d identities after the import; want 52", got)
 	}
 	if got := len(mock.SSHKeys()); got != 52 {
 		t.Errorf("the API has %d keys after the import; want the 52 it had", got)
 	}
-	if plan := cli.run("plan", "-input=false", "-no-color", "-detailed-exitcode"); !strings.Contains(plan, "No changes.") {
+	if plan := cli.Run("plan", "-input=false", "-no-color", "-detailed-exitcode"); !strings.Contains(plan, "No changes.") {
 		t.Errorf("plan after importing is not empty:\n%s", plan)
 	}
 }

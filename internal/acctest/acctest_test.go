@@ -1,0 +1,59 @@
+package acctest
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/packethost/terraform-provider-packet/internal/tfcli"
+)
+
+func TestFindSecretsNamesWhatItFindsAndRefusesEmptyOnes(t *testing.T) {
+	secrets := []Secret{{"the password", "hunter2"}, {"the key", "AAAA"}, {"the passphrase", ""}}
+	got := FindSecrets("root:hunter2", secrets)
+	want := []string{"the password", "the passphrase (empty: the scan would prove nothing)"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("FindSecrets = %q, want %q", got, want)
+	}
+}
+
+func TestNoSecretInStateScansEveryAttribute(t *testing.T) {
+	state := func(attrs map[string]string) *terraform.State {
+		s := terraform.NewState()
+		s.RootModule().Resources["data.packet_device.x"] = &terraform.ResourceState{Primary: &terraform.InstanceState{Attributes: attrs}}
+		return s
+	}
+	check := NoSecretInState(Secret{"the root password", "hunter2"})
+	if err := check(state(map[string]string{"id": "d1", "note": "pw hunter2"})); err == nil ||
+		!strings.Contains(err.Error(), "data.packet_device.x.note holds: the root password") {
+		t.Fatalf("a secret in state: err = %v", err)
+	}
+	if err := check(state(map[string]string{"id": "d1"})); err != nil {
+		t.Fatalf("a clean state: %v", err)
+	}
+	if err := check(state(nil)); err == nil {
+		t.Fatal("an empty state passed: nothing was scanned")
+	}
+}
+
+func TestProviderBlockLeavesOutWhatIsUnset(t *testing.T) {
+	got := ProviderBlock{APIURL: "http://x/", SSH: "private_key = var.k\nagent = false"}.String()
+	want := "\nprovider \"packet\" {\n  api_url     = \"http://x/\"\n  ssh {\n    private_key = var.k\n    agent = false\n  }\n}\n"
+	if got != want {
+		t.Fatalf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestEnvReplacesTheCLIConfigAndTurnsOffPromptsAndColour(t *testing.T) {
+	env := tfcli.Env([]string{"HOME=/h", "TF_CLI_CONFIG_FILE=/missing"}, "/w/cli.tfrc", "TF_VAR_x=1")
+	for _, want := range []string{"HOME=/h", "TF_CLI_CONFIG_FILE=/w/cli.tfrc", "TF_INPUT=0", "TF_CLI_ARGS=-no-color", "CHECKPOINT_DISABLE=1", "TF_VAR_x=1"} {
+		if !slices.Contains(env, want) {
+			t.Errorf("env lacks %s: %q", want, env)
+		}
+	}
+	if slices.Contains(env, "TF_CLI_CONFIG_FILE=/missing") {
+		t.Errorf("env keeps the old CLI config: %q", env)
+	}
+}
