@@ -148,3 +148,42 @@ func TestSettingsSayWhereTheyCameFrom(t *testing.T) {
 		})
 	}
 }
+
+// providerAddress is where the CLI runs below find the reattached provider.
+const providerAddress = "registry.terraform.io/packethost/packet"
+
+// newTerraformCLI is a CLI working directory whose packet provider is
+// this package's, served in the test process at providerAddress.
+func newTerraformCLI(t *testing.T, config string) *acctest.Workdir {
+	t.Helper()
+	acctest.Required(t)
+	return acctest.NewWorkdir(t, config, acctest.ServeV6(t, providerAddress, Server("test")))
+}
+
+// newCLIRun is newTerraformCLI with these variables (TF_VAR_*), initialised.
+func newCLIRun(t *testing.T, config string, vars map[string]string) *acctest.Workdir {
+	t.Helper()
+	cli := newTerraformCLI(t, config)
+	for name, value := range vars {
+		cli.Setenv("TF_VAR_"+name, value)
+	}
+	cli.Run("init", "-backend=false")
+	return cli
+}
+
+// stateKeys are the key resources of terraform.tfstate.
+func stateKeys(w *acctest.Workdir) []stateKey {
+	var keys []stateKey
+	for _, r := range w.State().Resources {
+		if r.Type != "packet_project_ssh_key" && r.Type != "packet_user_ssh_key" {
+			continue
+		}
+		for _, in := range r.Instances {
+			str := func(name string) string { v, _ := in.Attributes[name].(string); return v }
+			keys = append(keys, stateKey{ID: str("id"), Name: str("name"), Fingerprint: str("fingerprint")})
+		}
+	}
+	return keys
+}
+
+type stateKey struct{ ID, Name, Fingerprint string }

@@ -17,10 +17,10 @@ import (
 	"github.com/packethost/terraform-provider-packet/internal/tfcli"
 )
 
-// These tests drive the terraform CLI themselves (terraformCLI of
-// interrupt_test.go), so that they can start from a state file shaped as
-// the earlier providers wrote it, under their real registry addresses, and
-// choose which providers Terraform can install.
+// These tests drive the CLI themselves (newTerraformCLI, the acctest
+// harness), so that they can start from a state file shaped as the earlier
+// providers wrote it, under their real registry addresses, and choose which
+// providers Terraform can install.
 
 // equinixAddress is where the CLI looks for equinix/equinix: the state file
 // names registry.terraform.io, which OpenTofu reads as its own registry

@@ -20,7 +20,7 @@ import (
 )
 
 // Users of the earlier providers, against the mock: their HCL and state
-// (written by the test doubles of legacy_providers_test.go) keep working,
+// (written by the test doubles of product_legacy_providers_test.go) keep working,
 // and moved blocks bring them over. The doubles find the mock through
 // PACKET_API_URL, as does this provider, so the legacy HCL is used as it
 // is; that is why these tests are not parallel.
