@@ -39,8 +39,8 @@ func TestNoSecretInStateScansEveryAttribute(t *testing.T) {
 }
 
 func TestProviderBlockLeavesOutWhatIsUnset(t *testing.T) {
-	got := ProviderBlock{APIURL: "http://x/", SSH: "private_key = var.k\nagent = false"}.String()
-	want := "\nprovider \"packet\" {\n  api_url     = \"http://x/\"\n  ssh {\n    private_key = var.k\n    agent = false\n  }\n}\n"
+	got := ProviderBlock{APIURL: "http://x/", Settings: "request_timeout = \"5s\"", SSH: "private_key = var.k\nagent = false"}.String()
+	want := "\nprovider \"packet\" {\n  api_url     = \"http://x/\"\n  request_timeout = \"5s\"\n  ssh {\n    private_key = var.k\n    agent = false\n  }\n}\n"
 	if got != want {
 		t.Fatalf("got\n%s\nwant\n%s", got, want)
 	}

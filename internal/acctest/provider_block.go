@@ -9,6 +9,8 @@ import (
 type ProviderBlock struct {
 	AuthToken, APIURL string // quoted in the block
 	MaxRetries        int
+	// Settings are more HCL lines as written, e.g. an expression for auth_token.
+	Settings string
 	// SSH is the body of the ssh block, HCL lines such as `agent = false`;
 	// empty leaves the block out.
 	SSH string
@@ -25,6 +27,11 @@ func (p ProviderBlock) String() string {
 	}
 	if p.MaxRetries != 0 {
 		fmt.Fprintf(&b, "  max_retries = %d\n", p.MaxRetries)
+	}
+	for line := range strings.SplitSeq(strings.TrimSpace(p.Settings), "\n") {
+		if line != "" {
+			b.WriteString("  " + strings.TrimSpace(line) + "\n")
+		}
 	}
 	if p.SSH != "" {
 		b.WriteString("  ssh {\n")

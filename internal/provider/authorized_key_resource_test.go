@@ -351,13 +351,7 @@ func TestAccAuthorizedKey_writeOnlyKeyNeverInState(t *testing.T) {
 		ProtoV6ProviderFactories: testProviderFactories,
 		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
 		Steps: []resource.TestStep{{
-			Config: `
-provider "packet" {
-  ssh {
-    agent = false
-  }
-}
-` + f.authorizedKeyHCL(k.Line, fmt.Sprintf(`ssh = {
+			Config: acctest.ProviderBlock{SSH: "agent = false"}.String() + f.authorizedKeyHCL(k.Line, fmt.Sprintf(`ssh = {
     private_key_wo         = %q
     private_key_wo_version = 1
   }`, f.operator.PrivatePEM)),

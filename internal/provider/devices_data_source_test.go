@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/packethost/terraform-provider-packet/internal/acctest"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi"
 )
 
@@ -278,21 +279,12 @@ terraform {
   }
 }
 
-provider "packet" {
-  auth_token  = %q
-  api_url     = %q
-  max_retries = 5
-  ssh {
-    private_key = var.operator_key
-    agent       = false
-  }
-}
-
 variable "operator_key" {
   type      = string
   sensitive = true
 }
-`, mockapi.DefaultToken, mock.URL()), map[string]string{
+`)+acctest.ProviderBlock{AuthToken: mockapi.DefaultToken, APIURL: mock.URL(), MaxRetries: 5,
+		SSH: "private_key = var.operator_key\nagent = false"}.String(), map[string]string{
 		"project_id":   mockapi.DefaultProjectID,
 		"public_key":   newKey.Line,
 		"operator_key": operator.PrivatePEM,

@@ -63,25 +63,15 @@ func TestAccInterrupt_killedApplyOrphanIsAdopted(t *testing.T) {
 	t.Cleanup(released)
 
 	key := newTestKey(t, "killed")
-	cli := newTerraformCLI(t, fmt.Sprintf(`
-terraform {
-  required_providers {
-    packet = { source = "%s" }
-  }
-}
-
-provider "packet" {
-  auth_token  = %q
-  api_url     = %q
-  max_retries = 2
-}
-
+	cli := newTerraformCLI(t, requiredPacketHCL+
+		acctest.ProviderBlock{AuthToken: mockapi.DefaultToken, APIURL: api.URL + mockapi.APIPrefix + "/", MaxRetries: 2}.String()+
+		fmt.Sprintf(`
 resource "packet_user_ssh_key" "k" {
   name       = "killed"
   public_key = %q
   tags       = ["ci"]
 }
-`, providerAddress, mockapi.DefaultToken, api.URL+mockapi.APIPrefix+"/", key.Line))
+`, key.Line))
 	cli.Run("init", "-input=false", "-no-color")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

@@ -109,17 +109,8 @@ terraform {
     equinix = { source = %q }
   }
 }
-
-provider "packet" {
-  auth_token  = %q
-  api_url     = %q
-  max_retries = 1
-  ssh {
-    private_key = %q
-    agent       = false
-  }
-}
-`, providerAddress, equinixAddress(), mockapi.DefaultToken, api.apiURL(), f.operator.PrivatePEM))
+`, providerAddress, equinixAddress())+
+		acctest.ProviderBlock{AuthToken: mockapi.DefaultToken, APIURL: api.apiURL(), MaxRetries: 1, SSH: sshBlock(f.operator.PrivatePEM)}.String())
 	for _, name := range []string{"deploy", "laptop", "old-laptop"} {
 		l.cli.WriteFile(filepath.Join("keys", name+".pub"), newTestKey(t, name).Line+"\n")
 	}

@@ -148,10 +148,7 @@ func TestMigrate_movedFromEquinixNeedsOnlyTheProviderInstalled(t *testing.T) {
 	t.Setenv(envAPIURL, mock.URL())
 	personal, project := newTestKey(t, "me@laptop"), newTestKey(t, "deploy")
 	data := seedLegacyKeys(t, mock, personal, project)
-	config := requiredPacketHCL + `
-provider "packet" {
-  auth_token = "` + mockapi.DefaultToken + `"
-}
+	config := requiredPacketHCL + acctest.ProviderBlock{AuthToken: mockapi.DefaultToken}.String() + `
 
 resource "packet_user_ssh_key" "laptop" {
   name       = "laptop"

@@ -37,16 +37,9 @@ func TestAccDeviceKeyAttachment_twoTerraformProcessesAtOnce(t *testing.T) {
 			mine = append(mine, newTestKey(t, fmt.Sprintf("ws%d-key%d", w, i)).Line)
 		}
 		lines = append(lines, mine...)
-		workspaces[w] = acctest.NewWorkdir(t, requiredPacketHCL+fmt.Sprintf(`
-provider "packet" {
-  auth_token = %q
-  api_url    = %q
-  ssh {
-    private_key_file = %q
-    agent            = false
-  }
-}
-`, mockapi.DefaultToken, f.mock.URL(), keyFile)+manyAttachmentsHCL("k", fmt.Sprintf("workspace-%d", w), mine, f.device.ID, ""))
+		provider := acctest.ProviderBlock{AuthToken: mockapi.DefaultToken, APIURL: f.mock.URL(),
+			SSH: fmt.Sprintf("private_key_file = %q\nagent = false", keyFile)}
+		workspaces[w] = acctest.NewWorkdir(t, requiredPacketHCL+provider.String()+manyAttachmentsHCL("k", fmt.Sprintf("workspace-%d", w), mine, f.device.ID, ""))
 		workspaces[w].WriteCLIConfig(cliConfig)
 		workspaces[w].Setenv("SSH_AUTH_SOCK", "")
 		workspaces[w].Setenv("TF_LOG", "")

@@ -106,16 +106,8 @@ func TestAccSecrets_neverInLogsStateOrPlan(t *testing.T) {
 	// provider can prevent. Everything the provider handles is scanned.
 	t.Setenv("PACKET_AUTH_TOKEN", token)
 
-	config := fmt.Sprintf(`
-provider "packet" {
-  api_url     = %q
-  max_retries = 5
-  ssh {
-    private_key = file(%q)
-    agent       = false
-  }
-}
-
+	provider := acctest.ProviderBlock{APIURL: mock.URL(), MaxRetries: 5, SSH: fmt.Sprintf("private_key = file(%q)\nagent = false", operatorFile)}
+	config := provider.String() + fmt.Sprintf(`
 data "packet_ssh_public_key" "pem" {
   path       = %q
   passphrase = trimspace(file(%q))
@@ -150,7 +142,7 @@ resource "packet_device_key_attachment" "by_provider_key" {
   device_id  = %q
   ssh_key_id = packet_user_ssh_key.ppk.id
 }
-`, mock.URL(), operatorFile, encPEM, passphraseFile, encPPK, operatorFile, mockapi.DefaultProjectID, device.ID, device.ID)
+`, encPEM, passphraseFile, encPPK, operatorFile, mockapi.DefaultProjectID, device.ID, device.ID)
 
 	noSecretInPlan := acctest.NoSecretInPlan("packet_device_key_attachment", secrets...)
 	resource.Test(t, resource.TestCase{

@@ -300,14 +300,9 @@ func TestAccSoak_keysUnderFaults(t *testing.T) {
 func TestAccRetries_exhaustedSaysSo(t *testing.T) {
 	mock := testMock(t, mockapi.Options{})
 	key := newTestKey(t, "exhausted")
-	provider := fmt.Sprintf(`
-provider "packet" {
-  auth_token      = %q
-  api_url         = %q
-  max_retries     = 2
-  request_timeout = "5s"
-}
-`, mockapi.DefaultToken, mock.URL())
+	p := mockProvider(mock)
+	p.MaxRetries, p.Settings = 2, `request_timeout = "5s"`
+	provider := p.String()
 	keyHCL := fmt.Sprintf(`
 resource "packet_project_ssh_key" "k" {
   project_id = %q

@@ -59,17 +59,13 @@ func errorLike(text string) *regexp.Regexp {
 // projectKeyWith renders a provider block with these settings (HCL lines) and
 // one project key, the first thing most configurations create.
 func projectKeyWith(t *testing.T, settings string) string {
-	return fmt.Sprintf(`
-provider "packet" {
-%s
-}
-
+	return acctest.ProviderBlock{Settings: settings}.String() + fmt.Sprintf(`
 resource "packet_project_ssh_key" "test" {
   project_id = %q
   name       = "laptop"
   public_key = %q
 }
-`, settings, mockapi.DefaultProjectID, newTestKey(t, "laptop").Line)
+`, mockapi.DefaultProjectID, newTestKey(t, "laptop").Line)
 }
 
 func TestAccRefusedTokenNamesTheSettingItCameFrom(t *testing.T) {

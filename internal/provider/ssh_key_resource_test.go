@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/packethost/terraform-provider-packet/internal/acctest"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi"
 )
 
@@ -343,15 +344,12 @@ func TestAccSSHKey_noToken(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{{
-			Config: fmt.Sprintf(`
-provider "packet" {
-  api_url = %q
-}
+			Config: acctest.ProviderBlock{APIURL: mock.URL()}.String() + fmt.Sprintf(`
 resource "packet_user_ssh_key" "test" {
   name       = "x"
   public_key = %q
 }
-`, mock.URL(), key.Line),
+`, key.Line),
 			ExpectError: errorLike("auth_token in the provider \"packet\" block, or the PACKET_AUTH_TOKEN (or METAL_AUTH_TOKEN) environment variable"),
 		}},
 	})
@@ -397,10 +395,6 @@ func TestAccSSHKey_unknownProviderConfigAtPlan(t *testing.T) {
 resource "terraform_data" "token" {
   input = %q
 }
-provider "packet" {
-  auth_token = terraform_data.token.output
-  api_url    = %q
-}
 data "packet_ssh_public_key" "k" {
   content = %q
 }
@@ -408,7 +402,7 @@ resource "packet_user_ssh_key" "test" {
   name       = "late"
   public_key = data.packet_ssh_public_key.k.public_key
 }
-`, mockapi.DefaultToken, mock.URL(), key.Line),
+`, mockapi.DefaultToken, key.Line) + acctest.ProviderBlock{APIURL: mock.URL(), Settings: "auth_token = terraform_data.token.output"}.String(),
 			Check: func(*terraform.State) error { return expectOneKey(countKeysWithFingerprint(mock, key.MD5)) },
 		}},
 	})
