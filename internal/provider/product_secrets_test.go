@@ -31,13 +31,19 @@ func readTestdata(t *testing.T, name string) string {
 	return string(b)
 }
 
-// lineAfter returns the line of text that follows the line starting with prefix.
+// lineAfter returns the first non-blank line of text after the line starting with prefix.
 func lineAfter(t *testing.T, text, prefix string) string {
 	t.Helper()
 	lines := strings.Split(text, "\n")
 	for i, l := range lines {
-		if strings.HasPrefix(l, prefix) && i+1 < len(lines) {
-			return strings.TrimSpace(lines[i+1])
+		if !strings.HasPrefix(l, prefix) {
+			continue
+		}
+		// The first line with text: PEM headers end in a blank line.
+		for _, next := range lines[i+1:] {
+			if next = strings.TrimSpace(next); next != "" {
+				return next
+			}
 		}
 	}
 	t.Fatalf("no line after %q", prefix)
