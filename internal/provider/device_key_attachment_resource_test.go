@@ -116,17 +116,6 @@ func providerWithKeyFor(mock *mockapi.Server, pem string) string {
 	return p.String()
 }
 
-// requiredPacketHCL points a bare working directory at this provider. The
-// source names its registry: the test serves the provider under that
-// address, and OpenTofu would otherwise look for it on its own registry.
-const requiredPacketHCL = `
-terraform {
-  required_providers {
-    packet = { source = "registry.terraform.io/packethost/packet" }
-  }
-}
-`
-
 func (f *deviceFixture) providerWithoutKey() string {
 	p := mockProvider(f.mock)
 	p.SSH = "agent = false"

@@ -148,6 +148,17 @@ func TestSettingsSayWhereTheyCameFrom(t *testing.T) {
 // providerAddress is where the CLI runs below find the reattached provider.
 const providerAddress = "registry.terraform.io/packethost/packet"
 
+// requiredPacketHCL points a bare working directory at this provider. The
+// source names its registry: the test serves the provider under that
+// address, and OpenTofu would otherwise look for it on its own registry.
+const requiredPacketHCL = `
+terraform {
+  required_providers {
+    packet = { source = "` + providerAddress + `" }
+  }
+}
+`
+
 // newTerraformCLI is a CLI working directory whose packet provider is
 // this package's, served in the test process at providerAddress.
 func newTerraformCLI(t *testing.T, config string) *acctest.Workdir {
