@@ -39,21 +39,29 @@ func Binary(t testing.TB) string {
 	return bin
 }
 
-var versions sync.Map // binary → tfcli.Version
+var versions struct {
+	sync.Mutex
+	of map[string]tfcli.Version // by binary
+}
 
 // CLIVersion is the acceptance CLI's version, asked once per binary.
 func CLIVersion(t testing.TB) tfcli.Version {
 	t.Helper()
 	Required(t)
 	bin := Binary(t)
-	if v, ok := versions.Load(bin); ok {
-		return v.(tfcli.Version) //nolint:forcetypeassert // only Versions are stored
+	versions.Lock()
+	defer versions.Unlock()
+	if v, ok := versions.of[bin]; ok {
+		return v
 	}
 	v, err := tfcli.VersionOf(t.Context(), bin)
 	if err != nil {
 		t.Fatalf("cannot tell the version of the acceptance CLI: %v", err)
 	}
-	versions.Store(bin, v)
+	if versions.of == nil {
+		versions.of = map[string]tfcli.Version{}
+	}
+	versions.of[bin] = v
 	return v
 }
 

@@ -7,6 +7,7 @@ package tcpproxy
 import (
 	"context"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,7 +25,7 @@ type Options struct {
 type Proxy struct {
 	ln       net.Listener
 	opts     Options
-	target   atomic.Value // string
+	target   atomic.Pointer[string]
 	accepted atomic.Int64
 	taken    atomic.Int64
 
@@ -42,7 +43,7 @@ func Start(target string, opts Options) (*Proxy, error) {
 		return nil, err
 	}
 	p := &Proxy{ln: ln, opts: opts, stalled: new(atomic.Bool), conns: map[net.Conn]struct{}{}}
-	p.target.Store(target)
+	p.target.Store(&target)
 	p.wg.Go(p.serve)
 	return p, nil
 }
@@ -66,13 +67,13 @@ func New(t TB, target string, opts Options) *Proxy {
 }
 
 // Port is the loopback port the proxy listens on.
-func (p *Proxy) Port() int { return p.ln.Addr().(*net.TCPAddr).Port }
+func (p *Proxy) Port() int { return int(netip.MustParseAddrPort(p.ln.Addr().String()).Port()) }
 
 // Addr is the proxy's host:port.
 func (p *Proxy) Addr() string { return p.ln.Addr().String() }
 
 // SetTarget sends the connections accepted from now on to addr.
-func (p *Proxy) SetTarget(addr string) { p.target.Store(addr) }
+func (p *Proxy) SetTarget(addr string) { p.target.Store(&addr) }
 
 // Accepted is how many connections the proxy accepted, reset ones included.
 func (p *Proxy) Accepted() int { return int(p.accepted.Load()) }
@@ -151,7 +152,7 @@ func (p *Proxy) forward(c net.Conn) {
 	p.mu.Lock()
 	stalled := p.stalled
 	p.mu.Unlock()
-	up, err := new(net.Dialer).DialContext(context.Background(), "tcp", p.target.Load().(string))
+	up, err := new(net.Dialer).DialContext(context.Background(), "tcp", *p.target.Load())
 	if err != nil {
 		return
 	}
