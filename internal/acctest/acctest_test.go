@@ -21,9 +21,10 @@ func TestFindSecretsNamesWhatItFindsAndRefusesEmptyOnes(t *testing.T) {
 
 func TestNoSecretInStateScansEveryAttribute(t *testing.T) {
 	state := func(attrs map[string]string) *terraform.State {
-		s := terraform.NewState()
-		s.RootModule().Resources["data.packet_device.x"] = &terraform.ResourceState{Primary: &terraform.InstanceState{Attributes: attrs}}
-		return s
+		return &terraform.State{Modules: []*terraform.ModuleState{{
+			Path:      []string{"root"},
+			Resources: map[string]*terraform.ResourceState{"data.packet_device.x": {Primary: &terraform.InstanceState{Attributes: attrs}}},
+		}}}
 	}
 	check := NoSecretInState(Secret{"the root password", "hunter2"})
 	if err := check(state(map[string]string{"id": "d1", "note": "pw hunter2"})); err == nil ||

@@ -272,7 +272,7 @@ func TestAccDevicesDataSource_exampleAttachesToAllOfThem(t *testing.T) {
 	}
 	newKey := newTestKey(t, "deploy@ci")
 	blob := []byte(strings.Fields(newKey.Line)[1])
-	tf := newCLIRun(t, string(example)+fmt.Sprintf(`
+	tf := newCLIRun(t, string(example)+`
 terraform {
   required_providers {
     packet = { source = "registry.terraform.io/packethost/packet" } # the full address: OpenTofu reads a bare one as its own registry
@@ -283,7 +283,7 @@ variable "operator_key" {
   type      = string
   sensitive = true
 }
-`)+acctest.ProviderBlock{AuthToken: mockapi.DefaultToken, APIURL: mock.URL(), MaxRetries: 5,
+`+acctest.ProviderBlock{AuthToken: mockapi.DefaultToken, APIURL: mock.URL(), MaxRetries: 5,
 		SSH: "private_key = var.operator_key\nagent = false"}.String(), map[string]string{
 		"project_id":   mockapi.DefaultProjectID,
 		"public_key":   newKey.Line,

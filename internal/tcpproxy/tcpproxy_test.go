@@ -130,7 +130,10 @@ func TestCloseEndsOpenConnections(t *testing.T) {
 	closed := make(chan error, 1)
 	go func() { closed <- p.Close() }()
 	select {
-	case <-closed:
+	case err := <-closed:
+		if err != nil {
+			t.Fatalf("Close: %v", err)
+		}
 	case <-ctx.Done():
 		t.Fatal("Close waits for a stalled connection")
 	}
