@@ -74,6 +74,41 @@ func createTaggedDevice(t *testing.T, mock *mockapi.Server, hostname string, key
 	return out.ID
 }
 
+// operatorFleet is a mock whose devices are provisioned (on SSH servers)
+// with the operator's project key, as a CI runner reaches them.
+type operatorFleet struct {
+	mock     *mockapi.Server
+	operator testKey
+	keyID    string // the operator's project key in the API
+}
+
+func newOperatorFleet(t *testing.T) *operatorFleet {
+	t.Helper()
+	mock := testMock(t, mockapi.Options{Provisioner: mockapi.SSHProvisioner})
+	operator := newTestKey(t, "operator@ci")
+	key, err := mock.PutSSHKey(mockapi.SSHKey{Label: "operator", Key: operator.Line, ProjectID: mockapi.DefaultProjectID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &operatorFleet{mock: mock, operator: operator, keyID: key.ID}
+}
+
+// device creates a device with these tags that the operator can log in to.
+func (f *operatorFleet) device(t *testing.T, hostname string, tags ...string) string {
+	t.Helper()
+	return createTaggedDevice(t, f.mock, hostname, []string{f.keyID}, tags...)
+}
+
+// machine is the device's simulated machine.
+func (f *operatorFleet) machine(t *testing.T, id string) mockapi.Machine {
+	t.Helper()
+	m, ok := f.mock.Machine(id)
+	if !ok {
+		t.Fatalf("device %s has no machine", id)
+	}
+	return m
+}
+
 func devicesConfig(name, filters string) string {
 	return fmt.Sprintf(`
 data "packet_devices" %q {
@@ -240,22 +275,15 @@ func TestDeviceDataSource_hasNoHostKey(t *testing.T) {
 // state checks, so the CLI is run directly against the in-process provider.
 func TestAccDevicesDataSource_exampleAttachesToAllOfThem(t *testing.T) {
 	t.Parallel()
-	mock := testMock(t, mockapi.Options{Provisioner: mockapi.SSHProvisioner})
-	operator := newTestKey(t, "operator@ci")
-	opKey, err := mock.PutSSHKey(mockapi.SSHKey{Label: "operator", Key: operator.Line, ProjectID: mockapi.DefaultProjectID})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fleet := newOperatorFleet(t)
+	mock, operator := fleet.mock, fleet.operator
 	var web []string
 	for i := range 5 {
-		web = append(web, createTaggedDevice(t, mock, fmt.Sprintf("web-%d", i), []string{opKey.ID}, "web"))
+		web = append(web, fleet.device(t, fmt.Sprintf("web-%d", i), "web"))
 	}
-	db := createTaggedDevice(t, mock, "db-1", []string{opKey.ID}, "db")
+	db := fleet.device(t, "db-1", "db")
 	authorizedKeys := func(id string) []byte {
-		m, ok := mock.Machine(id)
-		if !ok {
-			t.Fatalf("device %s has no machine", id)
-		}
+		m := fleet.machine(t, id)
 		b, err := m.AuthorizedKeys()
 		if err != nil {
 			t.Fatal(err)

@@ -25,23 +25,13 @@ import (
 // old one goes); afterwards the new key logs in and the old one does not.
 func TestAccDeviceKeyAttachment_rotateExampleKeepsAccess(t *testing.T) {
 	t.Parallel()
-	mock := testMock(t, mockapi.Options{Provisioner: mockapi.SSHProvisioner})
-	operator := newTestKey(t, "operator@ci")
-	opKey, err := mock.PutSSHKey(mockapi.SSHKey{Label: "operator", Key: operator.Line, ProjectID: mockapi.DefaultProjectID})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fleet := newOperatorFleet(t)
+	mock, operator := fleet.mock, fleet.operator
 	var devices []string
 	for i := range 3 {
-		devices = append(devices, createTaggedDevice(t, mock, fmt.Sprintf("app-%d", i), []string{opKey.ID}, "app"))
+		devices = append(devices, fleet.device(t, fmt.Sprintf("app-%d", i), "app"))
 	}
-	machine := func(id string) mockapi.Machine {
-		m, ok := mock.Machine(id)
-		if !ok {
-			t.Fatalf("device %s has no machine", id)
-		}
-		return m
-	}
+	machine := func(id string) mockapi.Machine { return fleet.machine(t, id) }
 	example, err := os.ReadFile(filepath.Join("..", "..", "examples", "resources", "packet_device_key_attachment", "rotate", "main.tf"))
 	if err != nil {
 		t.Fatal(err)
