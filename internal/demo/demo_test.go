@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/packethost/terraform-provider-packet/internal/acctest"
 	"github.com/packethost/terraform-provider-packet/internal/tfcli"
 )
 
@@ -25,17 +26,11 @@ import (
 const demoTimeout = 90 * time.Second
 
 // terraformCLI is the CLI the demo is run with, as the GNUmakefile picks it.
+// The demo runs the CLI, so it is an acceptance test (TF_ACC; make test sets it).
 func terraformCLI(t *testing.T) string {
 	t.Helper()
-	if p, err := tfcli.Binary(); err == nil {
-		return p
-	}
-	const why = "the demo needs terraform or tofu on PATH (or TF_ACC_TERRAFORM_PATH; make test sets it)"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(why)
-	}
-	t.Skip(why)
-	return ""
+	acctest.Required(t)
+	return acctest.Binary(t)
 }
 
 func repoRoot(t *testing.T) string {
