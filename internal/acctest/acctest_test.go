@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-
-	"github.com/packethost/terraform-provider-packet/internal/tfcli"
 )
 
 func TestFindSecretsNamesWhatItFindsAndRefusesEmptyOnes(t *testing.T) {
@@ -44,17 +42,5 @@ func TestProviderBlockLeavesOutWhatIsUnset(t *testing.T) {
 	want := "\nprovider \"packet\" {\n  api_url     = \"http://x/\"\n  request_timeout = \"5s\"\n  ssh {\n    private_key = var.k\n    agent = false\n  }\n}\n"
 	if got != want {
 		t.Fatalf("got\n%s\nwant\n%s", got, want)
-	}
-}
-
-func TestEnvReplacesTheCLIConfigAndTurnsOffPromptsAndColour(t *testing.T) {
-	env := tfcli.Env([]string{"HOME=/h", "TF_CLI_CONFIG_FILE=/missing"}, "/w/cli.tfrc", "TF_VAR_x=1")
-	for _, want := range []string{"HOME=/h", "TF_CLI_CONFIG_FILE=/w/cli.tfrc", "TF_INPUT=0", "TF_CLI_ARGS=-no-color", "CHECKPOINT_DISABLE=1", "TF_VAR_x=1"} {
-		if !slices.Contains(env, want) {
-			t.Errorf("env lacks %s: %q", want, env)
-		}
-	}
-	if slices.Contains(env, "TF_CLI_CONFIG_FILE=/missing") {
-		t.Errorf("env keeps the old CLI config: %q", env)
 	}
 }
