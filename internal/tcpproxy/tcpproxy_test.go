@@ -6,41 +6,19 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"testing"
 	"time"
 )
 
-// echo serves line echoes prefixed with name on a loopback port.
-func echo(t *testing.T, name string) string {
+// target is an HTTP server on a loopback port that answers with its name.
+func target(t *testing.T, name string) string {
 	t.Helper()
-	l, err := new(net.ListenConfig).Listen(t.Context(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				r := bufio.NewReader(c)
-				for {
-					line, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					if _, err := io.WriteString(c, name+":"+line); err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	return l.Addr().String()
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, name) }))
+	t.Cleanup(s.Close)
+	return s.Listener.Addr().String()
 }
 
 func dial(t *testing.T, p *Proxy) net.Conn {
@@ -53,22 +31,28 @@ func dial(t *testing.T, p *Proxy) net.Conn {
 	return c
 }
 
-// ask sends a line and returns the answer, or the read error after a second.
-func ask(c net.Conn, line string) (string, error) {
-	if _, err := io.WriteString(c, line+"\n"); err != nil {
+// ask sends a request over c and returns the answer, or the error after a second.
+func ask(c net.Conn) (string, error) {
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: proxy\r\n\r\n"); err != nil {
 		return "", err
 	}
-	_ = c.SetReadDeadline(time.Now().Add(time.Second))
-	return bufio.NewReader(c).ReadString('\n')
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return string(body), err
 }
 
 func TestForwardsCountsAndSwitchesTarget(t *testing.T) {
-	p := New(t, echo(t, "a"), Options{})
-	if got, err := ask(dial(t, p), "hi"); got != "a:hi\n" || err != nil {
+	p := New(t, target(t, "a"), Options{})
+	if got, err := ask(dial(t, p)); got != "a" || err != nil {
 		t.Fatalf("through the proxy: %q, %v", got, err)
 	}
-	p.SetTarget(echo(t, "b"))
-	if got, err := ask(dial(t, p), "hi"); got != "b:hi\n" || err != nil {
+	p.SetTarget(target(t, "b"))
+	if got, err := ask(dial(t, p)); got != "b" || err != nil {
 		t.Fatalf("after SetTarget: %q, %v, want the new target", got, err)
 	}
 	if n := p.Take(); n != 2 {
@@ -80,31 +64,31 @@ func TestForwardsCountsAndSwitchesTarget(t *testing.T) {
 }
 
 func TestStallSilencesOpenConnectionsOnly(t *testing.T) {
-	p := New(t, echo(t, "a"), Options{})
+	p := New(t, target(t, "a"), Options{})
 	old := dial(t, p)
-	if _, err := ask(old, "before"); err != nil {
+	if _, err := ask(old); err != nil {
 		t.Fatal(err)
 	}
 	p.Stall()
-	if _, err := ask(old, "after"); !errors.Is(err, os.ErrDeadlineExceeded) {
+	if _, err := ask(old); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("a connection open at the stall answered: %v", err)
 	}
-	if got, err := ask(dial(t, p), "new"); got != "a:new\n" || err != nil {
+	if got, err := ask(dial(t, p)); got != "a" || err != nil {
 		t.Fatalf("a connection opened after the stall: %q, %v", got, err)
 	}
 }
 
 func TestResetFirstAndDelay(t *testing.T) {
-	p := New(t, echo(t, "a"), Options{ResetFirst: 1, Delay: 200 * time.Millisecond})
+	p := New(t, target(t, "a"), Options{ResetFirst: 1, Delay: 200 * time.Millisecond})
 	// The reset may come before the dial returns, or at the first read.
 	if c, err := new(net.Dialer).DialContext(t.Context(), "tcp", p.Addr()); err == nil {
-		if got, err := ask(c, "shed"); err == nil {
+		if got, err := ask(c); err == nil {
 			t.Fatalf("the first connection was forwarded (%q), want it reset", got)
 		}
 		_ = c.Close()
 	}
 	start := time.Now()
-	if got, err := ask(dial(t, p), "hi"); got != "a:hi\n" || err != nil {
+	if got, err := ask(dial(t, p)); got != "a" || err != nil {
 		t.Fatalf("the second connection: %q, %v", got, err)
 	}
 	if took := time.Since(start); took < 200*time.Millisecond {
@@ -116,12 +100,12 @@ func TestResetFirstAndDelay(t *testing.T) {
 }
 
 func TestCloseEndsOpenConnections(t *testing.T) {
-	p, err := Start(echo(t, "a"), Options{})
+	p, err := Start(target(t, "a"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := dial(t, p)
-	if _, err := ask(c, "hi"); err != nil {
+	if _, err := ask(c); err != nil {
 		t.Fatal(err)
 	}
 	p.Stall() // a silent connection must not keep Close waiting
@@ -137,7 +121,7 @@ func TestCloseEndsOpenConnections(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("Close waits for a stalled connection")
 	}
-	if _, err := ask(c, "after"); err == nil {
+	if _, err := ask(c); err == nil {
 		t.Fatal("a connection answered after Close")
 	}
 }
