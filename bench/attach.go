@@ -7,17 +7,16 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/ssh"
 
 	"github.com/packethost/terraform-provider-packet/internal/mockapi"
+	"github.com/packethost/terraform-provider-packet/internal/tcpproxy"
 )
 
 // kindAttachment is the attachment scenario: N project keys, each attached
@@ -61,53 +60,12 @@ resource "packet_device_key_attachment" "bench" {
 }
 
 // countingProxy forwards TCP connections to a machine's SSH server and
-// counts them: the connection count of the attachment scenario.
-type countingProxy struct {
-	ln       net.Listener
-	target   string
-	accepted atomic.Int64
-}
+// counts them (Take): the connection count of the attachment scenario.
+type countingProxy = tcpproxy.Proxy
 
 func newCountingProxy(target string) (*countingProxy, error) {
-	var lc net.ListenConfig
-	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	p := &countingProxy{ln: ln, target: target}
-	go p.serve()
-	return p, nil
+	return tcpproxy.Start(target, tcpproxy.Options{})
 }
-
-func (p *countingProxy) serve() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		p.accepted.Add(1)
-		go p.pipe(c)
-	}
-}
-
-func (p *countingProxy) pipe(c net.Conn) {
-	defer c.Close()
-	var d net.Dialer
-	up, err := d.DialContext(context.Background(), "tcp", p.target)
-	if err != nil {
-		return
-	}
-	defer up.Close()
-	done := make(chan struct{}, 2)
-	go func() { _, _ = io.Copy(up, c); done <- struct{}{} }()
-	go func() { _, _ = io.Copy(c, up); done <- struct{}{} }()
-	<-done
-}
-
-// Take returns the connections accepted since the last call.
-func (p *countingProxy) Take() int { return int(p.accepted.Swap(0)) }
-
-func (p *countingProxy) port() int { return p.ln.Addr().(*net.TCPAddr).Port }
 
 // proxiedMachine is a mock machine the API shows at its proxy's address.
 type proxiedMachine struct {
@@ -116,9 +74,9 @@ type proxiedMachine struct {
 }
 
 func (m proxiedMachine) Host() string { return "127.0.0.1" }
-func (m proxiedMachine) Port() int    { return m.proxy.port() }
+func (m proxiedMachine) Port() int    { return m.proxy.Port() }
 func (m proxiedMachine) Close() error {
-	return errors.Join(m.proxy.ln.Close(), m.Machine.Close())
+	return errors.Join(m.proxy.Close(), m.Machine.Close())
 }
 
 // operatorKey is a fresh ed25519 key: its private half for the provider's

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/packethost/terraform-provider-packet/internal/tfcli"
 )
 
 // kind is what a workspace manages: the provider's keys, the bare
@@ -116,14 +118,7 @@ resource %[3]q "bench" {
 
 // cliConfig points terraform at the local builds instead of the registry.
 func cliConfig(providerDir, bareDir string) string {
-	return fmt.Sprintf(`provider_installation {
-  dev_overrides {
-    "registry.terraform.io/packethost/packet" = %q
-    %q = %q
-  }
-  direct {}
-}
-`, providerDir, bareAddress, bareDir)
+	return tfcli.DevOverrides(map[string]string{"registry.terraform.io/packethost/packet": providerDir, bareAddress: bareDir})
 }
 
 // workspace is one run's directory and the environment terraform gets.
@@ -148,12 +143,7 @@ func newWorkspace(dir, terraform, cliConfigFile string, k kind, config string, k
 	if err := os.WriteFile(filepath.Join(dir, "terraform.tfvars.json"), vars, 0o600); err != nil {
 		return nil, err
 	}
-	env := append(cleanEnv(os.Environ()),
-		"TF_CLI_CONFIG_FILE="+cliConfigFile,
-		"TF_IN_AUTOMATION=1",
-		"TF_INPUT=0",
-		"CHECKPOINT_DISABLE=1", // no version check over the network
-	)
+	env := tfcli.Env(cleanEnv(os.Environ()), cliConfigFile)
 	if k == kindBare {
 		env = append(env, quietFrameworkLogs...)
 	}

@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -18,28 +17,20 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/packethost/terraform-provider-packet/internal/acctest"
+	"github.com/packethost/terraform-provider-packet/internal/tfcli"
 )
 
 // demoTimeout bounds one run; a normal run takes a few seconds.
 const demoTimeout = 90 * time.Second
 
 // terraformCLI is the CLI the demo is run with, as the GNUmakefile picks it.
+// The demo runs the CLI, so it is an acceptance test (TF_ACC; make test sets it).
 func terraformCLI(t *testing.T) string {
 	t.Helper()
-	if p := os.Getenv("TF_ACC_TERRAFORM_PATH"); p != "" {
-		return p
-	}
-	for _, name := range []string{"terraform", "tofu"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	const why = "the demo needs terraform or tofu on PATH (or TF_ACC_TERRAFORM_PATH; make test sets it)"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(why)
-	}
-	t.Skip(why)
-	return ""
+	acctest.Required(t)
+	return acctest.Binary(t)
 }
 
 func repoRoot(t *testing.T) string {
@@ -62,6 +53,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	tfcli.DropMissingCLIConfig()
 	binDir, buildErr = buildBinaries()
 	code := m.Run()
 	if binDir != "" {
@@ -77,13 +69,7 @@ func buildBinaries() (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", dir+string(os.PathSeparator), ".", "./internal/cmd/packet-mock")
-	cmd.Dir = filepath.Join("..", "..")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return dir, fmt.Errorf("go build: %w\n%s", err, out)
-	}
-	return dir, nil
+	return dir, tfcli.GoBuild(ctx, filepath.Join("..", ".."), dir, ".", "./internal/cmd/packet-mock")
 }
 
 // demoRun is one run of scripts/demo.sh in its own process group with its own TMPDIR.

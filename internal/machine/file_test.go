@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/packethost/terraform-provider-packet/internal/tcpproxy"
 )
 
 // The file as the admin left it: a symlink's target is edited and the link
@@ -191,34 +191,13 @@ func TestResetConnectionsAreRetried(t *testing.T) {
 	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
-	l, err := new(net.ListenConfig).Listen(t.Context(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	var accepted atomic.Int32
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			if accepted.Add(1) <= 3 { // shed the first three, as a busy sshd does
-				if tc, ok := c.(*net.TCPConn); ok {
-					_ = tc.SetLinger(0) // RST, not FIN
-				}
-				_ = c.Close()
-				continue
-			}
-			go proxy(c, dev.Addr())
-		}
-	}()
-	tgt := Target{Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, Timeout: 5 * time.Second}
+	proxy := tcpproxy.New(t, dev.Addr(), tcpproxy.Options{ResetFirst: 3}) // as a busy sshd sheds
+	tgt := Target{Host: "127.0.0.1", Port: proxy.Port(), Timeout: 5 * time.Second}
 	k := newKey(t, "")
 	if _, err := addKey(ctxT(t), tgt, trustOf(dev), Credentials{Keys: keyOf(admin.pem)}, k); err != nil {
 		t.Fatalf("AddKey through a server that resets the first connections: %v", err)
 	}
-	if n := accepted.Load(); n != 4 {
+	if n := proxy.Accepted(); n != 4 {
 		t.Fatalf("%d connections, want 3 shed and 1 that worked", n)
 	}
 }

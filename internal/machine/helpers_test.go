@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
-	"io"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -226,20 +225,6 @@ func hasKey(ctx context.Context, t Target, hk HostKeyPolicy, c Credentials, pub 
 func contextWithTimeout(t *testing.T, d time.Duration) (context.Context, context.CancelFunc) {
 	t.Helper()
 	return context.WithTimeout(t.Context(), d)
-}
-
-// proxy pipes c to addr until either side closes.
-func proxy(c net.Conn, addr string) {
-	defer c.Close()
-	up, err := new(net.Dialer).DialContext(context.Background(), "tcp", addr)
-	if err != nil {
-		return
-	}
-	defer up.Close()
-	done := make(chan struct{}, 2)
-	go func() { _, _ = io.Copy(up, c); done <- struct{}{} }()
-	go func() { _, _ = io.Copy(c, up); done <- struct{}{} }()
-	<-done
 }
 
 // serveLoopback accepts TCP connections on a loopback port until the test

@@ -5,16 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"os"
 	"os/exec"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/packethost/terraform-provider-packet/internal/mockapi/sshserver"
+	"github.com/packethost/terraform-provider-packet/internal/tcpproxy"
 )
 
 const testLockPath = "/root/.ssh/authorized_keys" + lockSuffix
@@ -318,68 +317,6 @@ func TestLockWaitReportsProgressAndWhoHoldsIt(t *testing.T) {
 	t.Log(msg)
 }
 
-// stallProxy forwards TCP connections to a server until stall is called:
-// from then on the connections open at that moment forward nothing more
-// (the machine stops answering), while new ones work.
-type stallProxy struct {
-	port int
-	mu   sync.Mutex
-	gen  *atomic.Bool // the stall flag of connections opened now
-}
-
-func startStallProxy(t *testing.T, target string) *stallProxy {
-	t.Helper()
-	l, err := new(net.ListenConfig).Listen(t.Context(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &stallProxy{port: l.Addr().(*net.TCPAddr).Port, gen: new(atomic.Bool)}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { _ = l.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			p.mu.Lock()
-			stalled := p.gen
-			p.mu.Unlock()
-			up, err := new(net.Dialer).DialContext(t.Context(), "tcp", target)
-			if err != nil {
-				_ = c.Close()
-				continue
-			}
-			pipe := func(dst, src net.Conn) {
-				defer dst.Close()
-				defer src.Close()
-				buf := make([]byte, 32<<10)
-				for {
-					n, err := src.Read(buf)
-					if n > 0 && !stalled.Load() {
-						if _, werr := dst.Write(buf[:n]); werr != nil {
-							return
-						}
-					}
-					if err != nil {
-						return
-					}
-				}
-			}
-			wg.Go(func() { pipe(up, c) })
-			wg.Go(func() { pipe(c, up) })
-		}
-	})
-	return p
-}
-
-func (p *stallProxy) stall() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.gen.Store(true)
-	p.gen = new(atomic.Bool)
-}
-
 // One edit holds the lock at most Timing.LockHoldMax: when the machine stops
 // answering mid-edit, the connection is cut then, the lock is removed over
 // a fresh one, and the error says what happened, long before the
@@ -389,8 +326,8 @@ func TestOneEditHoldsTheLockAtMostLockHoldMax(t *testing.T) {
 	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
-	proxy := startStallProxy(t, dev.Addr())
-	tgt := Target{Host: "127.0.0.1", Port: proxy.port, Timeout: 5 * time.Second}
+	proxy := tcpproxy.New(t, dev.Addr(), tcpproxy.Options{})
+	tgt := Target{Host: "127.0.0.1", Port: proxy.Port(), Timeout: 5 * time.Second}
 	creds := Credentials{Password: rootPassword}
 	ctx, cancel := contextWithTimeout(t, 20*time.Second)
 	defer cancel()
@@ -408,7 +345,7 @@ func TestOneEditHoldsTheLockAtMostLockHoldMax(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	proxy.stall() // the machine stops answering in the middle of the edit
+	proxy.Stall() // the machine stops answering in the middle of the edit
 	start := time.Now()
 	_, err = s.readFile("/root/.ssh/authorized_keys")
 	if err == nil {
@@ -476,12 +413,12 @@ func TestLockWaitEndingInACallIsStillALockedError(t *testing.T) {
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
 	placeLock(t, dev, lockContent("another pipeline", time.Now()), time.Now())
-	proxy := startStallProxy(t, dev.Addr())
-	tgt := Target{Host: "127.0.0.1", Port: proxy.port, Timeout: 5 * time.Second}
+	proxy := tcpproxy.New(t, dev.Addr(), tcpproxy.Options{})
+	tgt := Target{Host: "127.0.0.1", Port: proxy.Port(), Timeout: 5 * time.Second}
 	ctx, cancel := contextWithTimeout(t, time.Second)
 	defer cancel()
 	var once sync.Once
-	ctx = WithProgress(ctx, func(string) { once.Do(proxy.stall) }) // the machine stops answering once we wait
+	ctx = WithProgress(ctx, func(string) { once.Do(proxy.Stall) }) // the machine stops answering once we wait
 	_, err := addKey(ctx, tgt, trustOf(dev), Credentials{Password: rootPassword}, newKey(t, ""))
 	var locked *LockedError
 	var wait *LockWaitError

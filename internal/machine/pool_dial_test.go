@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/packethost/terraform-provider-packet/internal/tcpproxy"
 )
 
 // silentServer accepts TCP connections and never says a word; closed
@@ -54,37 +56,13 @@ func TestPoolDialIsCalledOffWhenNobodyWaits(t *testing.T) {
 	}
 }
 
-// delayingProxy forwards connections to target after holding each back for delay.
-func delayingProxy(t *testing.T, target string, delay time.Duration) int {
-	t.Helper()
-	l, err := new(net.ListenConfig).Listen(t.Context(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { _ = l.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				time.Sleep(delay)
-				proxy(c, target)
-			})
-		}
-	})
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // While one caller still waits, the dial goes on for it even when the
 // caller that started it gave up; both shared one connection attempt.
 func TestPoolDialGoesOnWhileSomeoneWaits(t *testing.T) {
 	t.Parallel()
 	admin := newKey(t, "admin")
 	dev := startDevice(t, []byte(admin.line+"\n"))
-	port := delayingProxy(t, dev.Addr(), 500*time.Millisecond)
+	port := tcpproxy.New(t, dev.Addr(), tcpproxy.Options{Delay: 500 * time.Millisecond}).Port()
 	pool := &Pool{}
 	t.Cleanup(pool.Close)
 	tgt := Target{Host: "127.0.0.1", Port: port, Timeout: 5 * time.Second}

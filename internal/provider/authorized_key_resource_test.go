@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -18,19 +17,13 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
+	"github.com/packethost/terraform-provider-packet/internal/acctest"
 	"github.com/packethost/terraform-provider-packet/internal/machine/sshdtest"
 )
 
 // noTokenProvider logs in with pem and has no API token at all.
 func noTokenProvider(pem string) string {
-	return fmt.Sprintf(`
-provider "packet" {
-  ssh {
-    private_key = %q
-    agent       = false
-  }
-}
-`, pem)
+	return acctest.ProviderBlock{SSH: sshBlock(pem)}.String()
 }
 
 // authorizedKeyHCL is one packet_authorized_key on the fixture's device,
@@ -157,48 +150,11 @@ import {
 	})
 }
 
-// The ownership rules hold on any server as on a device: a line the
-// provider did not write is pre-existing and stays; an admin's restricted
-// line of the same key survives byte for byte.
-func TestAccAuthorizedKey_ownershipAsOnTheAttachment(t *testing.T) {
-	t.Setenv("PACKET_AUTH_TOKEN", "")
-	f := newDeviceFixture(t)
-	prov := noTokenProvider(f.operator.PrivatePEM)
-	k := newTestKey(t, "backup")
-	restricted := `from="10.1.2.3",command="/usr/local/bin/backup-only",no-pty ` + k.withComment("backup-job") + "\n"
-	withAdmin := append(append(bytes.Clone(f.original), restricted...), k.Line+"\n"...)
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories,
-		CheckDestroy: func(*terraform.State) error {
-			return f.fileIs(t, "after destroy", append(bytes.Clone(f.original), restricted...))
-		},
-		Steps: []resource.TestStep{
-			{
-				// The operator's key was put there at provisioning: pre-existing.
-				Config: prov + f.authorizedKeyHCL(f.operator.Line, "") + strings.Replace(f.authorizedKeyHCL(k.Line, ""), `"test"`, `"backup"`, 1),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("packet_authorized_key.test", tfjsonpath.New("pre_existing"), knownvalue.Bool(true)),
-					statecheck.ExpectKnownValue("packet_authorized_key.backup", tfjsonpath.New("pre_existing"), knownvalue.Bool(false)),
-				},
-			},
-			{
-				PreConfig: func() {
-					if err := f.machine(t).SetAuthorizedKeys(withAdmin); err != nil {
-						t.Fatal(err)
-					}
-				},
-				Config:           prov + f.authorizedKeyHCL(f.operator.Line, "") + strings.Replace(f.authorizedKeyHCL(k.Line, ""), `"test"`, `"backup"`, 1),
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
-			},
-		},
-	})
-}
-
 // moved from an attachment made against the mock device: no create or
 // destroy, the file unchanged, the next plan empty, destroy removes the
 // line — with no API token (the platform is retired).
 func TestAccAuthorizedKey_movedFromAnAttachment(t *testing.T) {
-	if os.Getenv("TF_ACC") != "" && isOpenTofu(t) {
+	if os.Getenv("TF_ACC") != "" && acctest.IsOpenTofu(t) {
 		// OpenTofu 1.12 decodes the source's identity with the target's
 		// identity schema on a move across types and fails before it asks
 		// the provider; nothing a provider can change.
@@ -357,19 +313,13 @@ func TestAccAuthorizedKey_writeOnlyKeyNeverInState(t *testing.T) {
 		ProtoV6ProviderFactories: testProviderFactories,
 		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
 		Steps: []resource.TestStep{{
-			Config: `
-provider "packet" {
-  ssh {
-    agent = false
-  }
-}
-` + f.authorizedKeyHCL(k.Line, fmt.Sprintf(`ssh = {
+			Config: acctest.ProviderBlock{SSH: "agent = false"}.String() + f.authorizedKeyHCL(k.Line, fmt.Sprintf(`ssh = {
     private_key_wo         = %q
     private_key_wo_version = 1
   }`, f.operator.PrivatePEM)),
 			Check: resource.ComposeTestCheckFunc(
 				func(*terraform.State) error { return f.canLogIn(t, k) },
-				checkNoSecretsInState(pemBody(f.operator.PrivatePEM)),
+				acctest.NoSecretInState(acctest.Secret{Name: "the operator key", Value: pemBody(f.operator.PrivatePEM)}),
 			),
 		}, {
 			// Terraform passes write-only values to create and update only:

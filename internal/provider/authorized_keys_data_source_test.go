@@ -13,6 +13,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/packethost/terraform-provider-packet/internal/acctest"
 )
 
 // The audit data source on a file with one line of each kind reports each
@@ -109,7 +111,7 @@ func must(t *testing.T, err error) {
 // and removing the adopted resources again leaves every line.
 func TestAccAuthorizedKeyList_queryAdoptsUnmanagedLines(t *testing.T) {
 	t.Parallel()
-	skipBelowCLI(t, "1.14.0", "terraform query")
+	acctest.SkipBelow(t, "1.14.0", "terraform query")
 	f := newDeviceFixture(t)
 	m := f.machine(t)
 	byHand := newTestKey(t, "by-hand")
@@ -126,21 +128,21 @@ list "packet_authorized_key" "found" {
   }
 }
 `, m.Host(), m.Port())
-	must(t, os.WriteFile(filepath.Join(cli.dir, "find.tfquery.hcl"), []byte(query), 0o600))
-	cli.run("init", "-input=false", "-no-color")
-	cli.run("query", "-no-color", "-generate-config-out=adopted.tf")
-	generated, err := os.ReadFile(filepath.Join(cli.dir, "adopted.tf"))
+	must(t, os.WriteFile(filepath.Join(cli.Dir, "find.tfquery.hcl"), []byte(query), 0o600))
+	cli.Run("init", "-input=false", "-no-color")
+	cli.Run("query", "-no-color", "-generate-config-out=adopted.tf")
+	generated, err := os.ReadFile(filepath.Join(cli.Dir, "adopted.tf"))
 	must(t, err)
 	// The operator's key from provisioning and the one by hand; not the restricted one.
 	if n := bytes.Count(generated, []byte("import {")); n != 2 {
 		t.Fatalf("generated %d imports, want 2:\n%s", n, generated)
 	}
-	cli.run("apply", "-auto-approve", "-input=false", "-no-color")
-	if got := cli.run("state", "list"); strings.Count(got, "packet_authorized_key.") != 2 {
+	cli.Run("apply", "-auto-approve", "-input=false", "-no-color")
+	if got := cli.Run("state", "list"); strings.Count(got, "packet_authorized_key.") != 2 {
 		t.Fatalf("state after adopting:\n%s", got)
 	}
-	must(t, os.Remove(filepath.Join(cli.dir, "adopted.tf")))
-	cli.run("apply", "-auto-approve", "-input=false", "-no-color")
+	must(t, os.Remove(filepath.Join(cli.Dir, "adopted.tf")))
+	cli.Run("apply", "-auto-approve", "-input=false", "-no-color")
 	if err := f.fileIs(t, "after removing the adopted resources", file); err != nil {
 		t.Fatal(err)
 	}

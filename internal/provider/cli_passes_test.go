@@ -16,7 +16,7 @@ import (
 // passes of `make test` (Terraform latest, OpenTofu) run only the tests
 // CLI_TESTS selects, so every test that shows one of these must match it.
 var cliDependentMarkers = []string{
-	"skipBelowCLI", "tfversion.", "ImportState", "ImportBlockWith", "ExpectIdentity",
+	"acctest.SkipBelow", "acctest.AtLeast", "acctest.IsOpenTofu", "tfversion.", "ImportState", "ImportBlockWith", "ExpectIdentity",
 	"Query:", "moved {", "removed {",
 }
 

@@ -319,22 +319,6 @@ func TestMachineErrorsMapToTheirAttribute(t *testing.T) {
 	}
 }
 
-func TestOwnershipOfStateWrittenBeforePreExisting(t *testing.T) {
-	for _, tc := range []struct {
-		m    attachmentModel
-		owns bool
-	}{
-		{attachmentModel{lineState: lineState{PreExisting: boolValue(true)}}, false},
-		{attachmentModel{lineState: lineState{PreExisting: boolValue(false)}, Provisioned: boolValue(true)}, true},
-		{attachmentModel{Provisioned: boolValue(true)}, false}, // old state: the platform put it there
-		{attachmentModel{Provisioned: boolValue(false)}, true},
-	} {
-		if got := tc.m.ownsLine(); got != tc.owns {
-			t.Errorf("%+v: ownsLine = %v, want %v", tc.m, got, tc.owns)
-		}
-	}
-}
-
 func boolValue(b bool) types.Bool { return types.BoolValue(b) }
 
 func factsDevice() *metal.Device { return &metal.Device{ID: "d1", Hostname: "web-1"} }

@@ -8,9 +8,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/packethost/terraform-provider-packet/internal/acctest"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi"
 )
 
@@ -27,25 +27,6 @@ func (m listedMachine) HostKey() string                 { return m.hostKey }
 func (m listedMachine) AuthorizedKeys() ([]byte, error) { return nil, nil }
 func (m listedMachine) SetAuthorizedKeys([]byte) error  { return nil }
 func (m listedMachine) Close() error                    { return nil }
-
-// checkNoValueInState fails when any attribute of addr holds secret.
-func checkNoValueInState(addr, secret string) resource.TestCheckFunc {
-	return func(s *terraform.State) error {
-		rs, ok := s.RootModule().Resources[addr]
-		if !ok {
-			return fmt.Errorf("%s not in state", addr)
-		}
-		if secret == "" {
-			return fmt.Errorf("the secret to look for is empty: the check would prove nothing")
-		}
-		for name, value := range rs.Primary.Attributes {
-			if strings.Contains(value, secret) {
-				return fmt.Errorf("%s.%s holds the device's root password", addr, name)
-			}
-		}
-		return nil
-	}
-}
 
 // expectLookupsFromListings checks that device lookups were answered from
 // listings of pages requests each: per provider process one listing and at
@@ -80,7 +61,7 @@ func TestAccDeviceDataSource_lookupsShareTheProjectListing(t *testing.T) {
 			knownvalue.StringExact(dev.Hostname)))
 	}
 	fmt.Fprintf(&config, "data \"packet_device\" \"by_hostname\" {\n  project_id = %q\n  hostname   = \"node-3\"\n}\n", mockapi.DefaultProjectID)
-	resource.UnitTest(t, resource.TestCase{
+	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps:                    []resource.TestStep{{Config: config.String(), ConfigStateChecks: checks}},
 	})
@@ -133,7 +114,7 @@ func TestAccDeviceDataSource_byIDAndHostnameShowsProvisionedKeys(t *testing.T) {
 			statecheck.ExpectKnownValue(addr, tfjsonpath.New("created"), knownvalue.NotNull()),
 		)
 	}
-	resource.UnitTest(t, resource.TestCase{
+	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{{
 			Config: providerBlock(mock) + fmt.Sprintf(`
@@ -148,8 +129,7 @@ data "packet_device" "by_hostname" {
 `, dev.ID, mockapi.DefaultProjectID),
 			ConfigStateChecks: checks,
 			Check: resource.ComposeTestCheckFunc(
-				checkNoValueInState("data.packet_device.by_id", dev.RootPassword),
-				checkNoValueInState("data.packet_device.by_hostname", dev.RootPassword),
+				acctest.NoSecretInState(acctest.Secret{Name: "the device's root password", Value: dev.RootPassword}),
 			),
 		}},
 	})
@@ -187,7 +167,7 @@ data "packet_device" "test" {
 		addr            = "data.packet_device.test"
 		missingDeviceID = "00000000-0000-4000-8000-000000000001"
 	)
-	resource.UnitTest(t, resource.TestCase{
+	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{
 			{

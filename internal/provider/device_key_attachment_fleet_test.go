@@ -2,10 +2,10 @@ package provider
 
 import (
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
+	"github.com/packethost/terraform-provider-packet/internal/acctest"
 	"github.com/packethost/terraform-provider-packet/internal/metal"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi/sshserver"
@@ -25,7 +25,7 @@ type fleet struct {
 	f       *deviceFixture
 	devices int
 	stats   []func() sshserver.Stats
-	cli     *terraformCLI
+	cli     *acctest.Workdir
 }
 
 // newFleet makes devices devices and keys portal keys; attachmentSSH is
@@ -33,9 +33,7 @@ type fleet struct {
 // provider block.
 func newFleet(t *testing.T, devices, keys int, provider func(*deviceFixture) string, attachmentSSH string) *fleet {
 	t.Helper()
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1")
-	}
+	acctest.Required(t)
 	f := newDeviceFixture(t)
 	fl := &fleet{t: t, f: f, devices: devices, stats: []func() sshserver.Stats{f.sshStats(t)}}
 	for i := 1; i < devices; i++ {
@@ -71,7 +69,7 @@ resource "packet_device_key_attachment" "fleet" {
   %[4]s
 }
 `, providerAddress, provider(f), mockapi.DefaultProjectID, attachmentSSH))
-	fl.cli.run("init", "-input=false", "-no-color")
+	fl.cli.Run("init", "-input=false", "-no-color")
 	return fl
 }
 
@@ -92,7 +90,7 @@ func (fl *fleet) run(args ...string) fleetCost {
 		c.logins -= s().Logins
 	}
 	start := time.Now()
-	fl.cli.run(args...)
+	fl.cli.Run(args...)
 	c.took = time.Since(start)
 	c.requests = fl.f.mock.Requests()
 	for _, s := range fl.stats {

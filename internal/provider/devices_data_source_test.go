@@ -7,22 +7,19 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/go-plugin"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/packethost/terraform-provider-packet/internal/acctest"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi"
 )
 
@@ -77,6 +74,41 @@ func createTaggedDevice(t *testing.T, mock *mockapi.Server, hostname string, key
 	return out.ID
 }
 
+// operatorFleet is a mock whose devices are provisioned (on SSH servers)
+// with the operator's project key, as a CI runner reaches them.
+type operatorFleet struct {
+	mock     *mockapi.Server
+	operator testKey
+	keyID    string // the operator's project key in the API
+}
+
+func newOperatorFleet(t *testing.T) *operatorFleet {
+	t.Helper()
+	mock := testMock(t, mockapi.Options{Provisioner: mockapi.SSHProvisioner})
+	operator := newTestKey(t, "operator@ci")
+	key, err := mock.PutSSHKey(mockapi.SSHKey{Label: "operator", Key: operator.Line, ProjectID: mockapi.DefaultProjectID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &operatorFleet{mock: mock, operator: operator, keyID: key.ID}
+}
+
+// device creates a device with these tags that the operator can log in to.
+func (f *operatorFleet) device(t *testing.T, hostname string, tags ...string) string {
+	t.Helper()
+	return createTaggedDevice(t, f.mock, hostname, []string{f.keyID}, tags...)
+}
+
+// machine is the device's simulated machine.
+func (f *operatorFleet) machine(t *testing.T, id string) mockapi.Machine {
+	t.Helper()
+	m, ok := f.mock.Machine(id)
+	if !ok {
+		t.Fatalf("device %s has no machine", id)
+	}
+	return m
+}
+
 func devicesConfig(name, filters string) string {
 	return fmt.Sprintf(`
 data "packet_devices" %q {
@@ -128,7 +160,7 @@ func TestAccDevicesDataSource_filtersAndOrder(t *testing.T) {
 		"created":     knownvalue.StringExact("2026-01-02T03:04:05Z"),
 		"tags":        knownvalue.SetExact([]knownvalue.Check{knownvalue.StringExact("web")}),
 	})
-	resource.UnitTest(t, resource.TestCase{
+	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{{
 			Config: providerBlock(mock) +
@@ -169,7 +201,7 @@ func TestAccDevicesDataSource_readsAllPages(t *testing.T) {
 		}
 		last = d
 	}
-	resource.UnitTest(t, resource.TestCase{
+	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{{
 			Config: providerBlock(mock) + devicesConfig("all", "") + fmt.Sprintf(`
@@ -190,7 +222,7 @@ func TestAccDevicesDataSource_badInputAtPlan(t *testing.T) {
 	t.Parallel()
 	mock := testMock(t, mockapi.Options{})
 	const missingProject = "00000000-0000-4000-8000-000000000002"
-	resource.UnitTest(t, resource.TestCase{
+	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{
 			{
@@ -243,22 +275,15 @@ func TestDeviceDataSource_hasNoHostKey(t *testing.T) {
 // state checks, so the CLI is run directly against the in-process provider.
 func TestAccDevicesDataSource_exampleAttachesToAllOfThem(t *testing.T) {
 	t.Parallel()
-	mock := testMock(t, mockapi.Options{Provisioner: mockapi.SSHProvisioner})
-	operator := newTestKey(t, "operator@ci")
-	opKey, err := mock.PutSSHKey(mockapi.SSHKey{Label: "operator", Key: operator.Line, ProjectID: mockapi.DefaultProjectID})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fleet := newOperatorFleet(t)
+	mock, operator := fleet.mock, fleet.operator
 	var web []string
 	for i := range 5 {
-		web = append(web, createTaggedDevice(t, mock, fmt.Sprintf("web-%d", i), []string{opKey.ID}, "web"))
+		web = append(web, fleet.device(t, fmt.Sprintf("web-%d", i), "web"))
 	}
-	db := createTaggedDevice(t, mock, "db-1", []string{opKey.ID}, "db")
+	db := fleet.device(t, "db-1", "db")
 	authorizedKeys := func(id string) []byte {
-		m, ok := mock.Machine(id)
-		if !ok {
-			t.Fatalf("device %s has no machine", id)
-		}
+		m := fleet.machine(t, id)
 		b, err := m.AuthorizedKeys()
 		if err != nil {
 			t.Fatal(err)
@@ -275,20 +300,10 @@ func TestAccDevicesDataSource_exampleAttachesToAllOfThem(t *testing.T) {
 	}
 	newKey := newTestKey(t, "deploy@ci")
 	blob := []byte(strings.Fields(newKey.Line)[1])
-	tf := newCLIRun(t, string(example)+fmt.Sprintf(`
+	tf := newCLIRun(t, string(example)+`
 terraform {
   required_providers {
     packet = { source = "registry.terraform.io/packethost/packet" } # the full address: OpenTofu reads a bare one as its own registry
-  }
-}
-
-provider "packet" {
-  auth_token  = %q
-  api_url     = %q
-  max_retries = 5
-  ssh {
-    private_key = var.operator_key
-    agent       = false
   }
 }
 
@@ -296,13 +311,14 @@ variable "operator_key" {
   type      = string
   sensitive = true
 }
-`, mockapi.DefaultToken, mock.URL()), map[string]string{
+`+acctest.ProviderBlock{AuthToken: mockapi.DefaultToken, APIURL: mock.URL(), MaxRetries: 5,
+		SSH: "private_key = var.operator_key\nagent = false"}.String(), map[string]string{
 		"project_id":   mockapi.DefaultProjectID,
 		"public_key":   newKey.Line,
 		"operator_key": operator.PrivatePEM,
 	})
 
-	tf.run("apply", "-auto-approve")
+	tf.Run("apply", "-auto-approve")
 	for _, id := range web {
 		if n := bytes.Count(authorizedKeys(id), blob); n != 1 {
 			t.Errorf("web device %s has the new key %d times, want once", id, n)
@@ -311,84 +327,13 @@ variable "operator_key" {
 	if bytes.Contains(authorizedKeys(db), blob) {
 		t.Error("the db device, which is not tagged web, got the key")
 	}
-	if out := tf.run("output", "-json", "web_servers"); strings.Count(out, `"127.0.0.1"`) != 5 {
+	if out := tf.Run("output", "-json", "web_servers"); strings.Count(out, `"127.0.0.1"`) != 5 {
 		t.Errorf("web_servers = %s, want five hosts", out)
 	}
-	tf.run("destroy", "-auto-approve")
+	tf.Run("destroy", "-auto-approve")
 	for id, want := range original {
 		if got := authorizedKeys(id); !bytes.Equal(got, want) {
 			t.Errorf("after destroy device %s's authorized_keys is not as provisioned:\n%s", id, got)
 		}
 	}
-}
-
-// cliRun is a terraform working directory whose packet provider is this
-// package's, served in-process and reached through TF_REATTACH_PROVIDERS.
-type cliRun struct {
-	t   *testing.T
-	bin string
-	dir string
-	env []string
-}
-
-func newCLIRun(t *testing.T, config string, vars map[string]string) *cliRun {
-	t.Helper()
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1 (and TF_ACC_TERRAFORM_PATH) to run it")
-	}
-	bin := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if bin == "" {
-		bin = "terraform"
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	reattach := make(chan *plugin.ReattachConfig, 1)
-	closed := make(chan struct{})
-	go func() {
-		_ = tf6server.Serve("registry.terraform.io/packethost/packet", Server("test"),
-			tf6server.WithDebug(ctx, reattach, closed), tf6server.WithLoggingSink(t),
-			tf6server.WithGoPluginLogger(hclog.NewNullLogger()))
-	}()
-	var rc *plugin.ReattachConfig
-	select {
-	case rc = <-reattach:
-	case <-time.After(30 * time.Second):
-		cancel()
-		t.Fatal("the provider server did not start")
-	}
-	t.Cleanup(func() {
-		cancel()
-		<-closed
-	})
-	info, err := json.Marshal(map[string]any{"registry.terraform.io/packethost/packet": map[string]any{
-		"Protocol": rc.Protocol, "ProtocolVersion": rc.ProtocolVersion, "Pid": rc.Pid, "Test": rc.Test,
-		"Addr": map[string]string{"Network": rc.Addr.Network(), "String": rc.Addr.String()},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(config), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := append(os.Environ(), "TF_REATTACH_PROVIDERS="+string(info), "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1",
-		"TF_INPUT=0", "TF_CLI_CONFIG_FILE="+filepath.Join(dir, "none.tfrc"))
-	for name, value := range vars {
-		env = append(env, "TF_VAR_"+name+"="+value)
-	}
-	r := &cliRun{t: t, bin: bin, dir: dir, env: env}
-	r.run("init", "-backend=false")
-	return r
-}
-
-// run runs one terraform command and returns its standard output.
-func (r *cliRun) run(args ...string) string {
-	r.t.Helper()
-	cmd := exec.CommandContext(context.Background(), r.bin, append([]string{"-chdir=" + r.dir, args[0], "-no-color"}, args[1:]...)...)
-	cmd.Env = r.env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		r.t.Fatalf("terraform %s: %v\n%s\n%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
-	}
-	return stdout.String()
 }

@@ -11,8 +11,11 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
+	"github.com/packethost/terraform-provider-packet/internal/acctest"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi"
 )
+
+func TestMain(m *testing.M) { acctest.Main(m) }
 
 // testProviderFactories serve the provider in-process over protocol 6 to the
 // real terraform (or tofu) CLI that terraform-plugin-testing drives.
@@ -31,17 +34,17 @@ func testMock(t *testing.T, opts mockapi.Options) *mockapi.Server {
 	return mockapi.NewTestServer(t, opts)
 }
 
-// providerBlock renders a provider block pointing at the mock. Retries are
-// short so fault tests stay fast.
-func providerBlock(mock *mockapi.Server) string {
-	return fmt.Sprintf(`
-provider "packet" {
-  auth_token  = %q
-  api_url     = %q
-  max_retries = 5
+// mockProvider is the provider block for the mock. Retries are short so
+// fault tests stay fast.
+func mockProvider(mock *mockapi.Server) acctest.ProviderBlock {
+	return acctest.ProviderBlock{AuthToken: mockapi.DefaultToken, APIURL: mock.URL(), MaxRetries: 5}
 }
-`, mockapi.DefaultToken, mock.URL())
-}
+
+// providerBlock renders mockProvider.
+func providerBlock(mock *mockapi.Server) string { return mockProvider(mock).String() }
+
+// sshBlock is the body of a provider's ssh block that logs in with pem and no agent.
+func sshBlock(pem string) string { return fmt.Sprintf("private_key = %q\nagent = false", pem) }
 
 // errorLike matches text in Terraform's error output, which wraps long
 // lines: every run of spaces in text matches any whitespace.
@@ -56,17 +59,13 @@ func errorLike(text string) *regexp.Regexp {
 // projectKeyWith renders a provider block with these settings (HCL lines) and
 // one project key, the first thing most configurations create.
 func projectKeyWith(t *testing.T, settings string) string {
-	return fmt.Sprintf(`
-provider "packet" {
-%s
-}
-
+	return acctest.ProviderBlock{Settings: settings}.String() + fmt.Sprintf(`
 resource "packet_project_ssh_key" "test" {
   project_id = %q
   name       = "laptop"
   public_key = %q
 }
-`, settings, mockapi.DefaultProjectID, newTestKey(t, "laptop").Line)
+`, mockapi.DefaultProjectID, newTestKey(t, "laptop").Line)
 }
 
 func TestAccRefusedTokenNamesTheSettingItCameFrom(t *testing.T) {
@@ -145,3 +144,53 @@ func TestSettingsSayWhereTheyCameFrom(t *testing.T) {
 		})
 	}
 }
+
+// providerAddress is where the CLI runs below find the reattached provider.
+const providerAddress = "registry.terraform.io/packethost/packet"
+
+// requiredPacketHCL points a bare working directory at this provider. The
+// source names its registry: the test serves the provider under that
+// address, and OpenTofu would otherwise look for it on its own registry.
+const requiredPacketHCL = `
+terraform {
+  required_providers {
+    packet = { source = "` + providerAddress + `" }
+  }
+}
+`
+
+// newTerraformCLI is a CLI working directory whose packet provider is
+// this package's, served in the test process at providerAddress.
+func newTerraformCLI(t *testing.T, config string) *acctest.Workdir {
+	t.Helper()
+	acctest.Required(t)
+	return acctest.NewWorkdir(t, config, acctest.ServeV6(t, providerAddress, Server("test")))
+}
+
+// newCLIRun is newTerraformCLI with these variables (TF_VAR_*), initialised.
+func newCLIRun(t *testing.T, config string, vars map[string]string) *acctest.Workdir {
+	t.Helper()
+	cli := newTerraformCLI(t, config)
+	for name, value := range vars {
+		cli.Setenv("TF_VAR_"+name, value)
+	}
+	cli.Run("init", "-backend=false")
+	return cli
+}
+
+// stateKeys are the key resources of terraform.tfstate.
+func stateKeys(w *acctest.Workdir) []stateKey {
+	var keys []stateKey
+	for _, r := range w.State().Resources {
+		if r.Type != "packet_project_ssh_key" && r.Type != "packet_user_ssh_key" {
+			continue
+		}
+		for _, in := range r.Instances {
+			str := func(name string) string { v, _ := in.Attributes[name].(string); return v }
+			keys = append(keys, stateKey{ID: str("id"), Name: str("name"), Fingerprint: str("fingerprint")})
+		}
+	}
+	return keys
+}
+
+type stateKey struct{ ID, Name, Fingerprint string }

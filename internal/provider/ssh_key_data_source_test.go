@@ -119,7 +119,7 @@ func TestAccProjectSSHKeyDataSource_eachLookupModeAmong50Keys(t *testing.T) {
 		checks = append(checks, statecheck.ExpectKnownValue(addr, tfjsonpath.New("project_id"),
 			knownvalue.StringExact(mockapi.DefaultProjectID)))
 	}
-	resource.UnitTest(t, resource.TestCase{
+	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{{
 			Config:            providerBlock(mock) + lookupBlocks("packet_project_ssh_key", scope, target),
@@ -141,7 +141,7 @@ func TestAccUserSSHKeyDataSource_eachLookupModeAmong50Keys(t *testing.T) {
 	for _, name := range lookupNames {
 		checks = append(checks, expectKey("data.packet_user_ssh_key."+name, target, mockapi.DefaultUserID)...)
 	}
-	resource.UnitTest(t, resource.TestCase{
+	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{{
 			Config:            providerBlock(mock) + lookupBlocks("packet_user_ssh_key", "", target),
@@ -170,7 +170,7 @@ data "packet_project_ssh_key" "test" {
 	candidate := func(k seededKey) string {
 		return fmt.Sprintf(`id %s, name %q, fingerprint %s`, k.ID, k.Name, k.MD5)
 	}
-	resource.UnitTest(t, resource.TestCase{
+	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{
 			{
@@ -199,7 +199,7 @@ func TestAccUserSSHKeyDataSource_wrongKindOrMissingByID(t *testing.T) {
 	personal := seedKeys(t, mock, ofDefaultUser, "mine")[0]
 	otherProjects := seedKeys(t, mock, mockapi.SSHKey{ProjectID: mockapi.OtherProjectID}, "hidden")[0]
 
-	resource.UnitTest(t, resource.TestCase{
+	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{
 			{
@@ -233,7 +233,7 @@ func TestAccProjectSSHKeyDataSource_configValidation(t *testing.T) {
 		return providerBlock(mock) + fmt.Sprintf("data \"packet_project_ssh_key\" \"test\" {\n  project_id = %q\n%s\n}\n",
 			mockapi.DefaultProjectID, body)
 	}
-	resource.UnitTest(t, resource.TestCase{
+	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{
 			{Config: block(""), ExpectError: errorLike("Exactly one of these attributes must be configured: [id,name,fingerprint,public_key]")},

@@ -1,11 +1,8 @@
 package provider
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -18,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
+	"github.com/packethost/terraform-provider-packet/internal/acctest"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi"
 )
 
@@ -200,12 +198,9 @@ func TestAccProjectSSHKey_importByIdentityOfAnotherProject(t *testing.T) {
 // state file between the commands.
 func TestAccSSHKeys_identityFilledInForOlderState(t *testing.T) {
 	t.Parallel()
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1")
-	}
 	mock := testMock(t, mockapi.Options{})
 	project, personal := newTestKey(t, "project"), newTestKey(t, "personal")
-	cli := newTerraformCLI(t, fullSourcePacketRequired+providerBlock(mock)+fmt.Sprintf(`
+	cli := newTerraformCLI(t, requiredPacketHCL+providerBlock(mock)+fmt.Sprintf(`
 resource "packet_project_ssh_key" "test" {
   project_id = %q
   name       = "project"
@@ -217,109 +212,31 @@ resource "packet_user_ssh_key" "test" {
   public_key = %q
 }
 `, mockapi.DefaultProjectID, project.Line, personal.Line))
-	skipCLIBelow(t, cli, 1, 12, "resource identity")
-	cli.run("init", "-input=false", "-no-color")
-	cli.run("apply", "-input=false", "-no-color", "-auto-approve")
+	acctest.SkipBelow(t, "1.12.0", "resource identity")
+	cli.Run("init", "-input=false", "-no-color")
+	cli.Run("apply", "-input=false", "-no-color", "-auto-approve")
 
-	written := cli.identities()
+	written := cli.Identities()
 	if len(written) != 2 {
 		t.Fatalf("after create, state has identities %v; want one per key", written)
 	}
-	cli.editState(func(instance map[string]any) {
+	cli.EditState(func(instance map[string]any) {
 		delete(instance, "identity")
 		delete(instance, "identity_schema_version")
 	})
-	if got := cli.identities(); len(got) != 0 {
+	if got := cli.Identities(); len(got) != 0 {
 		t.Fatalf("identity still in state after removing it: %v", got)
 	}
 
-	out := cli.run("apply", "-refresh-only", "-input=false", "-no-color", "-auto-approve")
+	out := cli.Run("apply", "-refresh-only", "-input=false", "-no-color", "-auto-approve")
 	if strings.Contains(out, "Warning") || strings.Contains(out, "Error") {
 		t.Errorf("the refresh that adds identity is not silent:\n%s", out)
 	}
-	if got := cli.identities(); !maps.Equal(got, written) {
+	if got := cli.Identities(); !maps.Equal(got, written) {
 		t.Errorf("after refresh, identities are %v; want %v", got, written)
 	}
-	if plan := cli.run("plan", "-input=false", "-no-color", "-detailed-exitcode"); !strings.Contains(plan, "No changes.") {
+	if plan := cli.Run("plan", "-input=false", "-no-color", "-detailed-exitcode"); !strings.Contains(plan, "No changes.") {
 		t.Errorf("plan after the identity upgrade is not empty:\n%s", plan)
-	}
-}
-
-// fullSourcePacketRequired names the provider by its full address, so
-// OpenTofu (whose default registry is another host) finds the reattached
-// provider too.
-const fullSourcePacketRequired = `
-terraform {
-  required_providers {
-    packet = { source = "` + providerAddress + `" }
-  }
-}
-`
-
-// skipCLIBelow skips (visibly) when the CLI is older than major.minor.
-func skipCLIBelow(t *testing.T, cli *terraformCLI, major, minor int, feature string) {
-	t.Helper()
-	var v struct {
-		Version string `json:"terraform_version"`
-	}
-	if err := json.Unmarshal([]byte(cli.run("version", "-json")), &v); err != nil {
-		t.Fatalf("%s version -json: %v", cli.bin, err)
-	}
-	var gotMajor, gotMinor int
-	if _, err := fmt.Sscanf(v.Version, "%d.%d", &gotMajor, &gotMinor); err != nil {
-		t.Fatalf("%s version %q: %v", cli.bin, v.Version, err)
-	}
-	if gotMajor < major || gotMajor == major && gotMinor < minor {
-		t.Skipf("SKIP: %s needs Terraform/OpenTofu %d.%d or later; %s is %s", feature, major, minor, cli.bin, v.Version)
-	}
-}
-
-// identities are the identities in terraform.tfstate, by resource address.
-func (c *terraformCLI) identities() map[string]string {
-	c.t.Helper()
-	got := map[string]string{}
-	c.editState(func(instance map[string]any) {
-		if id, ok := instance["identity"]; ok {
-			b, _ := json.Marshal(id)
-			got[fmt.Sprint(instance["_address"])] = string(b)
-		}
-	})
-	return got
-}
-
-// editState calls edit with each resource instance of terraform.tfstate
-// (its "_address" set for reading) and writes back what edit changed.
-func (c *terraformCLI) editState(edit func(instance map[string]any)) {
-	c.t.Helper()
-	file := filepath.Join(c.dir, "terraform.tfstate")
-	data, err := os.ReadFile(file)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	var state map[string]any
-	if err := json.Unmarshal(data, &state); err != nil {
-		c.t.Fatal(err)
-	}
-	resources, _ := state["resources"].([]any)
-	for _, r := range resources {
-		r, _ := r.(map[string]any)
-		instances, _ := r["instances"].([]any)
-		for _, in := range instances {
-			in, _ := in.(map[string]any)
-			in["_address"] = fmt.Sprintf("%v.%v", r["type"], r["name"])
-			edit(in)
-			delete(in, "_address")
-		}
-	}
-	if serial, ok := state["serial"].(float64); ok {
-		state["serial"] = serial + 1
-	}
-	out, err := json.MarshalIndent(state, "", "  ")
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if err := os.WriteFile(file, out, 0o600); err != nil {
-		c.t.Fatal(err)
 	}
 }
 

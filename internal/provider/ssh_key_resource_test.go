@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/packethost/terraform-provider-packet/internal/acctest"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi"
 )
 
@@ -343,15 +344,12 @@ func TestAccSSHKey_noToken(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{{
-			Config: fmt.Sprintf(`
-provider "packet" {
-  api_url = %q
-}
+			Config: acctest.ProviderBlock{APIURL: mock.URL()}.String() + fmt.Sprintf(`
 resource "packet_user_ssh_key" "test" {
   name       = "x"
   public_key = %q
 }
-`, mock.URL(), key.Line),
+`, key.Line),
 			ExpectError: errorLike("auth_token in the provider \"packet\" block, or the PACKET_AUTH_TOKEN (or METAL_AUTH_TOKEN) environment variable"),
 		}},
 	})
@@ -397,10 +395,6 @@ func TestAccSSHKey_unknownProviderConfigAtPlan(t *testing.T) {
 resource "terraform_data" "token" {
   input = %q
 }
-provider "packet" {
-  auth_token = terraform_data.token.output
-  api_url    = %q
-}
 data "packet_ssh_public_key" "k" {
   content = %q
 }
@@ -408,7 +402,7 @@ resource "packet_user_ssh_key" "test" {
   name       = "late"
   public_key = data.packet_ssh_public_key.k.public_key
 }
-`, mockapi.DefaultToken, mock.URL(), key.Line),
+`, mockapi.DefaultToken, key.Line) + acctest.ProviderBlock{APIURL: mock.URL(), Settings: "auth_token = terraform_data.token.output"}.String(),
 			Check: func(*terraform.State) error { return expectOneKey(countKeysWithFingerprint(mock, key.MD5)) },
 		}},
 	})
@@ -473,4 +467,92 @@ func TestAccUserSSHKey_importOfProjectKeyNamesTheRightResource(t *testing.T) {
 			ExpectError:   errorLike("is a project key, not a personal key: manage it with packet_project_ssh_key"),
 		}},
 	})
+}
+
+// TestAccSSHKey_orphanOfInterruptedCreateIsAdopted: terraform killed with
+// -9 after the API created the key but before state was saved leaves the
+// key in the API and not in state. The next apply meets "already exists";
+// the key has the same key, name and tags under the same owner, so it is
+// adopted (with a warning), not refused and not duplicated.
+func TestAccSSHKey_orphanOfInterruptedCreateIsAdopted(t *testing.T) {
+	t.Parallel()
+	mock := testMock(t, mockapi.Options{})
+	key := newTestKey(t, "orphan")
+	orphan, err := mock.PutSSHKey(mockapi.SSHKey{Label: "deploy", Key: key.Line, UserID: mockapi.DefaultUserID, Tags: []string{"ops", "ci"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		CheckDestroy:             checkKeysGone(mock),
+		Steps: []resource.TestStep{{
+			Config: userKeyConfig(mock, "deploy", key.Line),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction("packet_user_ssh_key.test", plancheck.ResourceActionCreate),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("packet_user_ssh_key.test", tfjsonpath.New("id"), knownvalue.StringExact(orphan.ID)),
+				statecheck.ExpectKnownValue("packet_user_ssh_key.test", tfjsonpath.New("name"), knownvalue.StringExact("deploy")),
+			},
+			Check: func(*terraform.State) error { return expectOneKey(countKeysWithFingerprint(mock, key.MD5)) },
+		}},
+	})
+}
+
+// TestAccSSHKey_duplicateWithOtherNameIsNotAdopted: a key uploaded by hand
+// under another name is someone's, not an orphan: the error gives the import
+// block with its real id, and nothing is created.
+func TestAccSSHKey_duplicateWithOtherNameIsNotAdopted(t *testing.T) {
+	t.Parallel()
+	mock := testMock(t, mockapi.Options{})
+	key := newTestKey(t, "portal")
+	existing, err := mock.PutSSHKey(mockapi.SSHKey{Label: "from the portal", Key: key.Line, UserID: mockapi.DefaultUserID, Tags: []string{"ops", "ci"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:      userKeyConfig(mock, "deploy", key.Line),
+			ExpectError: errorLike(fmt.Sprintf(`import { to = packet_user_ssh_key.NAME id = %q }`, existing.ID)),
+		}},
+	})
+	if n := countKeysWithFingerprint(mock, key.MD5); n != 1 {
+		t.Fatalf("%d keys with the fingerprint, want the 1 that was there", n)
+	}
+}
+
+// TestAccSSHKey_optionsLineRefusedAtPlan: the API stores no authorized_keys
+// options, so a restricted line would become an unrestricted login on every
+// new server. Both key resources refuse it at plan and point to the
+// attachment's options.
+func TestAccSSHKey_optionsLineRefusedAtPlan(t *testing.T) {
+	t.Parallel()
+	mock := testMock(t, mockapi.Options{})
+	line := `from="10.9.9.9",command="/bin/false",no-pty ` + newTestKey(t, "restricted").Line
+	for name, config := range map[string]string{
+		"project key": projectKeyConfig(mock, "restricted", line),
+		"user key":    userKeyConfig(mock, "restricted", line),
+	} {
+		t.Run(name, func(t *testing.T) {
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: testProviderFactories,
+				Steps: []resource.TestStep{{
+					Config:      config,
+					PlanOnly:    true,
+					ExpectError: errorLike(`Error: authorized_keys options are not stored by the API`),
+				}, {
+					Config:   config,
+					PlanOnly: true,
+					ExpectError: errorLike(`This line starts with authorized_keys options (from="10.9.9.9",command="/bin/false",no-pty). ` +
+						`The API stores a bare key, so they would be dropped and the key would be put on servers without them: ` +
+						`an unrestricted login where a restricted one was written. Give the key without options here, and set ` +
+						`them with the options attribute of packet_device_key_attachment`),
+				}},
+			})
+		})
+	}
+	if n := len(mock.SSHKeys()); n != 0 {
+		t.Fatalf("%d keys created, want none", n)
+	}
 }

@@ -63,7 +63,7 @@ func TestAccProjectSSHKeysDataSource_readsAllPagesSorted(t *testing.T) {
 	const list = "data.packet_project_ssh_keys.all"
 	keyAt := func(i int, attr string) tfjsonpath.Path { return tfjsonpath.New("keys").AtSliceIndex(i).AtMapKey(attr) }
 	last := slices.Index(wantIDs, target.ID)
-	resource.UnitTest(t, resource.TestCase{
+	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{{
 			Config: providerBlock(mock) + fmt.Sprintf(`
@@ -124,7 +124,7 @@ func TestAccProjectSSHKeysDataSource_filters(t *testing.T) {
 		rsaIDs = append(rsaIDs, stored.ID)
 	}
 	ids := exactStrings
-	resource.UnitTest(t, resource.TestCase{
+	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{
 			// Invalid filters first: the post-test destroy runs the last config.
@@ -190,7 +190,7 @@ func TestAccUserSSHKeysDataSource_listsOnlyPersonalKeys(t *testing.T) {
 	seedKeys(t, mock, inDefaultProject, "alpha-project")
 	seedKeys(t, mock, mockapi.SSHKey{UserID: mockapi.OtherUserID}, "someone-else")
 	const list = "data.packet_user_ssh_keys.all"
-	resource.UnitTest(t, resource.TestCase{
+	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{{
 			Config: providerBlock(mock) + `data "packet_user_ssh_keys" "all" {}`,

@@ -194,7 +194,7 @@ func checkNoPrivateBytes(t *testing.T, fixtures []keyFixture) resource.TestCheck
 func TestAccSSHPublicKeyDataSource_everyFixtureByPath(t *testing.T) {
 	t.Parallel()
 	good, _ := loadKeyFixtures(t)
-	resource.UnitTest(t, resource.TestCase{
+	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{{
 			Config:            readFixturesConfig(t, good, false),
@@ -213,7 +213,7 @@ func TestAccSSHPublicKeyDataSource_everyFixtureByContent(t *testing.T) {
 			checks = append(checks, statecheck.ExpectKnownValue(dataSourceName(i), tfjsonpath.New("content"), knownvalue.Null()))
 		}
 	}
-	resource.UnitTest(t, resource.TestCase{
+	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{{
 			Config:            readFixturesConfig(t, good, true),
@@ -239,7 +239,7 @@ func TestAccSSHPublicKeyDataSource_badInput(t *testing.T) {
 			ExpectError: errorLike(f.Error),
 		})
 	}
-	resource.UnitTest(t, resource.TestCase{ProtoV6ProviderFactories: testProviderFactories, Steps: steps})
+	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: testProviderFactories, Steps: steps})
 }
 
 func TestAccKeyFunctions(t *testing.T) {
@@ -264,7 +264,7 @@ func TestAccKeyFunctions(t *testing.T) {
 		n++
 	}
 	privateKey := fixturePath(t, keyFixture{File: "keys/ed25519.v3.ppk"})
-	resource.UnitTest(t, resource.TestCase{
+	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		TerraformVersionChecks:   functionsNeedTerraform18,
 		Steps: []resource.TestStep{
@@ -422,7 +422,7 @@ func TestAccKeyInput_50MBIsRefusedClearly(t *testing.T) {
 	t.Parallel()
 	big := writeBigFile(t, 50<<20)
 	const sizeErr = "the input is 52428800 bytes (50.0 MiB); the limit for an SSH key is 65536 bytes (64.0 KiB)"
-	resource.UnitTest(t, resource.TestCase{
+	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		TerraformVersionChecks:   functionsNeedTerraform18,
 		Steps: []resource.TestStep{

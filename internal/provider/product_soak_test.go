@@ -63,13 +63,9 @@ func soakFaults(keys int, seed int64) mockapi.Faults {
 // requests failing, 10 retries make an exhausted request (0.25^11) a
 // practical impossibility even over tens of thousands of requests.
 func soakProviderBlock(mock *mockapi.Server) string {
-	return fmt.Sprintf(`
-provider "packet" {
-  auth_token  = %q
-  api_url     = %q
-  max_retries = 10
-}
-`, mockapi.DefaultToken, mock.URL())
+	p := mockProvider(mock)
+	p.MaxRetries = 10
+	return p.String()
 }
 
 // soakConfig declares the keys; renamed renames every other one.
@@ -304,14 +300,9 @@ func TestAccSoak_keysUnderFaults(t *testing.T) {
 func TestAccRetries_exhaustedSaysSo(t *testing.T) {
 	mock := testMock(t, mockapi.Options{})
 	key := newTestKey(t, "exhausted")
-	provider := fmt.Sprintf(`
-provider "packet" {
-  auth_token      = %q
-  api_url         = %q
-  max_retries     = 2
-  request_timeout = "5s"
-}
-`, mockapi.DefaultToken, mock.URL())
+	p := mockProvider(mock)
+	p.MaxRetries, p.Settings = 2, `request_timeout = "5s"`
+	provider := p.String()
 	keyHCL := fmt.Sprintf(`
 resource "packet_project_ssh_key" "k" {
   project_id = %q

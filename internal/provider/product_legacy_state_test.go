@@ -2,39 +2,31 @@ package provider
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"text/template"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/go-plugin"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov5"
-	"github.com/hashicorp/terraform-plugin-go/tfprotov5/tf5server"
 
+	"github.com/packethost/terraform-provider-packet/internal/acctest"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi"
+	"github.com/packethost/terraform-provider-packet/internal/tfcli"
 )
 
-// These tests drive the terraform CLI themselves (terraformCLI of
-// interrupt_test.go), so that they can start from a state file shaped as
-// the earlier providers wrote it, under their real registry addresses, and
-// choose which providers Terraform can install.
+// These tests drive the CLI themselves (newTerraformCLI, the acctest
+// harness), so that they can start from a state file shaped as the earlier
+// providers wrote it, under their real registry addresses, and choose which
+// providers Terraform can install.
 
 // equinixAddress is where the CLI looks for equinix/equinix: the state file
 // names registry.terraform.io, which OpenTofu reads as its own registry
 // (TF_ACC_PROVIDER_HOST=registry.opentofu.org in its test pass).
 func equinixAddress() string {
-	host := os.Getenv("TF_ACC_PROVIDER_HOST")
-	if host == "" {
-		host = "registry.terraform.io"
-	}
-	return host + "/equinix/equinix"
+	return tfcli.ProviderHost() + "/equinix/equinix"
 }
 
 // legacyStateKey is one key as a state file template needs it.
@@ -94,100 +86,30 @@ func writeLegacyState(t *testing.T, dir, name string, data legacyStateData) {
 // exactly the providers given (served in this process under their real
 // addresses) and install nothing else: the CLI config's only installation
 // source is an empty local mirror.
-func newMigrationCLI(t *testing.T, config string, equinix *legacyFlavour) *terraformCLI {
+func newMigrationCLI(t *testing.T, config string, equinix *legacyFlavour) *acctest.Workdir {
 	t.Helper()
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1")
-	}
 	cli := newTerraformCLI(t, config) // serves this provider at providerAddress
-	mirror := filepath.Join(cli.dir, "empty-mirror")
+	mirror := filepath.Join(cli.Dir, "empty-mirror")
 	if err := os.Mkdir(mirror, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	rc := "provider_installation {\n  filesystem_mirror {\n    path = \"" + filepath.ToSlash(mirror) + "\"\n  }\n}\n"
-	if err := os.WriteFile(filepath.Join(cli.dir, "cli.tfrc"), []byte(rc), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cli.WriteCLIConfig("provider_installation {\n  filesystem_mirror {\n    path = \"" + filepath.ToSlash(mirror) + "\"\n  }\n}\n")
 	if equinix != nil {
-		addEquinixReattach(t, cli, *equinix)
+		addEquinix(t, cli, *equinix)
 	}
 	return cli
 }
 
-// addEquinixReattach serves an equinix double over protocol 5 at
-// equinixAddress and adds it to the CLI's TF_REATTACH_PROVIDERS.
-func addEquinixReattach(t *testing.T, cli *terraformCLI, flavour legacyFlavour) {
+// addEquinix serves an equinix double over protocol 5 at equinixAddress
+// and lets the CLI reach it.
+func addEquinix(t *testing.T, cli *acctest.Workdir, flavour legacyFlavour) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	configCh := make(chan *plugin.ReattachConfig, 1)
-	closed := make(chan struct{})
 	server, err := flavour.factory()()
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		_ = tf5server.Serve(equinixAddress(), func() tfprotov5.ProviderServer { return server },
-			tf5server.WithDebug(ctx, configCh, closed),
-			tf5server.WithGoPluginLogger(hclog.NewNullLogger()),
-			tf5server.WithLoggingSink(t),
-			tf5server.WithoutLogStderrOverride())
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-closed:
-		case <-time.After(10 * time.Second):
-			t.Error("the equinix double did not stop")
-		}
-	})
-	var cfg *plugin.ReattachConfig
-	select {
-	case cfg = <-configCh:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the equinix double did not start")
-	}
-	for i, kv := range cli.env {
-		value, ok := strings.CutPrefix(kv, "TF_REATTACH_PROVIDERS=")
-		if !ok {
-			continue
-		}
-		var all map[string]any
-		if err := json.Unmarshal([]byte(value), &all); err != nil {
-			t.Fatal(err)
-		}
-		all[equinixAddress()] = map[string]any{
-			"Protocol": string(cfg.Protocol), "ProtocolVersion": cfg.ProtocolVersion, "Pid": cfg.Pid, "Test": cfg.Test,
-			"Addr": map[string]string{"Network": cfg.Addr.Network(), "String": cfg.Addr.String()},
-		}
-		merged, err := json.Marshal(all)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cli.env[i] = "TF_REATTACH_PROVIDERS=" + string(merged)
-	}
+	cli.AddProvider(acctest.ServeV5(t, equinixAddress(), func() tfprotov5.ProviderServer { return server }))
 }
-
-// fail runs a command that must fail and returns its output.
-func (c *terraformCLI) fail(args ...string) string {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd, out := c.command(ctx, args...)
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if err == nil || !errors.As(err, &exit) {
-		c.t.Fatalf("%s %s: want it to fail, got %v\n%s", filepath.Base(c.bin), strings.Join(args, " "), err, out)
-	}
-	return out.String()
-}
-
-const packetRequired = `
-terraform {
-  required_providers {
-    packet = { source = "registry.terraform.io/packethost/packet" } # the full address: OpenTofu reads a bare one as its own registry
-  }
-}
-`
 
 // TestMigrate_legacyStateFilePlansEmpty starts from terraform.tfstate as
 // the archived packethost/packet v3 wrote it (schema 0, Terraform 1.0,
@@ -199,11 +121,11 @@ func TestMigrate_legacyStateFilePlansEmpty(t *testing.T) {
 	t.Setenv(envAPIURL, mock.URL())
 	personal, project := newTestKey(t, "me@laptop"), newTestKey(t, "deploy")
 	data := seedLegacyKeys(t, mock, personal, project)
-	cli := newMigrationCLI(t, packetRequired+legacyPacketHCL(personal, project), nil)
-	writeLegacyState(t, cli.dir, "packethost-packet-v3.tfstate", data)
+	cli := newMigrationCLI(t, requiredPacketHCL+legacyPacketHCL(personal, project), nil)
+	writeLegacyState(t, cli.Dir, "packethost-packet-v3.tfstate", data)
 
-	cli.run("init", "-input=false", "-no-color")
-	plan := cli.run("plan", "-input=false", "-no-color", "-detailed-exitcode") // exit 2 (changes) fails the test
+	cli.Run("init", "-input=false", "-no-color")
+	plan := cli.Run("plan", "-input=false", "-no-color", "-detailed-exitcode") // exit 2 (changes) fails the test
 	if !strings.Contains(plan, "No changes.") {
 		t.Errorf("plan is not empty:\n%s", plan)
 	}
@@ -226,10 +148,7 @@ func TestMigrate_movedFromEquinixNeedsOnlyTheProviderInstalled(t *testing.T) {
 	t.Setenv(envAPIURL, mock.URL())
 	personal, project := newTestKey(t, "me@laptop"), newTestKey(t, "deploy")
 	data := seedLegacyKeys(t, mock, personal, project)
-	config := packetRequired + `
-provider "packet" {
-  auth_token = "` + mockapi.DefaultToken + `"
-}
+	config := requiredPacketHCL + acctest.ProviderBlock{AuthToken: mockapi.DefaultToken}.String() + `
 
 resource "packet_user_ssh_key" "laptop" {
   name       = "laptop"
@@ -253,17 +172,17 @@ moved {
 }
 `
 	without := newMigrationCLI(t, config, nil)
-	writeLegacyState(t, without.dir, "equinix-v4.tfstate", data)
-	out := without.fail("init", "-input=false", "-no-color")
+	writeLegacyState(t, without.Dir, "equinix-v4.tfstate", data)
+	out := without.Fail("init", "-input=false", "-no-color")
 	if !strings.Contains(out, "equinix/equinix") {
 		t.Errorf("init without equinix installable failed, but not for it:\n%s", out)
 	}
 	t.Logf("init with equinix/equinix not installable:\n%s", out)
 
 	cli := newMigrationCLI(t, config, &legacyEquinixV5)
-	writeLegacyState(t, cli.dir, "equinix-v4.tfstate", data)
-	cli.run("init", "-input=false", "-no-color")
-	apply := cli.run("apply", "-auto-approve", "-input=false", "-no-color")
+	writeLegacyState(t, cli.Dir, "equinix-v4.tfstate", data)
+	cli.Run("init", "-input=false", "-no-color")
+	apply := cli.Run("apply", "-auto-approve", "-input=false", "-no-color")
 	for _, want := range []string{
 		"equinix_metal_ssh_key.laptop has moved to packet_user_ssh_key.laptop",
 		"equinix_metal_project_ssh_key.deploy has moved to packet_project_ssh_key.deploy",
@@ -273,14 +192,14 @@ moved {
 			t.Errorf("apply output lacks %q:\n%s", want, apply)
 		}
 	}
-	state := cli.run("state", "list", "-no-color")
+	state := cli.Run("state", "list", "-no-color")
 	if strings.Contains(state, "equinix_") || !strings.Contains(state, "packet_user_ssh_key.laptop") {
 		t.Errorf("state after the move:\n%s", state)
 	}
-	if keys := cli.stateKeys(); len(keys) != 2 || keys[0].ID != data.ProjectKey.ID && keys[0].ID != data.PersonalKey.ID {
+	if keys := stateKeys(cli); len(keys) != 2 || keys[0].ID != data.ProjectKey.ID && keys[0].ID != data.PersonalKey.ID {
 		t.Errorf("state keys %+v, want the two existing keys", keys)
 	}
-	if plan := cli.run("plan", "-input=false", "-no-color", "-detailed-exitcode"); !strings.Contains(plan, "No changes.") {
+	if plan := cli.Run("plan", "-input=false", "-no-color", "-detailed-exitcode"); !strings.Contains(plan, "No changes.") {
 		t.Errorf("plan after the move is not empty:\n%s", plan)
 	}
 	if n := len(mock.SSHKeys()); n != 2 {
@@ -291,15 +210,15 @@ moved {
 	// moved blocks, init works and the plan is empty.
 	withoutMoves, _, _ := strings.Cut(config, "moved {")
 	after := newMigrationCLI(t, withoutMoves, nil)
-	moved, err := os.ReadFile(filepath.Join(cli.dir, "terraform.tfstate"))
+	moved, err := os.ReadFile(filepath.Join(cli.Dir, "terraform.tfstate"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(after.dir, "terraform.tfstate"), moved, 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(after.Dir, "terraform.tfstate"), moved, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	after.run("init", "-input=false", "-no-color")
-	if plan := after.run("plan", "-input=false", "-no-color", "-detailed-exitcode"); !strings.Contains(plan, "No changes.") {
+	after.Run("init", "-input=false", "-no-color")
+	if plan := after.Run("plan", "-input=false", "-no-color", "-detailed-exitcode"); !strings.Contains(plan, "No changes.") {
 		t.Errorf("plan without equinix and the moved blocks is not empty:\n%s", plan)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/packethost/terraform-provider-packet/internal/acctest"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi"
 )
 
@@ -50,9 +51,7 @@ func (h *holdCreates) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // "already exists" for a key with the same key, name and tags under the
 // same owner, and adopts it (with a warning) instead of failing.
 func TestAccInterrupt_killedApplyOrphanIsAdopted(t *testing.T) {
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1")
-	}
+	acctest.Required(t)
 	mock, err := mockapi.New(mockapi.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -64,30 +63,20 @@ func TestAccInterrupt_killedApplyOrphanIsAdopted(t *testing.T) {
 	t.Cleanup(released)
 
 	key := newTestKey(t, "killed")
-	cli := newTerraformCLI(t, fmt.Sprintf(`
-terraform {
-  required_providers {
-    packet = { source = "%s" }
-  }
-}
-
-provider "packet" {
-  auth_token  = %q
-  api_url     = %q
-  max_retries = 2
-}
-
+	cli := newTerraformCLI(t, requiredPacketHCL+
+		acctest.ProviderBlock{AuthToken: mockapi.DefaultToken, APIURL: api.URL + mockapi.APIPrefix + "/", MaxRetries: 2}.String()+
+		fmt.Sprintf(`
 resource "packet_user_ssh_key" "k" {
   name       = "killed"
   public_key = %q
   tags       = ["ci"]
 }
-`, providerAddress, mockapi.DefaultToken, api.URL+mockapi.APIPrefix+"/", key.Line))
-	cli.run("init", "-input=false", "-no-color")
+`, key.Line))
+	cli.Run("init", "-input=false", "-no-color")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	apply, out := cli.command(ctx, "apply", "-auto-approve", "-input=false", "-no-color")
+	apply, out := cli.Command(ctx, "apply", "-auto-approve", "-input=false", "-no-color")
 	if err := apply.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -107,27 +96,27 @@ resource "packet_user_ssh_key" "k" {
 	}
 	orphan := mock.SSHKeys()[0]
 	// The killed terraform leaves at most an empty state file behind.
-	if st, err := os.Stat(filepath.Join(cli.dir, "terraform.tfstate")); err == nil && st.Size() > 0 {
-		if keys := cli.stateKeys(); len(keys) != 0 {
+	if st, err := os.Stat(filepath.Join(cli.Dir, "terraform.tfstate")); err == nil && st.Size() > 0 {
+		if keys := stateKeys(cli); len(keys) != 0 {
 			t.Fatalf("state holds %+v after kill -9; want no key (an orphan)", keys)
 		}
 	}
 
-	again := cli.run("apply", "-auto-approve", "-input=false", "-no-color")
+	again := cli.Run("apply", "-auto-approve", "-input=false", "-no-color")
 	if !strings.Contains(again, "Warning: Existing key adopted") {
 		t.Errorf("the second apply did not warn about adopting the orphan:\n%s", again)
 	}
-	keys := cli.stateKeys()
+	keys := stateKeys(cli)
 	if len(keys) != 1 || keys[0].ID != orphan.ID {
 		t.Errorf("state keys %+v, want the orphan %s", keys, orphan.ID)
 	}
 	if n := len(mock.SSHKeys()); n != 1 {
 		t.Errorf("%d keys in the API after the second apply, want 1", n)
 	}
-	if plan := cli.run("plan", "-input=false", "-no-color", "-detailed-exitcode"); !strings.Contains(plan, "No changes.") {
+	if plan := cli.Run("plan", "-input=false", "-no-color", "-detailed-exitcode"); !strings.Contains(plan, "No changes.") {
 		t.Errorf("plan after adoption is not empty:\n%s", plan)
 	}
-	cli.run("destroy", "-auto-approve", "-input=false", "-no-color")
+	cli.Run("destroy", "-auto-approve", "-input=false", "-no-color")
 	if n := len(mock.SSHKeys()); n != 0 {
 		t.Errorf("%d keys left after destroy", n)
 	}

@@ -19,14 +19,13 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
-	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
-	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/packethost/terraform-provider-packet/internal/acctest"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi/sshserver"
+	"github.com/packethost/terraform-provider-packet/internal/tcpproxy"
 )
 
 // Acceptance tests of issue 20: the attachment owns exactly the line it
@@ -147,45 +146,6 @@ func TestAccDeviceKeyAttachment_droppedAfterTheKeyWasDeletedInTheAPI(t *testing.
 	})
 }
 
-// Finding 3: an admin adds a restricted line for the attached key above the
-// attachment's line. Plan is empty, the admin's line is never rewritten, and
-// destroy takes only the attachment's line: no unrestricted copy is left.
-func TestAccDeviceKeyAttachment_adminsRestrictedLineSurvives(t *testing.T) {
-	t.Parallel()
-	f := newDeviceFixture(t)
-	k := newTestKey(t, "backup")
-	key := f.portalKey(t, k)
-	restricted := `from="10.1.2.3",command="/usr/local/bin/backup-only",no-pty ` + k.withComment("backup-job") + "\n"
-	withAdmin := append(append(bytes.Clone(f.original), restricted...), k.Line+"\n"...)
-	config := f.providerWithKey() + apiKeyAttachmentHCL(f.device.ID, key.ID)
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories,
-		CheckDestroy: func(*terraform.State) error {
-			return f.fileIs(t, "after destroy", append(bytes.Clone(f.original), restricted...))
-		},
-		Steps: []resource.TestStep{
-			{Config: config},
-			{
-				PreConfig: func() {
-					if err := f.machine(t).SetAuthorizedKeys(withAdmin); err != nil {
-						t.Fatal(err)
-					}
-				},
-				Config: config,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectEmptyPlan(),
-				}},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("packet_device_key_attachment.test", tfjsonpath.New("options"), knownvalue.Null()),
-					statecheck.ExpectKnownValue("packet_device_key_attachment.test", tfjsonpath.New("authorized_keys_line"),
-						knownvalue.StringExact(k.Line)),
-				},
-				Check: func(*terraform.State) error { return f.fileIs(t, "after apply", withAdmin) },
-			},
-		},
-	})
-}
-
 // Finding 8: options are bounded and hold no NUL, at plan.
 func TestAccDeviceKeyAttachment_optionsBoundedAtPlan(t *testing.T) {
 	t.Parallel()
@@ -212,47 +172,12 @@ resource "packet_device_key_attachment" "test" {
 	}
 }
 
-// Finding 7: two states (or workspaces) attach the same key to the same
-// file. The second shares the first's line; the line stays until the
-// second destroy, and then the file is as it was.
-func TestAccDeviceKeyAttachment_twoStatesOneLine(t *testing.T) {
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1")
-	}
-	t.Parallel()
-	f := newDeviceFixture(t)
-	k := newTestKey(t, "shared")
-	key := f.portalKey(t, k)
-	config := cliConfig(f) + apiKeyAttachmentHCL(f.device.ID, key.ID)
-	a, b := newTerraformCLI(t, config), newTerraformCLI(t, config)
-	for _, cli := range []*terraformCLI{a, b} {
-		cli.run("init", "-input=false", "-no-color")
-		cli.run("apply", "-auto-approve", "-input=false", "-no-color")
-		if got := cli.run("state", "show", "-no-color", "packet_device_key_attachment.test"); !strings.Contains(got, "pre_existing         = false") {
-			t.Fatalf("each state answers for the line (pre_existing = false):\n%s", got)
-		}
-	}
-	a.run("destroy", "-auto-approve", "-input=false", "-no-color")
-	if err := f.canLogIn(t, k); err != nil {
-		t.Fatalf("A's destroy took away the line B relies on: %v", err)
-	}
-	if plan := b.run("plan", "-input=false", "-no-color"); !strings.Contains(plan, "No changes") {
-		t.Fatalf("B's plan after A's destroy is not empty:\n%s", plan)
-	}
-	b.run("destroy", "-auto-approve", "-input=false", "-no-color")
-	if err := f.fileIs(t, "after the second destroy", f.original); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // Finding 2: an apply interrupted after the rename was sent (the device
 // delays its reply; Ctrl-C lands meanwhile) leaves the line owned in state
 // or absent, and destroy leaves the file byte-identical. kill -9 of the CLI
 // at the same moment (no state saved) leaves a line the next apply adopts.
 func TestAccDeviceKeyAttachment_interruptedCreateLeavesNoUnownedLine(t *testing.T) {
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1")
-	}
+	acctest.Required(t)
 	for _, sig := range []os.Signal{os.Interrupt, os.Kill} {
 		t.Run(sig.String(), func(t *testing.T) {
 			t.Parallel()
@@ -260,7 +185,7 @@ func TestAccDeviceKeyAttachment_interruptedCreateLeavesNoUnownedLine(t *testing.
 			k := newTestKey(t, "interrupted")
 			key := f.portalKey(t, k)
 			cli := newTerraformCLI(t, cliConfig(f)+apiKeyAttachmentHCL(f.device.ID, key.ID))
-			cli.run("init", "-input=false", "-no-color")
+			cli.Run("init", "-input=false", "-no-color")
 			faults, ok := f.machine(t).(interface{ SetFaults(sshserver.Faults) })
 			if !ok {
 				t.Fatalf("the mock device %T takes no faults", f.machine(t))
@@ -269,7 +194,7 @@ func TestAccDeviceKeyAttachment_interruptedCreateLeavesNoUnownedLine(t *testing.
 
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			apply, out := cli.command(ctx, "apply", "-auto-approve", "-input=false", "-no-color")
+			apply, out := cli.Command(ctx, "apply", "-auto-approve", "-input=false", "-no-color")
 			if err := apply.Start(); err != nil {
 				t.Fatal(err)
 			}
@@ -283,21 +208,21 @@ func TestAccDeviceKeyAttachment_interruptedCreateLeavesNoUnownedLine(t *testing.
 			}
 			_ = apply.Wait()
 			faults.SetFaults(sshserver.Faults{})
-			state := cli.run("show", "-no-color")
+			state := cli.Run("show", "-no-color")
 			t.Logf("state after %v:\n%s", sig, state)
 			if sig == os.Interrupt && !strings.Contains(state, "tainted") && bytes.Contains(f.authorizedKeys(t), blobOf(k)) {
 				t.Fatalf("after Ctrl-C the line is on the device but not owned in state:\n%s", state)
 			}
 			// The next apply converges: it replaces the tainted attachment
 			// or adopts the line the killed run left; never pre-existing.
-			cli.run("apply", "-auto-approve", "-input=false", "-no-color")
-			if got := cli.run("state", "show", "-no-color", "packet_device_key_attachment.test"); !strings.Contains(got, "pre_existing         = false") {
+			cli.Run("apply", "-auto-approve", "-input=false", "-no-color")
+			if got := cli.Run("state", "show", "-no-color", "packet_device_key_attachment.test"); !strings.Contains(got, "pre_existing         = false") {
 				t.Fatalf("the interrupted create's own line was taken as pre-existing:\n%s", got)
 			}
 			if got := f.authorizedKeys(t); bytes.Count(got, blobOf(k)) != 1 {
 				t.Fatalf("want the line once:\n%s", got)
 			}
-			cli.run("destroy", "-auto-approve", "-input=false", "-no-color")
+			cli.Run("destroy", "-auto-approve", "-input=false", "-no-color")
 			if err := f.fileIs(t, "after destroy", f.original); err != nil {
 				t.Fatal(err)
 			}
@@ -385,9 +310,7 @@ func (r *passwordRecorder) captured() []string {
 // device's address records none, and the CLI says why the device was not
 // looked at.
 func TestAccDeviceKeyAttachment_passwordNeverSentToAnUnknownHostAtPlanImportOrQuery(t *testing.T) {
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1")
-	}
+	acctest.Required(t)
 	t.Parallel()
 	f := newDeviceFixture(t)
 	k := newTestKey(t, "by-hand")
@@ -423,14 +346,14 @@ resource "packet_device_key_attachment" "test" {
 }
 `, f.device.ID, key.ID, host, port)
 	cli := newTerraformCLI(t, config)
-	cli.run("init", "-input=false", "-no-color")
-	cli.run("plan", "-input=false", "-no-color")
-	cli.run("import", "-input=false", "-no-color", "packet_device_key_attachment.test", f.device.ID+"/"+key.ID)
-	plan := cli.run("plan", "-input=false", "-no-color")
+	cli.Run("init", "-input=false", "-no-color")
+	cli.Run("plan", "-input=false", "-no-color")
+	cli.Run("import", "-input=false", "-no-color", "packet_device_key_attachment.test", f.device.ID+"/"+key.ID)
+	plan := cli.Run("plan", "-input=false", "-no-color")
 	if !strings.Contains(strings.Join(strings.Fields(plan), " "), "host key is not known yet") {
 		t.Errorf("the plan does not say why the device was not checked:\n%s", plan)
 	}
-	if cliAtLeast(t, "1.14.0") {
+	if acctest.AtLeast(t, "1.14.0") {
 		query := fmt.Sprintf(`
 list "packet_device_key_attachment" "found" {
   provider = packet
@@ -444,12 +367,12 @@ list "packet_device_key_attachment" "found" {
   }
 }
 `, f.device.ID, host, port)
-		if err := os.WriteFile(filepath.Join(cli.dir, "find.tfquery.hcl"), []byte(query), 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(cli.Dir, "find.tfquery.hcl"), []byte(query), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		cmd, out := cli.command(ctx, "query", "-no-color")
+		cmd, out := cli.Command(ctx, "query", "-no-color")
 		if err := cmd.Run(); err == nil || !strings.Contains(strings.Join(strings.Fields(out.String()), " "), "host key is not known yet") {
 			t.Errorf("query: err = %v, want the refusal to send a password:\n%s", err, out)
 		}
@@ -484,7 +407,7 @@ resource "packet_device_key_attachment" "test" {
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{
 			{Config: config(m.Port())},
-			{Config: config(closed), ExpectError: regexp.MustCompile(`Could not reach the host at its new address`)},
+			{Config: config(closed), ExpectError: regexp.MustCompile(`Could not reach the host with the new settings`)},
 			{
 				Config: config(m.Port()),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
@@ -512,9 +435,7 @@ func closedPort(t *testing.T) int {
 // whose file does not hold the key fails at plan, naming the file; with
 // the right file it imports.
 func TestAccDeviceKeyAttachment_importUsesTheConfigurationsSSHSettings(t *testing.T) {
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1")
-	}
+	acctest.Required(t)
 	t.Parallel()
 	f := newDeviceFixture(t)
 	key := f.portalKey(t, f.operator) // provisioned: in root's default file
@@ -532,16 +453,16 @@ resource "packet_device_key_attachment" "test" {
 `, f.device.ID, key.ID, file)
 	}
 	cli := newTerraformCLI(t, config("/root/.ssh/elsewhere"))
-	cli.run("init", "-input=false", "-no-color")
+	cli.Run("init", "-input=false", "-no-color")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd, out := cli.command(ctx, "plan", "-input=false", "-no-color")
+	cmd, out := cli.Command(ctx, "plan", "-input=false", "-no-color")
 	if err := cmd.Run(); err == nil || !strings.Contains(out.String(), "Nothing to import") ||
 		!strings.Contains(out.String(), "/root/.ssh/elsewhere") {
 		t.Fatalf("plan of an import whose file lacks the key: err = %v\n%s", err, out)
 	}
-	cli.write(config(".ssh/authorized_keys"))
-	if plan := cli.run("plan", "-input=false", "-no-color"); !strings.Contains(plan, "1 to import") ||
+	cli.Write(config(".ssh/authorized_keys"))
+	if plan := cli.Run("plan", "-input=false", "-no-color"); !strings.Contains(plan, "1 to import") ||
 		strings.Contains(plan, "must be replaced") {
 		t.Fatalf("plan of the import:\n%s", plan)
 	}
@@ -552,7 +473,7 @@ resource "packet_device_key_attachment" "test" {
 // reach the device the same way.
 func TestAccDeviceKeyAttachment_queryGeneratesTheSSHSettingsItUsed(t *testing.T) {
 	t.Parallel()
-	skipBelowCLI(t, "1.14.0", "terraform query")
+	acctest.SkipBelow(t, "1.14.0", "terraform query")
 	f := newDeviceFixture(t)
 	m := f.machine(t)
 	if _, err := f.mock.PutSSHKey(mockapi.SSHKey{Label: "operator-again", Key: f.operator.Line, ProjectID: mockapi.DefaultProjectID}); err != nil {
@@ -572,12 +493,12 @@ list "packet_device_key_attachment" "found" {
   }
 }
 `, f.device.ID, m.Host(), m.Port())
-	if err := os.WriteFile(filepath.Join(cli.dir, "find.tfquery.hcl"), []byte(query), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(cli.Dir, "find.tfquery.hcl"), []byte(query), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cli.run("init", "-input=false", "-no-color")
-	cli.run("query", "-no-color", "-generate-config-out=adopted.tf")
-	generated, err := os.ReadFile(filepath.Join(cli.dir, "adopted.tf"))
+	cli.Run("init", "-input=false", "-no-color")
+	cli.Run("query", "-no-color", "-generate-config-out=adopted.tf")
+	generated, err := os.ReadFile(filepath.Join(cli.Dir, "adopted.tf"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -596,13 +517,11 @@ list "packet_device_key_attachment" "found" {
 // other key; the next refresh sees two pins for one address and fails,
 // naming both, instead of keeping two truths in one state.
 func TestAccDeviceKeyAttachment_twoPinsForOneAddressAreAnError(t *testing.T) {
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1")
-	}
+	acctest.Required(t)
 	t.Parallel()
 	f := newDeviceFixture(t)
 	m := f.machine(t)
-	proxy := newSwitchProxy(t, fmt.Sprintf("%s:%d", m.Host(), m.Port()))
+	proxy := tcpproxy.New(t, fmt.Sprintf("%s:%d", m.Host(), m.Port()), tcpproxy.Options{})
 	a, b := f.portalKey(t, newTestKey(t, "a")), f.portalKey(t, newTestKey(t, "b"))
 	attach := func(name, keyID string) string {
 		return fmt.Sprintf(`
@@ -614,19 +533,19 @@ resource "packet_device_key_attachment" %q {
     port = %d
   }
 }
-`, name, f.device.ID, keyID, proxy.port())
+`, name, f.device.ID, keyID, proxy.Port())
 	}
 	cli := newTerraformCLI(t, cliConfig(f)+attach("a", a.ID))
-	cli.run("init", "-input=false", "-no-color")
-	cli.run("apply", "-auto-approve", "-input=false", "-no-color")
+	cli.Run("init", "-input=false", "-no-color")
+	cli.Run("apply", "-auto-approve", "-input=false", "-no-color")
 	impostor := f.impostor(t)
-	proxy.target.Store(impostor.Addr())
-	cli.write(cliConfig(f) + attach("a", a.ID) + attach("b", b.ID))
-	cli.run("apply", "-auto-approve", "-input=false", "-no-color", "-target=packet_device_key_attachment.b")
-	proxy.target.Store(fmt.Sprintf("%s:%d", m.Host(), m.Port()))
+	proxy.SetTarget(impostor.Addr())
+	cli.Write(cliConfig(f) + attach("a", a.ID) + attach("b", b.ID))
+	cli.Run("apply", "-auto-approve", "-input=false", "-no-color", "-target=packet_device_key_attachment.b")
+	proxy.SetTarget(fmt.Sprintf("%s:%d", m.Host(), m.Port()))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd, out := cli.command(ctx, "plan", "-input=false", "-no-color")
+	cmd, out := cli.Command(ctx, "plan", "-input=false", "-no-color")
 	if err := cmd.Run(); err == nil {
 		t.Fatalf("a plan with two pins for one address passed:\n%s", out)
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,59 +18,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
+	"github.com/packethost/terraform-provider-packet/internal/acctest"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi"
 )
-
-// secret is a value that must never leave the provider's memory.
-type secret struct{ name, value string }
-
-// findSecrets lists the secrets that occur in text.
-func findSecrets(text string, secrets []secret) []string {
-	var found []string
-	for _, s := range secrets {
-		if s.value != "" && strings.Contains(text, s.value) {
-			found = append(found, s.name)
-		}
-	}
-	return found
-}
-
-// secretsInPlan scans the plan as `terraform show -json` renders it.
-type secretsInPlan struct{ secrets []secret }
-
-func (c secretsInPlan) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
-	data, err := json.Marshal(req.Plan)
-	if err != nil {
-		resp.Error = err
-		return
-	}
-	if !bytes.Contains(data, []byte("packet_device_key_attachment")) {
-		resp.Error = fmt.Errorf("the plan JSON does not hold the attachment; nothing was scanned")
-		return
-	}
-	if found := findSecrets(string(data), c.secrets); len(found) > 0 {
-		resp.Error = fmt.Errorf("the plan (terraform show -json) holds: %s", strings.Join(found, ", "))
-	}
-}
-
-// checkNoSecretInAnyState scans every attribute of every resource and data source.
-func checkNoSecretInAnyState(secrets []secret) func(*terraform.State) error {
-	return func(s *terraform.State) error {
-		scanned := 0
-		for addr, rs := range s.RootModule().Resources {
-			for name, value := range rs.Primary.Attributes {
-				scanned++
-				if found := findSecrets(value, secrets); len(found) > 0 {
-					return fmt.Errorf("state %s.%s holds: %s", addr, name, strings.Join(found, ", "))
-				}
-			}
-		}
-		if scanned < 20 {
-			return fmt.Errorf("only %d attributes in state: nothing much was scanned", scanned)
-		}
-		return nil
-	}
-}
 
 func readTestdata(t *testing.T, name string) string {
 	t.Helper()
@@ -82,13 +31,19 @@ func readTestdata(t *testing.T, name string) string {
 	return string(b)
 }
 
-// lineAfter returns the line of text that follows the line starting with prefix.
+// lineAfter returns the first non-blank line of text after the line starting with prefix.
 func lineAfter(t *testing.T, text, prefix string) string {
 	t.Helper()
 	lines := strings.Split(text, "\n")
 	for i, l := range lines {
-		if strings.HasPrefix(l, prefix) && i+1 < len(lines) {
-			return strings.TrimSpace(lines[i+1])
+		if !strings.HasPrefix(l, prefix) {
+			continue
+		}
+		// The first line with text: PEM headers end in a blank line.
+		for _, next := range lines[i+1:] {
+			if next = strings.TrimSpace(next); next != "" {
+				return next
+			}
 		}
 	}
 	t.Fatalf("no line after %q", prefix)
@@ -139,13 +94,13 @@ func TestAccSecrets_neverInLogsStateOrPlan(t *testing.T) {
 	if err := os.WriteFile(passphraseFile, []byte(passphrase+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	secrets := []secret{
-		{"the API token", token},
-		{"the provider's SSH private key", pemBody(operator.PrivatePEM)},
-		{"the encrypted PEM's private key", lineAfter(t, readTestdata(t, "rsa2048-enc.pkcs1.pem"), "DEK-Info:")},
-		{"the passphrase", passphrase},
-		{"the .ppk's private key", lineAfter(t, readTestdata(t, "ed25519-enc.v3.ppk"), "Private-Lines:")},
-		{"the root password", device.RootPassword},
+	secrets := []acctest.Secret{
+		{Name: "the API token", Value: token},
+		{Name: "the provider's SSH private key", Value: pemBody(operator.PrivatePEM)},
+		{Name: "the encrypted PEM's private key", Value: lineAfter(t, readTestdata(t, "rsa2048-enc.pkcs1.pem"), "DEK-Info:")},
+		{Name: "the passphrase", Value: passphrase},
+		{Name: "the .ppk's private key", Value: lineAfter(t, readTestdata(t, "ed25519-enc.v3.ppk"), "Private-Lines:")},
+		{Name: "the root password", Value: device.RootPassword},
 	}
 
 	logFile := filepath.Join(dir, "terraform.log")
@@ -157,16 +112,8 @@ func TestAccSecrets_neverInLogsStateOrPlan(t *testing.T) {
 	// provider can prevent. Everything the provider handles is scanned.
 	t.Setenv("PACKET_AUTH_TOKEN", token)
 
-	config := fmt.Sprintf(`
-provider "packet" {
-  api_url     = %q
-  max_retries = 5
-  ssh {
-    private_key = file(%q)
-    agent       = false
-  }
-}
-
+	provider := acctest.ProviderBlock{APIURL: mock.URL(), MaxRetries: 5, SSH: fmt.Sprintf("private_key = file(%q)\nagent = false", operatorFile)}
+	config := provider.String() + fmt.Sprintf(`
 data "packet_ssh_public_key" "pem" {
   path       = %q
   passphrase = trimspace(file(%q))
@@ -201,9 +148,9 @@ resource "packet_device_key_attachment" "by_provider_key" {
   device_id  = %q
   ssh_key_id = packet_user_ssh_key.ppk.id
 }
-`, mock.URL(), operatorFile, encPEM, passphraseFile, encPPK, operatorFile, mockapi.DefaultProjectID, device.ID, device.ID)
+`, encPEM, passphraseFile, encPPK, operatorFile, mockapi.DefaultProjectID, device.ID, device.ID)
 
-	noSecretInPlan := secretsInPlan{secrets: secrets}
+	noSecretInPlan := acctest.NoSecretInPlan("packet_device_key_attachment", secrets...)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{
@@ -214,7 +161,7 @@ resource "packet_device_key_attachment" "by_provider_key" {
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					checkNoSecretInAnyState(secrets),
+					acctest.NoSecretInState(secrets...),
 					resource.TestCheckNoResourceAttr("data.packet_ssh_public_key.pem", "passphrase"),
 					resource.TestCheckNoResourceAttr("data.packet_ssh_public_key.inline_private", "content"),
 					checkOnDevice(mock, device.ID, 3), // the operator's key and the two attached
@@ -240,7 +187,7 @@ resource "packet_device_key_attachment" "by_provider_key" {
 			t.Fatalf("the TF_LOG output (%d bytes) lacks %q: the provider's log did not reach it", len(log), want)
 		}
 	}
-	if found := findSecrets(log, secrets); len(found) > 0 {
+	if found := acctest.FindSecrets(log, secrets); len(found) > 0 {
 		t.Errorf("the TF_LOG=trace output holds: %s", strings.Join(found, ", "))
 	}
 	t.Logf("scanned %d bytes of trace log, the state and the plan JSON for %d secrets", len(log), len(secrets))

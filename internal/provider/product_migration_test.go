@@ -16,11 +16,12 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/packethost/terraform-provider-packet/internal/acctest"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi"
 )
 
 // Users of the earlier providers, against the mock: their HCL and state
-// (written by the test doubles of legacy_providers_test.go) keep working,
+// (written by the test doubles of product_legacy_providers_test.go) keep working,
 // and moved blocks bring them over. The doubles find the mock through
 // PACKET_API_URL, as does this provider, so the legacy HCL is used as it
 // is; that is why these tests are not parallel.
@@ -33,11 +34,7 @@ func legacyFactories(f legacyFlavour) map[string]func() (tfprotov5.ProviderServe
 // the provider block, both key types, keys read with file() (so they end in
 // a newline).
 func legacyPacketHCL(personal, project testKey) string {
-	return fmt.Sprintf(`
-provider "packet" {
-  auth_token = %q
-}
-
+	return acctest.ProviderBlock{AuthToken: mockapi.DefaultToken}.String() + fmt.Sprintf(`
 resource "packet_ssh_key" "laptop" {
   name       = "laptop"
   public_key = %q
@@ -48,7 +45,7 @@ resource "packet_project_ssh_key" "deploy" {
   public_key = %q
   project_id = %q
 }
-`, mockapi.DefaultToken, personal.Line+"\n", project.Line+"\n", mockapi.DefaultProjectID)
+`, personal.Line+"\n", project.Line+"\n", mockapi.DefaultProjectID)
 }
 
 // checkAllKeysGone is a CheckDestroy for tests whose state holds types

@@ -25,23 +25,13 @@ import (
 // old one goes); afterwards the new key logs in and the old one does not.
 func TestAccDeviceKeyAttachment_rotateExampleKeepsAccess(t *testing.T) {
 	t.Parallel()
-	mock := testMock(t, mockapi.Options{Provisioner: mockapi.SSHProvisioner})
-	operator := newTestKey(t, "operator@ci")
-	opKey, err := mock.PutSSHKey(mockapi.SSHKey{Label: "operator", Key: operator.Line, ProjectID: mockapi.DefaultProjectID})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fleet := newOperatorFleet(t)
+	mock, operator := fleet.mock, fleet.operator
 	var devices []string
 	for i := range 3 {
-		devices = append(devices, createTaggedDevice(t, mock, fmt.Sprintf("app-%d", i), []string{opKey.ID}, "app"))
+		devices = append(devices, fleet.device(t, fmt.Sprintf("app-%d", i), "app"))
 	}
-	machine := func(id string) mockapi.Machine {
-		m, ok := mock.Machine(id)
-		if !ok {
-			t.Fatalf("device %s has no machine", id)
-		}
-		return m
-	}
+	machine := func(id string) mockapi.Machine { return fleet.machine(t, id) }
 	example, err := os.ReadFile(filepath.Join("..", "..", "examples", "resources", "packet_device_key_attachment", "rotate", "main.tf"))
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +43,7 @@ func TestAccDeviceKeyAttachment_rotateExampleKeepsAccess(t *testing.T) {
 
 	vars["public_key"] = oldKey.Line
 	tf := newCLIRun(t, config, vars)
-	tf.run("apply", "-auto-approve")
+	tf.Run("apply", "-auto-approve")
 	for _, id := range devices {
 		if err := logIn(machine(id), oldKey); err != nil {
 			t.Fatalf("the old key cannot log in to %s after the first apply: %v", id, err)
@@ -61,7 +51,7 @@ func TestAccDeviceKeyAttachment_rotateExampleKeepsAccess(t *testing.T) {
 	}
 
 	w := watchKeys(t, devices, machine, blobOf(oldKey), blobOf(newKey))
-	tf.run("apply", "-auto-approve", "-var", "public_key="+newKey.Line)
+	tf.Run("apply", "-auto-approve", "-var", "public_key="+newKey.Line)
 	neither, both := w.stop()
 	for _, id := range devices {
 		if neither[id] {
@@ -77,7 +67,7 @@ func TestAccDeviceKeyAttachment_rotateExampleKeepsAccess(t *testing.T) {
 			t.Errorf("the old key still logs in to %s", id)
 		}
 	}
-	tf.run("destroy", "-auto-approve")
+	tf.Run("destroy", "-auto-approve")
 }
 
 func blobOf(k testKey) []byte { return []byte(strings.Fields(k.Line)[1]) }

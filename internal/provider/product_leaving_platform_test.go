@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/packethost/terraform-provider-packet/internal/acctest"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi/sshserver"
 )
@@ -55,7 +55,7 @@ func readExample(t *testing.T, rel string) string {
 type leaving struct {
 	f    *deviceFixture
 	api  *retiringAPI
-	cli  *terraformCLI
+	cli  *acctest.Workdir
 	keys []string // ids of the keys the API held before the retirement
 	file []byte   // the device's authorized_keys before the retirement
 	ssh  sshserver.Stats
@@ -101,38 +101,30 @@ func newLeaving(t *testing.T) *leaving {
 	data := seedLegacyKeys(t, f.mock, laptop, deploy)
 	cli := newMigrationCLI(t, packet, &legacyEquinixV4)
 	l := &leaving{f: f, api: api, cli: cli, equinixKeys: [2]testKey{laptop, deploy}}
-	l.writeFile("equinix.tf", l.equinixHCL(""))
-	l.writeFile("providers.tf", fmt.Sprintf(`
+	l.cli.WriteFile("equinix.tf", l.equinixHCL(""))
+	l.cli.WriteFile("providers.tf", fmt.Sprintf(`
 terraform {
   required_providers {
     packet  = { source = %q }
     equinix = { source = %q }
   }
 }
-
-provider "packet" {
-  auth_token  = %q
-  api_url     = %q
-  max_retries = 1
-  ssh {
-    private_key = %q
-    agent       = false
-  }
-}
-`, providerAddress, equinixAddress(), mockapi.DefaultToken, api.apiURL(), f.operator.PrivatePEM))
+`, providerAddress, equinixAddress())+
+		acctest.ProviderBlock{AuthToken: mockapi.DefaultToken, APIURL: api.apiURL(), MaxRetries: 1, SSH: sshBlock(f.operator.PrivatePEM)}.String())
 	for _, name := range []string{"deploy", "laptop", "old-laptop"} {
-		l.writeFile(filepath.Join("keys", name+".pub"), newTestKey(t, name).Line+"\n")
+		l.cli.WriteFile(filepath.Join("keys", name+".pub"), newTestKey(t, name).Line+"\n")
 	}
-	writeLegacyState(t, cli.dir, "equinix-v4.tfstate", data)
+	writeLegacyState(t, cli.Dir, "equinix-v4.tfstate", data)
 	// Environment variables, not -var: the later configurations declare no variables.
-	cli.env = append(cli.env, "TF_VAR_project_id="+mockapi.DefaultProjectID, "TF_VAR_device_id="+f.device.ID)
+	cli.Setenv("TF_VAR_project_id", mockapi.DefaultProjectID)
+	cli.Setenv("TF_VAR_device_id", f.device.ID)
 
-	cli.run("init", "-input=false", "-no-color")
-	cli.run("apply", "-auto-approve", "-input=false", "-no-color")
+	cli.Run("init", "-input=false", "-no-color")
+	cli.Run("apply", "-auto-approve", "-input=false", "-no-color")
 	if got := l.stateAddresses(); !sameElements(got, leavingAddresses) {
 		t.Fatalf("state before the retirement holds %v, want %v", got, leavingAddresses)
 	}
-	if plan := cli.run("plan", "-input=false", "-no-color", "-detailed-exitcode"); !strings.Contains(plan, "No changes.") {
+	if plan := cli.Run("plan", "-input=false", "-no-color", "-detailed-exitcode"); !strings.Contains(plan, "No changes.") {
 		t.Fatalf("the plan before the retirement is not empty:\n%s", plan)
 	}
 
@@ -147,27 +139,15 @@ provider "packet" {
 	api.retire(http.StatusUnauthorized)
 	l.ssh = f.sshStats(t)()
 	// Where the guide starts: a plan fails, and says why.
-	out := cli.fail("plan", "-input=false", "-no-color")
+	out := cli.Fail("plan", "-input=false", "-no-color")
 	if !retirementError("Could not read").MatchString(out) {
 		t.Fatalf("a plan against the retired API does not name the retirement:\n%s", out)
 	}
 	return l
 }
 
-func (l *leaving) writeFile(rel, content string) {
-	l.cli.t.Helper()
-	path := filepath.Join(l.cli.dir, rel)
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		l.cli.t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		l.cli.t.Fatal(err)
-	}
-}
-
 func (l *leaving) stateAddresses() []string {
-	l.cli.t.Helper()
-	return strings.Fields(l.cli.run("state", "list", "-no-color"))
+	return strings.Fields(l.cli.Run("state", "list", "-no-color"))
 }
 
 // leftAlone fails unless the state is empty and nothing outside it changed:
@@ -201,7 +181,7 @@ func (l *leaving) leftAlone(t *testing.T) {
 // planIsEmpty runs the plan the guide ends with.
 func (l *leaving) planIsEmpty(t *testing.T) {
 	t.Helper()
-	if plan := l.cli.run("plan", "-input=false", "-no-color", "-detailed-exitcode"); !strings.Contains(plan, "No changes.") {
+	if plan := l.cli.Run("plan", "-input=false", "-no-color", "-detailed-exitcode"); !strings.Contains(plan, "No changes.") {
 		t.Errorf("the plan after the recipe is not empty:\n%s", plan)
 	}
 }
@@ -213,26 +193,15 @@ func sameElements(a, b []string) bool {
 	return slices.Equal(a, b)
 }
 
-// isOpenTofu reports whether the acceptance CLI is OpenTofu.
-func isOpenTofu(t *testing.T) bool {
-	t.Helper()
-	bin, _ := cliVersion(t)
-	out, err := exec.CommandContext(t.Context(), bin, "version").Output()
-	if err != nil {
-		t.Fatalf("%s version: %v", bin, err)
-	}
-	return strings.Contains(string(out), "OpenTofu")
-}
-
 // The guide's first recipe: every resource block replaced by a removed
 // block with destroy = false (removed.tf), then one apply without refresh:
 // OpenTofu refreshes what a removed block names before forgetting it, and
 // that refresh fails (Terraform does not).
 func TestAccLeaving_removedBlocks(t *testing.T) {
-	skipBelowCLI(t, "1.7.0", "removed blocks")
+	acctest.SkipBelow(t, "1.7.0", "removed blocks")
 	l := newLeaving(t)
 	l.removedBlocksInstead(t)
-	out := l.cli.run("apply", "-refresh=false", "-auto-approve", "-input=false", "-no-color")
+	out := l.cli.Run("apply", "-refresh=false", "-auto-approve", "-input=false", "-no-color")
 	t.Logf("apply -refresh=false with the removed blocks:\n%s", out)
 	l.leftAlone(t)
 	l.planIsEmpty(t)
@@ -241,8 +210,8 @@ func TestAccLeaving_removedBlocks(t *testing.T) {
 // removedBlocksInstead replaces every resource block with the example's removed blocks.
 func (l *leaving) removedBlocksInstead(t *testing.T) {
 	t.Helper()
-	l.writeFile("main.tf", readExample(t, "removed/removed.tf"))
-	if err := os.Remove(filepath.Join(l.cli.dir, "equinix.tf")); err != nil {
+	l.cli.WriteFile("main.tf", readExample(t, "removed/removed.tf"))
+	if err := os.Remove(filepath.Join(l.cli.Dir, "equinix.tf")); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -251,11 +220,11 @@ func (l *leaving) removedBlocksInstead(t *testing.T) {
 // blocks cannot forget the equinix_metal_* keys: the CLI cannot read their
 // state without a schema. state rm can: it needs no provider.
 func TestAccLeaving_equinixV5(t *testing.T) {
-	skipBelowCLI(t, "1.7.0", "removed blocks")
+	acctest.SkipBelow(t, "1.7.0", "removed blocks")
 	l := newLeaving(t)
-	addEquinixReattach(t, l.cli, legacyEquinixV5) // in place of v4, as after an upgrade
+	addEquinix(t, l.cli, legacyEquinixV5) // in place of v4, as after an upgrade
 	l.removedBlocksInstead(t)
-	out := l.cli.fail("apply", "-refresh=false", "-auto-approve", "-input=false", "-no-color")
+	out := l.cli.Fail("apply", "-refresh=false", "-auto-approve", "-input=false", "-no-color")
 	t.Logf("apply -refresh=false with the removed blocks, equinix v5:\n%s", out)
 	if !strings.Contains(out, "no schema available for equinix_metal_") {
 		t.Errorf("the removed blocks failed, but not for want of a schema:\n%s", out)
@@ -263,8 +232,8 @@ func TestAccLeaving_equinixV5(t *testing.T) {
 	if got := l.stateAddresses(); !sameElements(got, leavingAddresses) {
 		t.Errorf("state after the failed apply holds %v, want all of %v", got, leavingAddresses)
 	}
-	l.cli.run("state", "rm", "-no-color", "equinix_metal_project_ssh_key.deploy", "equinix_metal_ssh_key.laptop")
-	l.cli.run("apply", "-refresh=false", "-auto-approve", "-input=false", "-no-color")
+	l.cli.Run("state", "rm", "-no-color", "equinix_metal_project_ssh_key.deploy", "equinix_metal_ssh_key.laptop")
+	l.cli.Run("apply", "-refresh=false", "-auto-approve", "-input=false", "-no-color")
 	l.leftAlone(t)
 	l.planIsEmpty(t)
 }
@@ -273,22 +242,22 @@ func TestAccLeaving_equinixV5(t *testing.T) {
 // stay, each with lifecycle { destroy = false } (lifecycle/main.tf), and a
 // destroy run without refresh forgets them all.
 func TestAccLeaving_lifecycleDestroyFalse(t *testing.T) {
-	tofu := isOpenTofu(t)
+	tofu := acctest.IsOpenTofu(t)
 	if tofu {
-		skipBelowCLI(t, "1.12.0", "lifecycle { destroy = false } on a resource")
+		acctest.SkipBelow(t, "1.12.0", "lifecycle { destroy = false } on a resource")
 	} else {
-		skipBelowCLI(t, "1.16.0", "lifecycle { destroy = false } on a resource")
+		acctest.SkipBelow(t, "1.16.0", "lifecycle { destroy = false } on a resource")
 	}
 	l := newLeaving(t)
-	l.writeFile("main.tf", readExample(t, "lifecycle/main.tf"))
+	l.cli.WriteFile("main.tf", readExample(t, "lifecycle/main.tf"))
 	// The same block on the equinix v4 resources.
-	l.writeFile("equinix.tf", l.equinixHCL(strings.TrimSuffix(lifecycleDestroyFalse, "\n")))
+	l.cli.WriteFile("equinix.tf", l.equinixHCL(strings.TrimSuffix(lifecycleDestroyFalse, "\n")))
 	args := []string{"apply", "-destroy", "-refresh=false", "-auto-approve", "-input=false", "-no-color"}
 	if tofu {
 		// OpenTofu's destroy exits 1 when it forgot something, unless told not to.
 		args = []string{"destroy", "-refresh=false", "-suppress-forget-errors", "-auto-approve", "-input=false", "-no-color"}
 	}
-	out := l.cli.run(args...)
+	out := l.cli.Run(args...)
 	t.Logf("%s:\n%s", strings.Join(args[:3], " "), out)
 	l.leftAlone(t)
 }
@@ -296,12 +265,12 @@ func TestAccLeaving_lifecycleDestroyFalse(t *testing.T) {
 // The last resort, on any CLI: terraform state rm of every address.
 func TestAccLeaving_stateRm(t *testing.T) {
 	l := newLeaving(t)
-	out := l.cli.run(append([]string{"state", "rm", "-no-color"}, leavingAddresses...)...)
+	out := l.cli.Run(append([]string{"state", "rm", "-no-color"}, leavingAddresses...)...)
 	t.Logf("state rm:\n%s", out)
 	l.leftAlone(t)
 	// Then the blocks go from the configuration.
-	l.writeFile("main.tf", "")
-	if err := os.Remove(filepath.Join(l.cli.dir, "equinix.tf")); err != nil {
+	l.cli.WriteFile("main.tf", "")
+	if err := os.Remove(filepath.Join(l.cli.Dir, "equinix.tf")); err != nil {
 		t.Fatal(err)
 	}
 	l.planIsEmpty(t)

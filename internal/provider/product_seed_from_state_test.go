@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/packethost/terraform-provider-packet/internal/acctest"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi"
 )
 
@@ -16,9 +17,7 @@ import (
 // configuration applied against one mock plans with no changes against a
 // fresh mock seeded from its state file alone (issue 23).
 func TestAccSeedFromState_planIsEmptyOffline(t *testing.T) {
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1")
-	}
+	acctest.Required(t)
 	t.Parallel()
 	first := newDeviceFixture(t)
 	project, personal := newTestKey(t, "project"), newTestKey(t, "personal")
@@ -47,25 +46,25 @@ terraform {
 `, providerAddress) + providerBlock(mock) + resources
 	}
 	cli := newTerraformCLI(t, config(first.mock))
-	cli.run("init", "-input=false", "-no-color")
-	cli.run("apply", "-auto-approve", "-input=false", "-no-color")
-	state, err := os.ReadFile(filepath.Join(cli.dir, "terraform.tfstate"))
+	cli.Run("init", "-input=false", "-no-color")
+	cli.Run("apply", "-auto-approve", "-input=false", "-no-color")
+	state, err := os.ReadFile(filepath.Join(cli.Dir, "terraform.tfstate"))
 	must(t, err)
 
 	seeded := testMock(t, mockapi.Options{Provisioner: mockapi.SSHProvisioner})
 	summary, err := seeded.SeedFromState(state)
 	must(t, err)
 	t.Logf("seeded: %+v", summary)
-	cli.write(config(seeded))
+	cli.Write(config(seeded))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd, out := cli.command(ctx, "plan", "-input=false", "-no-color", "-detailed-exitcode")
+	cmd, out := cli.Command(ctx, "plan", "-input=false", "-no-color", "-detailed-exitcode")
 	if err := cmd.Run(); err != nil || !strings.Contains(out.String(), "No changes") {
 		t.Fatalf("plan against the seeded mock: %v (exit 2 means changes)\n%s", err, out)
 	}
 	// The control: the same plan against a mock that was not seeded changes.
-	cli.write(config(testMock(t, mockapi.Options{Provisioner: mockapi.SSHProvisioner})))
-	cmd, out = cli.command(ctx, "plan", "-input=false", "-no-color", "-detailed-exitcode", "-refresh=true")
+	cli.Write(config(testMock(t, mockapi.Options{Provisioner: mockapi.SSHProvisioner})))
+	cmd, out = cli.Command(ctx, "plan", "-input=false", "-no-color", "-detailed-exitcode", "-refresh=true")
 	if err := cmd.Run(); err == nil {
 		t.Fatalf("the plan against an empty mock was empty too, so the test proves nothing:\n%s", out)
 	}
@@ -78,9 +77,9 @@ func TestMigrate_archivedProviderStateSeedsTheMock(t *testing.T) {
 	written := testMock(t, mockapi.Options{})
 	personal, project := newTestKey(t, "me@laptop"), newTestKey(t, "deploy")
 	data := seedLegacyKeys(t, written, personal, project)
-	cli := newMigrationCLI(t, packetRequired+legacyPacketHCL(personal, project), nil)
-	writeLegacyState(t, cli.dir, "packethost-packet-v3.tfstate", data)
-	state, err := os.ReadFile(filepath.Join(cli.dir, "terraform.tfstate"))
+	cli := newMigrationCLI(t, requiredPacketHCL+legacyPacketHCL(personal, project), nil)
+	writeLegacyState(t, cli.Dir, "packethost-packet-v3.tfstate", data)
+	state, err := os.ReadFile(filepath.Join(cli.Dir, "terraform.tfstate"))
 	must(t, err)
 
 	seeded := testMock(t, mockapi.Options{})
@@ -90,8 +89,8 @@ func TestMigrate_archivedProviderStateSeedsTheMock(t *testing.T) {
 		t.Fatalf("seeded %+v, want the state's two keys", summary)
 	}
 	t.Setenv(envAPIURL, seeded.URL())
-	cli.run("init", "-input=false", "-no-color")
-	if plan := cli.run("plan", "-input=false", "-no-color", "-detailed-exitcode"); !strings.Contains(plan, "No changes.") {
+	cli.Run("init", "-input=false", "-no-color")
+	if plan := cli.Run("plan", "-input=false", "-no-color", "-detailed-exitcode"); !strings.Contains(plan, "No changes.") {
 		t.Errorf("plan against the seeded mock is not empty:\n%s", plan)
 	}
 }
