@@ -273,7 +273,7 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 		runs: opts.runs, fleets: opts.fleets,
 		elapsed: time.Since(b.start), command: strings.TrimSpace("go run ./bench " + strings.Join(args, " ")), samples: b.samples,
 	})
-	if err := os.WriteFile(opts.out, []byte(report), 0o644); err != nil { //nolint:gosec // a report for people to read
+	if err := os.WriteFile(opts.out, []byte(report), 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintf(log, "bench: wrote %s in %s\n", opts.out, time.Since(b.start).Round(time.Second))

@@ -37,8 +37,9 @@ func (k kind) exe() string {
 		return bareExe
 	case kindAttachment, kindFleet:
 		return providerExe
+	default: // kindFloor: terraform_data needs no provider
+		return ""
 	}
-	return ""
 }
 
 // label is the kind's name in the report.
@@ -48,8 +49,11 @@ func (k kind) label() string {
 		return "this provider"
 	case kindBare:
 		return "bare framework"
+	case kindAttachment, kindFleet:
+		return string(k)
+	default: // kindFloor
+		return "terraform_data"
 	}
-	return "terraform_data"
 }
 
 // phase is one terraform command of a run.

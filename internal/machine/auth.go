@@ -126,7 +126,7 @@ func signerFromFile(path string) (ssh.Signer, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(p)
+	data, err := os.ReadFile(p) //nolint:gosec // the key file the configuration names
 	if err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) {

@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"net"
+	"net/netip"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -262,5 +263,5 @@ func serveLoopback(t *testing.T, handle func(net.Conn)) int {
 			wg.Go(func() { handle(c) })
 		}
 	})
-	return l.Addr().(*net.TCPAddr).Port
+	return int(netip.MustParseAddrPort(l.Addr().String()).Port())
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -406,7 +407,7 @@ func TestUnreachableMessageHasNoSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
+	port := int(netip.MustParseAddrPort(l.Addr().String()).Port())
 	_ = l.Close() // nothing listens there now
 	creds := Credentials{Keys: keyOf(admin.pem), Password: rootPassword}
 	k := newKey(t, "")
@@ -437,7 +438,7 @@ func TestSilentServerTimesOut(t *testing.T) {
 	}()
 	k := newKey(t, "")
 	start := time.Now()
-	_, err = hasKey(ctxT(t), Target{Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, Timeout: 300 * time.Millisecond},
+	_, err = hasKey(ctxT(t), Target{Host: "127.0.0.1", Port: int(netip.MustParseAddrPort(l.Addr().String()).Port()), Timeout: 300 * time.Millisecond},
 		HostKeyPolicy{InsecureIgnore: true}, Credentials{Password: rootPassword}, k.pub)
 	var unreachable *UnreachableError
 	if !errors.As(err, &unreachable) {

@@ -20,7 +20,7 @@ import (
 const DefaultBaseURL = "https://api.equinix.com/metal/v1/"
 
 // consumerToken identifies this provider to the API (packngo's X-Consumer-Token).
-const consumerToken = "terraform-provider-packet"
+const consumerToken = "terraform-provider-packet" //nolint:gosec // a public client name, not a credential
 
 // Backoff between retries is short by default: rate limits are honoured
 // through Retry-After and X-RateLimit-* (which may ask for much longer), so the

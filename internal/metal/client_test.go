@@ -171,8 +171,10 @@ func TestRequestLogsCarryFieldsButNeverTheToken(t *testing.T) {
 		if _, ok := e["duration_ms"]; !ok {
 			t.Errorf("entry %v: no duration_ms", e)
 		}
-		attempts = append(attempts, int(e["attempt"].(float64)))
-		if status := int(e["status"].(float64)); (len(attempts) == 1 && status != 503) || (len(attempts) == 2 && status != 422) {
+		attempt, _ := e["attempt"].(float64) // JSON numbers; 0 when missing fails below
+		status, _ := e["status"].(float64)
+		attempts = append(attempts, int(attempt))
+		if status := int(status); (len(attempts) == 1 && status != 503) || (len(attempts) == 2 && status != 422) {
 			t.Errorf("attempt %d logged status %d", len(attempts), status)
 		}
 	}

@@ -2,6 +2,7 @@ package metal
 
 import (
 	"context"
+	"fmt"
 
 	"golang.org/x/sync/singleflight"
 )
@@ -20,6 +21,10 @@ func shared[T any](ctx context.Context, g *singleflight.Group, key string, fn fu
 		if res.Err != nil {
 			return zero, res.Err
 		}
-		return res.Val.(T), nil // fn is the only writer of key: its T
+		v, ok := res.Val.(T)
+		if !ok { // two callers shared a key for answers of different types
+			return zero, fmt.Errorf("internal error: shared call %q answered %T", key, res.Val)
+		}
+		return v, nil
 	}
 }

@@ -138,7 +138,7 @@ func exponential(minWait, maxWait time.Duration, attempt int) time.Duration {
 // withJitter picks uniformly from [wait/2, wait].
 func withJitter(wait time.Duration) time.Duration {
 	half := wait / 2
-	return half + rand.N(wait-half+1)
+	return half + rand.N(wait-half+1) //nolint:gosec // jitter, not security
 }
 
 // serverRequestedWait reads Retry-After (seconds or an HTTP date) on 429 and

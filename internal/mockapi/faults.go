@@ -60,7 +60,7 @@ func (fs *faultState) set(f Faults) {
 	f.ErrorRateByRoute = maps.Clone(f.ErrorRateByRoute)
 	f.AfterCommit = maps.Clone(f.AfterCommit)
 	fs.f = f
-	fs.rng = rand.New(rand.NewSource(f.Seed))
+	fs.rng = rand.New(rand.NewSource(f.Seed)) //nolint:gosec // seeded on purpose: a run's faults can be replayed
 	fs.burstLeft = f.RateLimitBurst
 	fs.afterCommitUse = 0
 	fs.requests = 0

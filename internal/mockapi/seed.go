@@ -90,7 +90,7 @@ func DefaultSeed() *Seed {
 
 // LoadSeed reads a Seed from a JSON file.
 func LoadSeed(path string) (*Seed, error) {
-	data, err := os.ReadFile(path)
+	data, err := os.ReadFile(path) //nolint:gosec // the seed file packet-mock's user names
 	if err != nil {
 		return nil, fmt.Errorf("reading seed: %w", err)
 	}

@@ -353,6 +353,7 @@ func (e lineEngine) pin(st *lineState, out machine.Outcome, subject string, conn
 		diags.AddAttributeWarning(pathPinnedHostKey, "Host key trusted on first use", detail)
 	case machine.HostKeyVerified:
 		st.PinnedHostKey = types.StringValue(out.HostKey)
+	case machine.HostKeyUnchecked: // insecure_ignore_host_key: nothing seen is worth pinning
 	}
 	if st.PinnedHostKey.IsUnknown() {
 		st.PinnedHostKey = types.StringNull()

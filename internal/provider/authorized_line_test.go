@@ -115,7 +115,10 @@ func emptyObject(s interface {
 	Type() attr.Type
 },
 ) tftypes.Value {
-	typ := s.Type().TerraformType(context.Background()).(tftypes.Object)
+	typ, ok := s.Type().TerraformType(context.Background()).(tftypes.Object)
+	if !ok {
+		panic("a schema's type is an object")
+	}
 	vals := map[string]tftypes.Value{}
 	for name, at := range typ.AttributeTypes {
 		vals[name] = tftypes.NewValue(at, nil)

@@ -279,7 +279,7 @@ func localFileReadable(p string) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(full)
+	f, err := os.Open(full) //nolint:gosec // the file the configuration names, checked at plan
 	if err != nil {
 		return err
 	}

@@ -40,7 +40,11 @@ func newFleet(t *testing.T, devices, keys int, provider func(*deviceFixture) str
 		d, err := f.mock.CreateDevice(mockapi.SeedDevice{Hostname: fmt.Sprintf("web-%d", i+1), ProjectID: mockapi.DefaultProjectID})
 		must(t, err)
 		m, _ := f.mock.Machine(d.ID)
-		fl.stats = append(fl.stats, m.(interface{ Stats() sshserver.Stats }).Stats)
+		counted, ok := m.(interface{ Stats() sshserver.Stats })
+		if !ok {
+			t.Fatalf("device %s does not count its SSH connections", d.ID)
+		}
+		fl.stats = append(fl.stats, counted.Stats)
 	}
 	for i := range keys {
 		f.portalKey(t, newTestKey(t, fmt.Sprintf("fleet-%d", i)))

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -71,7 +72,11 @@ func TestAccDeviceKeyAttachment_stateFromBeforeIdentityUpgradesSilently(t *testi
 			{
 				ProtoV6ProviderFactories: map[string]func() (tfprotov6.ProviderServer, error){
 					"packet": func() (tfprotov6.ProviderServer, error) {
-						return rpcctx.Wrap(providerserver.NewProtocol6(withoutAttachmentIdentity{New("old")().(*packetProvider)})()), nil
+						p, ok := New("old")().(*packetProvider)
+						if !ok {
+							return nil, errors.New("New does not make a *packetProvider")
+						}
+						return rpcctx.Wrap(providerserver.NewProtocol6(withoutAttachmentIdentity{p})()), nil
 					},
 				},
 				Config: config,
@@ -147,7 +152,10 @@ func (a attachmentWithoutIdentity) Delete(ctx context.Context, req resource.Dele
 func importWithIdentity(t *testing.T, deviceID, keyID string) (*resource.ImportStateResponse, attachmentModel) {
 	t.Helper()
 	ctx := context.Background()
-	r := NewDeviceKeyAttachmentResource().(*deviceKeyAttachmentResource)
+	r, ok := NewDeviceKeyAttachmentResource().(*deviceKeyAttachmentResource)
+	if !ok {
+		t.Fatal("NewDeviceKeyAttachmentResource does not make a *deviceKeyAttachmentResource")
+	}
 	var sr resource.SchemaResponse
 	r.Schema(ctx, resource.SchemaRequest{}, &sr)
 	var ir resource.IdentitySchemaResponse

@@ -29,7 +29,7 @@ import (
 // nothing else, recording what was asked.
 type retiringAPI struct {
 	*httptest.Server
-	status atomic.Int32 // 0: pass requests on to the mock
+	status atomic.Int64 // 0: pass requests on to the mock
 
 	mu   sync.Mutex
 	seen []string // "METHOD /path" of the requests answered as retired
@@ -67,7 +67,7 @@ func newRetiringAPI(t *testing.T, mock *mockapi.Server) *retiringAPI {
 func (a *retiringAPI) apiURL() string { return a.URL + mockapi.APIPrefix + "/" }
 
 // retire makes every later request get status (401, 403 or 410).
-func (a *retiringAPI) retire(status int) { a.status.Store(int32(status)) }
+func (a *retiringAPI) retire(status int) { a.status.Store(int64(status)) }
 
 // unretire passes requests on to the mock again.
 func (a *retiringAPI) unretire() { a.status.Store(0) }

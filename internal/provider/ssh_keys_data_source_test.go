@@ -49,7 +49,7 @@ func TestAccProjectSSHKeysDataSource_readsAllPagesSorted(t *testing.T) {
 	// Names in shuffled order and in pairs, so neither the API's order nor the
 	// name alone gives the expected order: the id must break ties.
 	names := make([]string, total-1)
-	for i, n := range rand.Perm(len(names)) {
+	for i, n := range rand.Perm(len(names)) { //nolint:gosec // a shuffled order, not a secret
 		names[i] = fmt.Sprintf("key-%04d", n/2)
 	}
 	seedKeys(t, mock, inDefaultProject, names...)

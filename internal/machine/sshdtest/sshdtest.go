@@ -7,6 +7,7 @@ package sshdtest
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"os/user"
@@ -171,7 +172,7 @@ func freePort(t *testing.T) int {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return int(netip.MustParseAddrPort(l.Addr().String()).Port())
 }
 
 func waitListening(t *testing.T, port int, exited <-chan error, log *testutil.SyncBuffer) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path"
 	"strings"
@@ -166,6 +167,9 @@ func (h *fsHandler) setstat(r *sftp.Request, name string) error {
 	if flags.Size {
 		if h.conn.server.currentFaults().DenyWrite {
 			return &fs.PathError{Op: "truncate", Path: name, Err: syscall.EACCES}
+		}
+		if attrs.Size > math.MaxInt64 {
+			return &fs.PathError{Op: "truncate", Path: name, Err: syscall.EINVAL}
 		}
 		f, err := h.root.OpenFile(name, os.O_WRONLY, 0)
 		if err != nil {

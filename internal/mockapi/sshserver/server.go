@@ -19,6 +19,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
@@ -132,10 +133,12 @@ func (s *Server) removeFilesystem() {
 }
 
 // Host is the address the server listens on (always an IP).
-func (s *Server) Host() string { return s.listener.Addr().(*net.TCPAddr).IP.String() }
+func (s *Server) Host() string {
+	return netip.MustParseAddrPort(s.listener.Addr().String()).Addr().String()
+}
 
 // Port is the TCP port the server listens on.
-func (s *Server) Port() int { return s.listener.Addr().(*net.TCPAddr).Port }
+func (s *Server) Port() int { return int(netip.MustParseAddrPort(s.listener.Addr().String()).Port()) }
 
 // Addr is host:port, ready for ssh.Dial.
 func (s *Server) Addr() string { return s.listener.Addr().String() }
