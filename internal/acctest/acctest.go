@@ -14,10 +14,20 @@ import (
 	"github.com/packethost/terraform-provider-packet/internal/tfcli"
 )
 
+// apiEnvironment is what would point the provider at a real API, or lend
+// it the developer's token.
+var apiEnvironment = []string{"PACKET_AUTH_TOKEN", "METAL_AUTH_TOKEN", "PACKET_API_URL"}
+
 // Main runs a package's tests the way every CLI run needs: a
-// TF_CLI_CONFIG_FILE that names a missing file is dropped first.
+// TF_CLI_CONFIG_FILE that names a missing file is dropped first, and so is
+// any API token or URL in the environment. Tests reach only the mocks they
+// start, and a test that needs one of these sets it (t.Setenv); the others
+// need not clear them, so they can run in parallel.
 func Main(m *testing.M) {
 	tfcli.DropMissingCLIConfig()
+	for _, name := range apiEnvironment {
+		_ = os.Unsetenv(name)
+	}
 	os.Exit(m.Run())
 }
 

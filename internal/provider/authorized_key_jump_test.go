@@ -21,8 +21,7 @@ import (
 // create, a refresh with no change and destroy all go through it (its log
 // shows the forwarding), and a wrong jump host key is refused as the jump's.
 func TestAccAuthorizedKey_throughAJumpHost(t *testing.T) {
-	t.Setenv("PACKET_AUTH_TOKEN", "")
-	t.Setenv("METAL_AUTH_TOKEN", "")
+	t.Parallel()
 	operator, jumper, k := newTestKey(t, "operator"), newTestKey(t, "jumper"), newTestKey(t, "deploy")
 	original := []byte(operator.Line + "\n")
 	target := sshdtest.Start(t, original)

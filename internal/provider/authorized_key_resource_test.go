@@ -44,8 +44,7 @@ resource "packet_authorized_key" "test" {
 // works, options written), a new comment is no diff, options change in
 // place, drift is put back, import by id, destroy byte-identical.
 func TestAccAuthorizedKey_anyServerWithoutAToken(t *testing.T) {
-	t.Setenv("PACKET_AUTH_TOKEN", "")
-	t.Setenv("METAL_AUTH_TOKEN", "")
+	t.Parallel()
 	f := newDeviceFixture(t)
 	k := newTestKey(t, "deploy")
 	prov := noTokenProvider(f.operator.PrivatePEM)
@@ -122,7 +121,7 @@ func TestAccAuthorizedKey_anyServerWithoutAToken(t *testing.T) {
 
 // Import by identity (Terraform 1.12+).
 func TestAccAuthorizedKey_importByIdentity(t *testing.T) {
-	t.Setenv("PACKET_AUTH_TOKEN", "")
+	t.Parallel()
 	f := newDeviceFixture(t)
 	prov := noTokenProvider(f.operator.PrivatePEM)
 	m := f.machine(t)
@@ -154,6 +153,7 @@ import {
 // destroy, the file unchanged, the next plan empty, destroy removes the
 // line — with no API token (the platform is retired).
 func TestAccAuthorizedKey_movedFromAnAttachment(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("TF_ACC") != "" && acctest.IsOpenTofu(t) {
 		// OpenTofu 1.12 decodes the source's identity with the target's
 		// identity schema on a move across types and fails before it asks
@@ -178,7 +178,6 @@ func TestAccAuthorizedKey_movedFromAnAttachment(t *testing.T) {
 				},
 			},
 			{
-				PreConfig: func() { t.Setenv("PACKET_AUTH_TOKEN", "") },
 				Config: noTokenProvider(f.operator.PrivatePEM) + f.authorizedKeyHCL(k.Line, "") + `
 moved {
   from = packet_device_key_attachment.test
@@ -204,7 +203,7 @@ moved {
 
 // Bad input is refused at plan: a private key, options in the key, a bad port.
 func TestAccAuthorizedKey_badInputAtPlan(t *testing.T) {
-	t.Setenv("PACKET_AUTH_TOKEN", "")
+	t.Parallel()
 	f := newDeviceFixture(t)
 	prov := noTokenProvider(f.operator.PrivatePEM)
 	k := newTestKey(t, "x")
@@ -225,8 +224,7 @@ func TestAccAuthorizedKey_badInputAtPlan(t *testing.T) {
 // with their options, a no-change plan, an admin's restricted line of the
 // same key survives, and destroy leaves the file byte-identical.
 func TestAccAuthorizedKey_realSSHD(t *testing.T) {
-	t.Setenv("PACKET_AUTH_TOKEN", "")
-	t.Setenv("METAL_AUTH_TOKEN", "")
+	t.Parallel()
 	operator := newTestKey(t, "operator")
 	k := newTestKey(t, "rfc4716")
 	original := []byte("# by hand\n" + operator.Line + "\n")
@@ -306,7 +304,7 @@ resource "packet_authorized_key" "rfc4716" {
 
 // The write-only key logs in and never reaches state.
 func TestAccAuthorizedKey_writeOnlyKeyNeverInState(t *testing.T) {
-	t.Setenv("PACKET_AUTH_TOKEN", "")
+	t.Parallel()
 	f := newDeviceFixture(t)
 	k := newTestKey(t, "wo")
 	resource.Test(t, resource.TestCase{

@@ -21,7 +21,7 @@ import (
 // kind right, never an option value; a "no unmanaged keys" condition fails
 // while a hand-placed key is there and passes once it is gone.
 func TestAccAuthorizedKeysDataSource_kindsAndACheck(t *testing.T) {
-	t.Setenv("PACKET_AUTH_TOKEN", "")
+	t.Parallel()
 	f := newDeviceFixture(t)
 	m := f.machine(t)
 	prov := noTokenProvider(f.operator.PrivatePEM)

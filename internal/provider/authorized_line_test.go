@@ -69,7 +69,7 @@ func TestPlanLineExpiry(t *testing.T) {
 // expires_at writes sshd's expiry-time beside the options; moving it
 // rewrites the line in place; expiry-time in options is refused.
 func TestAccAuthorizedKey_expiresAt(t *testing.T) {
-	t.Setenv("PACKET_AUTH_TOKEN", "")
+	t.Parallel()
 	f := newDeviceFixture(t)
 	k := newTestKey(t, "temp")
 	prov := noTokenProvider(f.operator.PrivatePEM)

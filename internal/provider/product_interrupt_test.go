@@ -46,6 +46,7 @@ func compareWithAPI(mock *mockapi.Server, state []stateKey) (orphans, missing, d
 // the rest, leaving no duplicate, no orphan and nothing missing.
 func TestAccInterrupt_applyConvergesAfterCtrlC(t *testing.T) {
 	acctest.Required(t)
+	t.Parallel()
 	const total = 30
 	mock := testMock(t, mockapi.Options{})
 	var resources strings.Builder

@@ -145,6 +145,7 @@ func providerDialing(dial func(ctx context.Context, network, addr string) (net.C
 // host refuses connections or no longer resolves, a plan of a new key fails
 // with the retirement, not with a network error to puzzle over.
 func TestAccRetiredAPI_defaultURLUnreachable(t *testing.T) {
+	t.Parallel()
 	l, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +168,6 @@ func TestAccRetiredAPI_defaultURLUnreachable(t *testing.T) {
 	}
 	for name, dial := range dials {
 		t.Run(name, func(t *testing.T) {
-			t.Setenv(envAPIURL, "") // the default, whatever the environment says
 			resource.Test(t, resource.TestCase{
 				ProtoV6ProviderFactories: providerDialing(dial),
 				Steps: []resource.TestStep{{

@@ -238,6 +238,7 @@ func checkRenamed(mock *mockapi.Server, want int) resource.TestCheckFunc {
 // after every phase proves the API and state agree: no orphan, nothing
 // missing, no duplicate. Size: PACKET_SOAK_KEYS (default 40; full soak 200).
 func TestAccSoak_keysUnderFaults(t *testing.T) {
+	t.Parallel()
 	total := soakSize(t)
 	mock := testMock(t, mockapi.Options{})
 	project := make([]testKey, total/2)
@@ -298,6 +299,7 @@ func TestAccSoak_keysUnderFaults(t *testing.T) {
 // the error says that it gave up, for a create (429: the API refused it, so
 // it is safe to repeat) and for a read (5xx), and that nothing was created.
 func TestAccRetries_exhaustedSaysSo(t *testing.T) {
+	t.Parallel()
 	mock := testMock(t, mockapi.Options{})
 	key := newTestKey(t, "exhausted")
 	p := mockProvider(mock)

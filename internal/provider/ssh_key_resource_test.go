@@ -337,9 +337,8 @@ func TestAccProjectSSHKey_badInput(t *testing.T) {
 func countSeededKeys() int { return len(mockapi.DefaultSeed().SSHKeys) }
 
 func TestAccSSHKey_noToken(t *testing.T) {
+	t.Parallel()
 	mock := testMock(t, mockapi.Options{})
-	t.Setenv("PACKET_AUTH_TOKEN", "")
-	t.Setenv("METAL_AUTH_TOKEN", "")
 	key := newTestKey(t, "no-token")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
@@ -359,8 +358,6 @@ func TestAccSSHKey_tokenFromEnvironment(t *testing.T) {
 	for _, env := range []string{"PACKET_AUTH_TOKEN", "METAL_AUTH_TOKEN"} {
 		t.Run(env, func(t *testing.T) {
 			mock := testMock(t, mockapi.Options{})
-			t.Setenv("PACKET_AUTH_TOKEN", "")
-			t.Setenv("METAL_AUTH_TOKEN", "")
 			t.Setenv(env, mockapi.DefaultToken)
 			t.Setenv("PACKET_API_URL", mock.URL())
 			key := newTestKey(t, "env")
