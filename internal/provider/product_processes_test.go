@@ -21,6 +21,7 @@ import (
 // file as the platform wrote it.
 func TestAccDeviceKeyAttachment_twoTerraformProcessesAtOnce(t *testing.T) {
 	acctest.Required(t)
+	t.Parallel()
 	f := newDeviceFixture(t)
 	cliConfig := tfcli.DevOverrides(map[string]string{providerAddress: acctest.BuildProvider(t, filepath.Join("..", ".."))})
 	keyFile := filepath.Join(t.TempDir(), "operator.pem")
