@@ -3,7 +3,6 @@ package machine
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/pem"
@@ -21,6 +20,7 @@ import (
 	"golang.org/x/crypto/ssh/agent"
 
 	"github.com/packethost/terraform-provider-packet/internal/mockapi/sshserver"
+	"github.com/packethost/terraform-provider-packet/internal/testutil"
 )
 
 const rootPassword = "r00t-Pa55-never-shown"
@@ -57,14 +57,7 @@ func newKeys(t testing.TB, n int) []testKey {
 
 func newKey(t testing.TB, comment string) testKey {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	priv, signer := testutil.NewSSHKey(t)
 	block, err := ssh.MarshalPrivateKey(priv, comment)
 	if err != nil {
 		t.Fatal(err)

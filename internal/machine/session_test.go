@@ -1,14 +1,13 @@
 package machine
 
 import (
-	"crypto/ed25519"
-	"crypto/rand"
 	"errors"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/packethost/terraform-provider-packet/internal/testutil"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -18,14 +17,7 @@ import (
 // accepts it and never sends the SFTP version, "refused" refuses it.
 func startNoSFTPServer(t *testing.T, mode string) (Target, HostKeyPolicy) {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, signer := testutil.NewSSHKey(t)
 	cfg := &ssh.ServerConfig{
 		PasswordCallback: func(ssh.ConnMetadata, []byte) (*ssh.Permissions, error) { return nil, nil },
 	}

@@ -3,8 +3,6 @@ package provider
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"fmt"
 	"net"
 	"net/netip"
@@ -27,6 +25,7 @@ import (
 	"github.com/packethost/terraform-provider-packet/internal/mockapi"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi/sshserver"
 	"github.com/packethost/terraform-provider-packet/internal/tcpproxy"
+	"github.com/packethost/terraform-provider-packet/internal/testutil"
 )
 
 // Acceptance tests of issue 20: the attachment owns exactly the line it
@@ -252,14 +251,7 @@ type passwordRecorder struct {
 
 func newPasswordRecorder(t *testing.T) *passwordRecorder {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, signer := testutil.NewSSHKey(t)
 	l, err := new(net.ListenConfig).Listen(t.Context(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

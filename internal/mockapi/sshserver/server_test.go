@@ -2,8 +2,6 @@ package sshserver
 
 import (
 	"bytes"
-	"crypto/ed25519"
-	"crypto/rand"
 	"errors"
 	"io"
 	"io/fs"
@@ -15,20 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/packethost/terraform-provider-packet/internal/testutil"
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 )
 
 func newSigner(t *testing.T) ssh.Signer {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, s := testutil.NewSSHKey(t)
 	return s
 }
 
