@@ -69,9 +69,8 @@ type DeviceSnapshots struct {
 // without root passwords.
 type deviceSnapshot struct {
 	taken    time.Time
-	devices  []ProjectDevice
-	index    map[string]int // id → position in devices
-	unlisted error          // the project cannot be listed (403/404): every Get is a GET until the TTL is over
+	devices  listing[ProjectDevice]
+	unlisted error // the project cannot be listed (403/404): every Get is a GET until the TTL is over
 }
 
 // NewDeviceSnapshots reads devices through c. A ttl of 0 or less takes DefaultDeviceSnapshotTTL.
@@ -173,11 +172,7 @@ func (s *DeviceSnapshots) List(ctx context.Context, projectID string) ([]Project
 	if snap.unlisted != nil {
 		return nil, snap.unlisted
 	}
-	out := make([]ProjectDevice, len(snap.devices))
-	for i := range snap.devices {
-		out[i] = cloneProjectDevice(snap.devices[i])
-	}
-	return out, nil
+	return snap.devices.all(), nil
 }
 
 // project returns the project a listing or a read last put device id in.
@@ -297,16 +292,15 @@ func (s *DeviceSnapshots) fetch(ctx context.Context, projectID string) (*deviceS
 	case err != nil:
 		return nil, err
 	default:
-		snap.devices = devices
-		for i := range snap.devices {
-			snap.devices[i].RootPassword = ""
+		for i := range devices {
+			devices[i].RootPassword = ""
 		}
-		snap.reindex()
+		snap.devices = newListing(devices)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.projects[projectID] = snap
-	for _, d := range snap.devices {
+	for _, d := range snap.devices.items {
 		s.projectOf[d.ID] = projectID
 	}
 	return snap, nil
@@ -314,36 +308,25 @@ func (s *DeviceSnapshots) fetch(ctx context.Context, projectID string) (*deviceS
 
 // get returns a copy of device id; false if the snapshot lacks it (or is unlisted).
 func (snap *deviceSnapshot) get(id string) (*Device, bool) {
-	i, ok := snap.index[id]
-	if !ok || snap.unlisted != nil {
+	if snap.unlisted != nil {
 		return nil, false
 	}
-	d := cloneProjectDevice(snap.devices[i]).Device
-	return &d, true
+	d, ok := snap.devices.get(id)
+	if !ok {
+		return nil, false
+	}
+	return &d.Device, true
 }
 
 // put adds d without its root password, or replaces the device with its id.
 func (snap *deviceSnapshot) put(d ProjectDevice) {
 	d.RootPassword = ""
-	if i, ok := snap.index[d.ID]; ok {
-		snap.devices[i] = d
-		return
-	}
-	if snap.index == nil {
-		snap.index = map[string]int{}
-	}
-	snap.index[d.ID] = len(snap.devices)
-	snap.devices = append(snap.devices, d)
+	snap.devices.put(d)
 }
 
-func (snap *deviceSnapshot) reindex() {
-	snap.index = make(map[string]int, len(snap.devices))
-	for i := range snap.devices {
-		snap.index[snap.devices[i].ID] = i
-	}
-}
+func (d ProjectDevice) listID() string        { return d.ID }
+func (d ProjectDevice) cloned() ProjectDevice { return cloneProjectDevice(d) }
 
-// cloneProjectDevice copies d so a caller cannot change the snapshot through its slices.
 func cloneProjectDevice(d ProjectDevice) ProjectDevice {
 	d.Device = cloneDevice(d.Device)
 	d.Tags = slices.Clone(d.Tags)

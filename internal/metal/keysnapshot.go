@@ -46,9 +46,8 @@ type KeySnapshots struct {
 // keySnapshot is one owner's keys as of taken, in the API's order.
 type keySnapshot struct {
 	taken    time.Time
-	keys     []SSHKey
-	index    map[string]int // id → position in keys
-	unlisted bool           // the owner cannot be listed (403/404): every Get is a GET until the TTL is over
+	keys     listing[SSHKey]
+	unlisted bool // the owner cannot be listed (403/404): every Get is a GET until the TTL is over
 }
 
 // NewKeySnapshots reads keys through c. A ttl of 0 or less takes DefaultKeySnapshotTTL.
@@ -97,7 +96,7 @@ func (s *KeySnapshots) Get(ctx context.Context, owner Owner, id string) (*SSHKey
 	if err == nil && sameOwner(got.Owner, owner) {
 		s.mu.Lock()
 		if s.writes == writes && s.owners[name] == snap && !snap.unlisted {
-			snap.put(*cloneKey(*got))
+			snap.keys.put(*cloneKey(*got))
 		}
 		s.mu.Unlock()
 	}
@@ -131,7 +130,7 @@ func (s *KeySnapshots) Create(ctx context.Context, owner Owner, in SSHKeyCreate)
 			return // the snapshot lacks a key the create may have made: a Get of it is confirmed with a GET
 		}
 		if snap := s.fresh(owner); snap != nil {
-			snap.put(*cloneKey(*created))
+			snap.keys.put(*cloneKey(*created))
 		}
 	})
 	return created, err
@@ -147,8 +146,8 @@ func (s *KeySnapshots) Update(ctx context.Context, id string, in SSHKeyUpdate) (
 			return
 		}
 		for _, snap := range s.owners {
-			if _, ok := snap.index[id]; ok {
-				snap.put(*cloneKey(*updated))
+			if snap.keys.has(id) {
+				snap.keys.put(*cloneKey(*updated))
 			}
 		}
 	})
@@ -187,7 +186,7 @@ func (s *KeySnapshots) fresh(owner Owner) *keySnapshot {
 // forget takes key id out of every snapshot. s.mu is held.
 func (s *KeySnapshots) forget(id string) {
 	for _, snap := range s.owners {
-		snap.remove(id)
+		snap.keys.remove(id)
 	}
 }
 
@@ -226,8 +225,7 @@ func (s *KeySnapshots) fetch(ctx context.Context, owner Owner, name string, writ
 	case err != nil:
 		return nil, err
 	default:
-		snap.keys = keys
-		snap.reindex()
+		snap.keys = newListing(keys)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -239,11 +237,14 @@ func (s *KeySnapshots) fetch(ctx context.Context, owner Owner, name string, writ
 
 // get returns a copy of key id; false if the snapshot lacks it (or is unlisted).
 func (snap *keySnapshot) get(id string) (*SSHKey, bool) {
-	i, ok := snap.index[id]
-	if !ok || snap.unlisted {
+	if snap.unlisted {
 		return nil, false
 	}
-	return cloneKey(snap.keys[i]), true
+	k, ok := snap.keys.get(id)
+	if !ok {
+		return nil, false
+	}
+	return &k, true
 }
 
 // all returns a copy of the keys; false if the owner could not be listed.
@@ -251,41 +252,11 @@ func (snap *keySnapshot) all() ([]SSHKey, bool) {
 	if snap.unlisted {
 		return nil, false
 	}
-	out := make([]SSHKey, len(snap.keys))
-	for i := range snap.keys {
-		out[i] = *cloneKey(snap.keys[i])
-	}
-	return out, true
+	return snap.keys.all(), true
 }
 
-// put adds k, or replaces the key with its id.
-func (snap *keySnapshot) put(k SSHKey) {
-	if i, ok := snap.index[k.ID]; ok {
-		snap.keys[i] = k
-		return
-	}
-	if snap.index == nil {
-		snap.index = map[string]int{}
-	}
-	snap.index[k.ID] = len(snap.keys)
-	snap.keys = append(snap.keys, k)
-}
-
-func (snap *keySnapshot) remove(id string) {
-	i, ok := snap.index[id]
-	if !ok {
-		return
-	}
-	snap.keys = slices.Delete(snap.keys, i, i+1)
-	snap.reindex()
-}
-
-func (snap *keySnapshot) reindex() {
-	snap.index = make(map[string]int, len(snap.keys))
-	for i := range snap.keys {
-		snap.index[snap.keys[i].ID] = i
-	}
-}
+func (k SSHKey) listID() string { return k.ID }
+func (k SSHKey) cloned() SSHKey { return *cloneKey(k) }
 
 // sameOwner reports whether a key's owner (as the API sent it) is owner.
 func sameOwner(got, owner Owner) bool {
