@@ -23,24 +23,18 @@ const (
 // deviceFixture is a mock holding n devices of the default project, with a
 // client and its device snapshots on a clock the test moves.
 type deviceFixture struct {
-	mock    *mockapi.Server
+	*mockFixture
 	devices *DeviceSnapshots
 	ids     []string
-	clock   time.Time
-	mu      sync.Mutex
 }
 
 func newDeviceFixture(t *testing.T, n int, opts mockapi.Options) *deviceFixture {
 	t.Helper()
-	f := &deviceFixture{mock: mockapi.NewTestServer(t, opts), clock: time.Unix(1_700_000_000, 0)}
+	f := &deviceFixture{mockFixture: newMockFixture(t, opts)}
 	for i := range n {
 		f.ids = append(f.ids, f.addDevice(t, mockapi.DefaultProjectID, fmt.Sprintf("node-%02d", i)))
 	}
-	c, err := New(Config{Token: mockapi.DefaultToken, BaseURL: f.mock.URL(), Version: testVersion, RequestTimeout: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.devices = NewDeviceSnapshots(c, 30*time.Second)
+	f.devices = NewDeviceSnapshots(f.client, 30*time.Second)
 	f.devices.now = f.now
 	f.mock.ResetRequests()
 	return f
@@ -53,32 +47,6 @@ func (f *deviceFixture) addDevice(t *testing.T, projectID, hostname string) stri
 		t.Fatal(err)
 	}
 	return d.ID
-}
-
-func (f *deviceFixture) now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.clock
-}
-
-func (f *deviceFixture) advance(d time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.clock = f.clock.Add(d)
-}
-
-// requestsAre fails the test unless the mock got exactly want since the last reset.
-func (f *deviceFixture) requestsAre(t *testing.T, want map[string]int) {
-	t.Helper()
-	got := f.mock.Requests()
-	if len(got) != len(want) {
-		t.Fatalf("requests %v; want %v", got, want)
-	}
-	for k, v := range want {
-		if got[k] != v {
-			t.Fatalf("requests %v; want %v", got, want)
-		}
-	}
 }
 
 func (f *deviceFixture) get(t *testing.T, id string) *Device {

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/packethost/terraform-provider-packet/internal/mockapi"
 )
 
 const (
@@ -120,4 +122,50 @@ func dropConnection(t *testing.T, w http.ResponseWriter) {
 		return
 	}
 	_ = conn.Close()
+}
+
+// mockFixture is packet-mock, a client of it and a clock the test moves:
+// what the key and device snapshot fixtures share.
+type mockFixture struct {
+	mock   *mockapi.Server
+	client *Client
+	mu     sync.Mutex
+	clock  time.Time
+}
+
+func newMockFixture(t *testing.T, opts mockapi.Options) *mockFixture {
+	t.Helper()
+	f := &mockFixture{mock: mockapi.NewTestServer(t, opts), clock: time.Unix(1_700_000_000, 0)}
+	c, err := New(Config{Token: mockapi.DefaultToken, BaseURL: f.mock.URL(), Version: testVersion, RequestTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.client = c
+	return f
+}
+
+func (f *mockFixture) now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.clock
+}
+
+func (f *mockFixture) advance(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.clock = f.clock.Add(d)
+}
+
+// requestsAre fails the test unless the mock got exactly want since the last reset.
+func (f *mockFixture) requestsAre(t *testing.T, want map[string]int) {
+	t.Helper()
+	got := f.mock.Requests()
+	if len(got) != len(want) {
+		t.Fatalf("requests %v; want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Fatalf("requests %v; want %v", got, want)
+		}
+	}
 }

@@ -28,16 +28,14 @@ var mockProject = Owner{Kind: OwnerProject, ID: mockapi.DefaultProjectID}
 // snapshotFixture is a mock holding n keys of the default project, with a
 // client and its snapshots on a clock the test moves.
 type snapshotFixture struct {
-	mock  *mockapi.Server
-	keys  *KeySnapshots
-	ids   []string
-	clock time.Time
-	mu    sync.Mutex
+	*mockFixture
+	keys *KeySnapshots
+	ids  []string
 }
 
 func newSnapshotFixture(t *testing.T, n int) *snapshotFixture {
 	t.Helper()
-	f := &snapshotFixture{mock: mockapi.NewTestServer(t, mockapi.Options{}), clock: time.Unix(1_700_000_000, 0)}
+	f := &snapshotFixture{mockFixture: newMockFixture(t, mockapi.Options{})}
 	for i := range n {
 		line, _ := newKeyLine(t)
 		k, err := f.mock.PutSSHKey(mockapi.SSHKey{Label: fmt.Sprintf("key-%d", i), Key: line, ProjectID: mockapi.DefaultProjectID})
@@ -46,40 +44,10 @@ func newSnapshotFixture(t *testing.T, n int) *snapshotFixture {
 		}
 		f.ids = append(f.ids, k.ID)
 	}
-	c, err := New(Config{Token: mockapi.DefaultToken, BaseURL: f.mock.URL(), Version: testVersion, RequestTimeout: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.keys = NewKeySnapshots(c, 30*time.Second)
+	f.keys = NewKeySnapshots(f.client, 30*time.Second)
 	f.keys.now = f.now
 	f.mock.ResetRequests()
 	return f
-}
-
-func (f *snapshotFixture) now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.clock
-}
-
-func (f *snapshotFixture) advance(d time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.clock = f.clock.Add(d)
-}
-
-// requestsAre fails the test unless the mock got exactly want since the last reset.
-func (f *snapshotFixture) requestsAre(t *testing.T, want map[string]int) {
-	t.Helper()
-	got := f.mock.Requests()
-	if len(got) != len(want) {
-		t.Fatalf("requests %v; want %v", got, want)
-	}
-	for k, v := range want {
-		if got[k] != v {
-			t.Fatalf("requests %v; want %v", got, want)
-		}
-	}
 }
 
 func (f *snapshotFixture) get(t *testing.T, id string) *SSHKey {
