@@ -23,8 +23,9 @@ import (
 // to the same device, whose SSH connections the bench counts.
 const kindAttachment kind = "packet_device_key_attachment"
 
-// attachmentConfig is the root module of the attachment scenario.
-func attachmentConfig(projectID, deviceID string) string {
+// projectKeysConfig is what the attachment and fleet scenarios share: the
+// provider logging in with the operator key, and N project keys.
+func projectKeysConfig(projectID string) string {
 	return fmt.Sprintf(`terraform {
   required_providers {
     packet = { source = "packethost/packet" }
@@ -50,13 +51,18 @@ resource "packet_project_ssh_key" "bench" {
   name       = "bench-${count.index}"
   public_key = var.public_keys[count.index]
 }
+`, projectID)
+}
 
+// attachmentConfig is the root module of the attachment scenario.
+func attachmentConfig(projectID, deviceID string) string {
+	return projectKeysConfig(projectID) + fmt.Sprintf(`
 resource "packet_device_key_attachment" "bench" {
   count      = length(var.public_keys)
   device_id  = %q
   ssh_key_id = packet_project_ssh_key.bench[count.index].id
 }
-`, projectID, deviceID)
+`, deviceID)
 }
 
 // countingProxy forwards TCP connections to a machine's SSH server and
@@ -120,29 +126,17 @@ func (b *bench) runAttachments(ctx context.Context, n int, keys []string) error 
 	}
 	defer mock.Stop()
 
-	private, public, err := operatorKey()
+	devices, private, err := seedOperatorDevices(srv, mock.projectID, "bench-1")
 	if err != nil {
 		return err
 	}
-	op, err := srv.PutSSHKey(mockapi.SSHKey{Label: "operator", Key: public, ProjectID: mock.projectID})
-	if err != nil {
-		return err
-	}
-	device, err := srv.CreateDevice(mockapi.SeedDevice{Hostname: "bench-1", ProjectID: mock.projectID, ProjectSSHKeys: []string{op.ID}})
-	if err != nil {
-		return err
-	}
-
 	dir := filepath.Join(b.tmp, fmt.Sprintf("%s-%d", kindAttachment, n))
-	ws, err := newWorkspace(dir, b.opts.terraform, b.cliConfig, kindAttachment, attachmentConfig(mock.projectID, device.ID), keys, mock.Env()...)
+	ws, err := b.operatorWorkspace(dir, kindAttachment, attachmentConfig(mock.projectID, devices[0]), keys, mock, private)
 	if err != nil {
 		return err
 	}
 	if !b.opts.keep {
 		defer os.RemoveAll(dir)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "operator.auto.tfvars.json"), fmt.Appendf(nil, "{%q: %q}", "operator_key", private), 0o600); err != nil {
-		return err
 	}
 
 	for r := -1; r < b.opts.runs; r++ { // r = -1: the apply
@@ -165,4 +159,39 @@ func (b *bench) runAttachments(ctx context.Context, n int, keys []string) error 
 			seconds(timing.providerCPU), total(s.requests), s.connections)
 	}
 	return nil
+}
+
+// seedOperatorDevices puts the operator key into the mock's project and
+// makes one device per hostname with it; it returns the devices' ids and
+// the operator's private key, which the scenarios log in with.
+func seedOperatorDevices(srv *mockapi.Server, projectID string, hostnames ...string) (ids []string, private string, err error) {
+	private, public, err := operatorKey()
+	if err != nil {
+		return nil, "", err
+	}
+	op, err := srv.PutSSHKey(mockapi.SSHKey{Label: "operator", Key: public, ProjectID: projectID})
+	if err != nil {
+		return nil, "", err
+	}
+	for _, h := range hostnames {
+		d, err := srv.CreateDevice(mockapi.SeedDevice{Hostname: h, ProjectID: projectID, ProjectSSHKeys: []string{op.ID}})
+		if err != nil {
+			return nil, "", err
+		}
+		ids = append(ids, d.ID)
+	}
+	return ids, private, nil
+}
+
+// operatorWorkspace is a workspace for config whose provider logs in with
+// the operator key (given as a tfvars file, never on a command line).
+func (b *bench) operatorWorkspace(dir string, k kind, config string, keys []string, mock *mockAPI, private string) (*workspace, error) {
+	ws, err := newWorkspace(dir, b.opts.terraform, b.cliConfig, k, config, keys, mock.Env()...)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "operator.auto.tfvars.json"), fmt.Appendf(nil, "{%q: %q}", "operator_key", private), 0o600); err != nil {
+		return nil, err
+	}
+	return ws, nil
 }

@@ -74,32 +74,7 @@ func fleetOf(shapes []fleetShape, n int) (fleetShape, bool) {
 // fleetConfig is the root module of the fleet scenario: the "all of them"
 // recipe, packet_devices and for_each over every device and key.
 func fleetConfig(projectID string) string {
-	return fmt.Sprintf(`terraform {
-  required_providers {
-    packet = { source = "packethost/packet" }
-  }
-}
-
-variable "public_keys" { type = list(string) }
-variable "operator_key" {
-  type      = string
-  sensitive = true
-}
-
-provider "packet" {
-  ssh {
-    private_key = var.operator_key
-    agent       = false
-  }
-}
-
-resource "packet_project_ssh_key" "bench" {
-  count      = length(var.public_keys)
-  project_id = %[1]q
-  name       = "bench-${count.index}"
-  public_key = var.public_keys[count.index]
-}
-
+	return projectKeysConfig(projectID) + fmt.Sprintf(`
 data "packet_devices" "fleet" {
   project_id = %[1]q
 }
@@ -163,31 +138,21 @@ func (b *bench) runFleet(ctx context.Context, shape fleetShape, keys []string) e
 	}
 	defer mock.Stop()
 
-	private, public, err := operatorKey()
+	hostnames := make([]string, shape.devices)
+	for i := range hostnames {
+		hostnames[i] = fmt.Sprintf("fleet-%03d", i)
+	}
+	_, private, err := seedOperatorDevices(srv, mock.projectID, hostnames...)
 	if err != nil {
 		return err
 	}
-	op, err := srv.PutSSHKey(mockapi.SSHKey{Label: "operator", Key: public, ProjectID: mock.projectID})
-	if err != nil {
-		return err
-	}
-	for i := range shape.devices {
-		seed := mockapi.SeedDevice{Hostname: fmt.Sprintf("fleet-%03d", i), ProjectID: mock.projectID, ProjectSSHKeys: []string{op.ID}}
-		if _, err := srv.CreateDevice(seed); err != nil {
-			return err
-		}
-	}
-
 	dir := filepath.Join(b.tmp, fmt.Sprintf("fleet-%s", shape))
-	ws, err := newWorkspace(dir, b.opts.terraform, b.cliConfig, kindFleet, fleetConfig(mock.projectID), keys, mock.Env()...)
+	ws, err := b.operatorWorkspace(dir, kindFleet, fleetConfig(mock.projectID), keys, mock, private)
 	if err != nil {
 		return err
 	}
 	if !b.opts.keep {
 		defer os.RemoveAll(dir)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "operator.auto.tfvars.json"), fmt.Appendf(nil, "{%q: %q}", "operator_key", private), 0o600); err != nil {
-		return err
 	}
 
 	phase := func(p phase, latency time.Duration, run int) error {
