@@ -18,6 +18,7 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/packethost/terraform-provider-packet/internal/mockapi/sshserver"
+	"github.com/packethost/terraform-provider-packet/internal/testutil"
 )
 
 // initialFile is what cloud-init left, plus what people add by hand.
@@ -403,15 +404,10 @@ func TestUnreachableMessageHasNoSecret(t *testing.T) {
 	t.Parallel()
 	admin := newKey(t, "admin")
 	passphrase := []byte("unique-passphrase-42")
-	l, err := new(net.ListenConfig).Listen(t.Context(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := int(netip.MustParseAddrPort(l.Addr().String()).Port())
-	_ = l.Close() // nothing listens there now
+	port := int(netip.MustParseAddrPort(testutil.RefusingAddress(t)).Port())
 	creds := Credentials{Keys: keyOf(admin.pem), Password: rootPassword}
 	k := newKey(t, "")
-	_, err = addKeyOnce(ctxT(t), endpoint(Target{Host: "127.0.0.1", Port: port, Timeout: 2 * time.Second}, HostKeyPolicy{InsecureIgnore: true}, creds), k.asLine())
+	_, err := addKeyOnce(ctxT(t), endpoint(Target{Host: "127.0.0.1", Port: port, Timeout: 2 * time.Second}, HostKeyPolicy{InsecureIgnore: true}, creds), k.asLine())
 	var unreachable *UnreachableError
 	if !errors.As(err, &unreachable) || !strings.Contains(err.Error(), fmt.Sprintf("127.0.0.1:%d", port)) {
 		t.Fatalf("err = %v, want UnreachableError with the address", err)

@@ -2,11 +2,12 @@ package metal
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/packethost/terraform-provider-packet/internal/testutil"
 )
 
 func TestUnauthorizedSaysWhichSettingGaveTheToken(t *testing.T) {
@@ -63,17 +64,8 @@ func TestNotFoundUnderTheBasePathHasNoHint(t *testing.T) {
 	}
 }
 
-// closedAddress is a loopback address where nothing listens.
-func closedAddress(t *testing.T) string {
-	t.Helper()
-	l, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return addr
-}
+// closedAddress is a loopback address that refuses connections.
+func closedAddress(t *testing.T) string { return testutil.RefusingAddress(t) }
 
 func TestConnectionRefusedFailsFastAndSaysWhere(t *testing.T) {
 	addr := closedAddress(t)

@@ -411,16 +411,10 @@ resource "packet_device_key_attachment" "test" {
 	})
 }
 
-// closedPort is a loopback port nothing listens on.
+// closedPort is a loopback port that refuses connections.
 func closedPort(t *testing.T) int {
 	t.Helper()
-	l, err := new(net.ListenConfig).Listen(t.Context(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := int(netip.MustParseAddrPort(l.Addr().String()).Port())
-	_ = l.Close()
-	return port
+	return int(netip.MustParseAddrPort(testutil.RefusingAddress(t)).Port())
 }
 
 // Finding 8: an import reads the device where the configuration's ssh

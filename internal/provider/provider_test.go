@@ -2,7 +2,6 @@ package provider
 
 import (
 	"fmt"
-	"net"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/packethost/terraform-provider-packet/internal/acctest"
 	"github.com/packethost/terraform-provider-packet/internal/mockapi"
+	"github.com/packethost/terraform-provider-packet/internal/testutil"
 )
 
 func TestMain(m *testing.M) { acctest.Main(m) }
@@ -106,12 +106,7 @@ func TestAccAPIURLWithoutBasePathSaysItIsProbablyMissing(t *testing.T) {
 
 func TestAccStoppedAPIFailsFastAndSaysWhere(t *testing.T) {
 	t.Parallel()
-	l, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	url := "http://" + l.Addr().String() + "/metal/v1/"
-	_ = l.Close() // nothing listens there now, as after packet-mock was stopped
+	url := "http://" + testutil.RefusingAddress(t) + "/metal/v1/" // as after packet-mock was stopped
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories,
 		Steps: []resource.TestStep{{
